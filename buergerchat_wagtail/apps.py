@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class BuergerchatConfig(AppConfig):
+    name = "buergerchat_wagtail"
+    label = "buergerchat"
+    verbose_name = _("Bürgerchat")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import checks  # noqa: F401  (registers system checks)
+        from .conf import connect_signals
+
+        connect_signals()

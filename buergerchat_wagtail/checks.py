@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+
+
+@checks.register()
+def check_settings(app_configs, **kwargs):
+    from .conf import buergerchat_settings
+
+    errors = []
+    try:
+        buergerchat_settings.reload()
+        buergerchat_settings.MAX_MESSAGE_LENGTH  # noqa: B018  (forces validation)
+    except ImproperlyConfigured as exc:
+        errors.append(checks.Error(str(exc), id="buergerchat.E001"))
+    if "*" in getattr(settings, "ALLOWED_HOSTS", []) and not settings.DEBUG:
+        errors.append(
+            checks.Warning(
+                "ALLOWED_HOSTS contains '*': the WebSocket origin check "
+                "(AllowedHostsOriginValidator) then accepts sockets from any site.",
+                hint="List the site's host names in ALLOWED_HOSTS.",
+                id="buergerchat.W001",
+            )
+        )
+    return errors

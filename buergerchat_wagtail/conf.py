@@ -1,0 +1,70 @@
+"""The ``BUERGERCHAT`` settings dict: defaults, validation and reload on change.
+
+Projects override single keys::
+
+    BUERGERCHAT = {"MAX_MESSAGE_LENGTH": 2000}
+
+Unknown keys are rejected (a typo must not silently fall back to a default).
+"""
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+
+DEFAULTS = {
+    # Longest message a citizen or a case worker may send, in characters.
+    "MAX_MESSAGE_LENGTH": 4000,
+    # Largest WebSocket text frame the consumers accept, in bytes (UTF-8).
+    "MAX_FRAME_BYTES": 32 * 1024,
+    # Longest subject shown in the inbox (taken from the first line of the "Anliegen").
+    "SUBJECT_LENGTH": 80,
+    # How many messages a (re)connecting client receives at most per sync.
+    "SYNC_BATCH_SIZE": 500,
+    # Wrong secrets a citizen socket may send before it is closed.
+    "MAX_AUTH_FAILURES": 5,
+    # URL path prefix of the WebSocket routes (see routing.py).
+    "WEBSOCKET_PATH": "ws/buergerchat/",
+}
+
+
+class BuergerchatSettings:
+    def __init__(self):
+        self._cache = None
+
+    def _load(self):
+        user = getattr(settings, "BUERGERCHAT", {}) or {}
+        unknown = set(user) - set(DEFAULTS)
+        if unknown:
+            raise ImproperlyConfigured(
+                "Unknown BUERGERCHAT setting(s): " + ", ".join(sorted(unknown))
+            )
+        merged = {**DEFAULTS, **user}
+        for key in ("MAX_MESSAGE_LENGTH", "MAX_FRAME_BYTES", "SUBJECT_LENGTH", "SYNC_BATCH_SIZE"):
+            if not isinstance(merged[key], int) or merged[key] <= 0:
+                raise ImproperlyConfigured(f"BUERGERCHAT[{key!r}] must be a positive integer")
+        return merged
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._cache is None:
+            self._cache = self._load()
+        try:
+            return self._cache[name]
+        except KeyError:
+            raise AttributeError(f"No BUERGERCHAT setting {name!r}") from None
+
+    def reload(self):
+        self._cache = None
+
+
+buergerchat_settings = BuergerchatSettings()
+
+
+def _reload(*, setting, **kwargs):
+    if setting == "BUERGERCHAT":
+        buergerchat_settings.reload()
+
+
+def connect_signals():
+    setting_changed.connect(_reload, dispatch_uid="buergerchat_settings_reload")

@@ -1,0 +1,100 @@
+import re
+import uuid
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .conf import buergerchat_settings
+from .protocol import ProtocolError, clean_body
+
+WIDGET_ID_RE = re.compile(r"^[a-z0-9]{1,16}$")
+
+
+class BodyField(forms.CharField):
+    """Message text, cleaned by the same rule as socket and HTTP API frames."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 4}))
+        super().__init__(strip=False, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return value
+        try:
+            return clean_body(value)
+        except ProtocolError as exc:
+            raise forms.ValidationError(exc.detail, code=exc.code) from None
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs["maxlength"] = str(buergerchat_settings.MAX_MESSAGE_LENGTH)
+        return attrs
+
+
+class StartConversationForm(forms.Form):
+    """The citizen's start form, rendered server-side with crispy-forms."""
+
+    text = BodyField(
+        label=_("Your concern"),
+        help_text=_("Describe briefly what you need. Please do not enter passwords or bank details."),
+        error_messages={"required": _("Please describe your concern.")},
+    )
+    name = forms.CharField(label=_("Name (optional)"), max_length=100, required=False)
+    email = forms.EmailField(
+        label=_("E-mail (optional)"),
+        required=False,
+        max_length=254,
+        error_messages={"invalid": _("Please enter a valid e-mail address, e.g. name@example.org.")},
+    )
+    privacy = forms.BooleanField(
+        required=True,
+        error_messages={"required": _("Please confirm that you have read the privacy notice.")},
+    )
+    privacy_page = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    widget_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=16)
+
+    def __init__(self, *args, privacy_url=None, widget_id="", action="", **kwargs):
+        widget_id = widget_id if WIDGET_ID_RE.match(widget_id or "") else "chat"
+        kwargs.setdefault("auto_id", f"bc-{widget_id}-%s")
+        super().__init__(*args, **kwargs)
+        self.fields["widget_id"].initial = widget_id
+        new_window = _("opens in a new window")
+        if privacy_url:
+            self.fields["privacy"].label = format_html(
+                '{} <a href="{}" target="_blank" rel="noopener">{}<span class="bc-visually-hidden"> ({})</span></a>',
+                _("I have read the"),
+                privacy_url,
+                _("privacy notice"),
+                new_window,
+            )
+        else:
+            self.fields["privacy"].label = _("I have read the privacy notice")
+        self.fields["text"].widget.attrs.update({"autocomplete": "off"})
+        self.fields["name"].widget.attrs.update({"autocomplete": "name"})
+        self.fields["email"].widget.attrs.update({"autocomplete": "email"})
+        self.helper = FormHelper(self)
+        self.helper.form_action = action
+        self.helper.form_method = "post"
+        # No CSRF token: it would set a cookie before the citizen consents (see views/citizen.py).
+        self.helper.disable_csrf = True
+        self.helper.attrs = {"data-bc-start-form": "", "novalidate": ""}
+        self.helper.add_input(Submit("start", _("Start chat"), css_class="bc-button"))
+
+    def clean_widget_id(self):
+        value = self.cleaned_data.get("widget_id") or ""
+        return value if WIDGET_ID_RE.match(value) else "chat"
+
+
+class ReplyForm(forms.Form):
+    """The case worker's reply box; the client id makes a repeated POST harmless."""
+
+    body = BodyField(label=_("Reply"))
+    client_id = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("client_id", uuid.uuid4())
+        super().__init__(*args, **kwargs)

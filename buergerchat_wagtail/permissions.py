@@ -1,0 +1,81 @@
+"""The one place that answers "may this user see or do this".
+
+Staff rights follow department membership: a case worker acts for every department
+whose answering group they belong to; superusers act for all. Views, consumers and
+tasks all ask :data:`conversation_permission_policy`.
+"""
+
+from django.contrib.auth import get_user_model
+from wagtail.permission_policies.base import BasePermissionPolicy
+
+from .models import Conversation, Department
+
+#: Actions a case worker may take on a conversation of one of their departments.
+STAFF_ACTIONS = ("view", "reply")
+
+
+class ConversationPermissionPolicy(BasePermissionPolicy):
+    permission_cache_name = "_buergerchat_department_ids"
+
+    def get_all_permissions_for_user(self, user):
+        """The ids of the departments ``user`` answers for (cached on the user)."""
+        if not (user.is_authenticated and user.is_active):
+            return frozenset()
+        departments = Department.objects.all()
+        if not user.is_superuser:
+            departments = departments.filter(group__in=user.groups.all())
+        return frozenset(departments.values_list("pk", flat=True))
+
+    def department_ids_for_user(self, user):
+        return self.get_cached_permissions_for_user(user)
+
+    def departments_for_user(self, user):
+        return Department.objects.filter(pk__in=self.department_ids_for_user(user))
+
+    def user_has_permission(self, user, action):
+        if action not in STAFF_ACTIONS:
+            return False
+        if not (user.is_authenticated and user.is_active):
+            return False
+        return user.is_superuser or bool(self.department_ids_for_user(user))
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        if action not in STAFF_ACTIONS:
+            return False
+        return instance.department_id in self.department_ids_for_user(user)
+
+    def instances_user_has_any_permission_for(self, user, actions):
+        if not any(action in STAFF_ACTIONS for action in actions):
+            return Conversation.objects.none()
+        if user.is_active and user.is_superuser:
+            return Conversation.objects.all()
+        return Conversation.objects.filter(department_id__in=self.department_ids_for_user(user))
+
+    def users_with_any_permission(self, actions):
+        User = get_user_model()
+        if not any(action in STAFF_ACTIONS for action in actions):
+            return User.objects.none()
+        return User.objects.filter(is_active=True).filter(
+            groups__buergerchat_departments__isnull=False
+        ).distinct() | User.objects.filter(is_active=True, is_superuser=True)
+
+    def users_with_any_permission_for_instance(self, actions, instance):
+        User = get_user_model()
+        if not any(action in STAFF_ACTIONS for action in actions):
+            return User.objects.none()
+        return User.objects.filter(is_active=True).filter(
+            groups__buergerchat_departments=instance.department_id
+        ).distinct() | User.objects.filter(is_active=True, is_superuser=True)
+
+
+conversation_permission_policy = ConversationPermissionPolicy(Conversation)
+
+
+def fresh_user_permissions(user):
+    """Forget cached department ids so the next check reads the database again.
+
+    A socket's user lives for hours; group membership may change meanwhile.
+    """
+    if hasattr(user, ConversationPermissionPolicy.permission_cache_name):
+        delattr(user, ConversationPermissionPolicy.permission_cache_name)
+    return user

@@ -1,0 +1,16 @@
+"""WebSocket routes. Include them in the project's asgi.py (see README)::
+
+    from buergerchat_wagtail.routing import websocket_urlpatterns
+"""
+
+from django.urls import path
+
+from . import consumers
+from .conf import buergerchat_settings
+
+_prefix = buergerchat_settings.WEBSOCKET_PATH
+
+websocket_urlpatterns = [
+    path(f"{_prefix}citizen/", consumers.CitizenConsumer.as_asgi(), name="buergerchat-citizen-socket"),
+    path(f"{_prefix}staff/", consumers.StaffConsumer.as_asgi(), name="buergerchat-staff-socket"),
+]

@@ -1,0 +1,140 @@
+"""The domain: start conversations and store messages, then tell the sockets.
+
+Every message is stored before anyone hears of it; the broadcast runs after the
+transaction commits. The channel layer is only a notification path (it may drop),
+the database is the truth, and clients resync from it by message id.
+"""
+
+import logging
+import uuid
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import payloads
+from .conf import buergerchat_settings
+from .models import Conversation, ConversationStatus, Message, SenderType
+from .models.conversations import hash_secret, new_secret
+
+logger = logging.getLogger(__name__)
+
+
+def subject_from_text(text):
+    first_line = text.strip().splitlines()[0].strip() if text.strip() else ""
+    limit = buergerchat_settings.SUBJECT_LENGTH
+    return first_line if len(first_line) <= limit else first_line[: limit - 1].rstrip() + "…"
+
+
+def start_conversation(*, department, text, name="", email=""):
+    """Open a conversation whose first message is the citizen's concern.
+
+    Returns ``(conversation, secret)``. The secret is shown to the citizen's browser
+    once and only its hash is kept.
+    """
+    secret = new_secret()
+    now = timezone.now()
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            department=department,
+            subject=subject_from_text(text),
+            citizen_name=name,
+            citizen_email=email,
+            secret_hash=hash_secret(secret),
+            created_at=now,
+            last_activity_at=now,
+            waiting_since=now,
+        )
+        message = Message.objects.create(
+            conversation=conversation, sender=SenderType.CITIZEN, body=text, client_id=uuid.uuid4(), created_at=now
+        )
+        transaction.on_commit(lambda: broadcast_message(conversation, message))
+    logger.info("conversation started", extra={"conversation": conversation.pk, "department": department.pk})
+    return conversation, secret
+
+
+def post_message(*, conversation, sender, body, client_id, author=None):
+    """Store a message once per ``client_id``; returns ``(message, created)``.
+
+    A resend with the same client id returns the stored message and broadcasts nothing.
+    """
+    existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
+    if existing is not None:
+        return existing, False
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                conversation=conversation,
+                sender=sender,
+                author=author,
+                body=body,
+                client_id=client_id,
+                created_at=now,
+            )
+            updates = {"last_activity_at": now}
+            if sender == SenderType.CITIZEN:
+                if conversation.waiting_since is None:
+                    updates["waiting_since"] = now
+                if conversation.status == ConversationStatus.CLOSED:
+                    updates["status"] = ConversationStatus.OPEN
+            elif sender == SenderType.STAFF:
+                updates["waiting_since"] = None
+                if conversation.status == ConversationStatus.NEW:
+                    updates["status"] = ConversationStatus.OPEN
+            Conversation.objects.filter(pk=conversation.pk).update(**updates)
+            for field, value in updates.items():
+                setattr(conversation, field, value)
+            transaction.on_commit(lambda: broadcast_message(conversation, message))
+    except IntegrityError:
+        # Two resends raced past the lookup: the other one stored it.
+        return Message.objects.get(conversation=conversation, client_id=client_id), False
+    logger.info("message stored", extra={"conversation": conversation.pk, "message": message.pk, "sender": sender})
+    return message, True
+
+
+def messages_after(conversation, after_id=0, limit=None):
+    limit = limit or buergerchat_settings.SYNC_BATCH_SIZE
+    return list(
+        conversation.messages.filter(pk__gt=after_id).select_related("author").order_by("pk")[:limit]
+    )
+
+
+def _group_send(group, event):
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, event)
+    except Exception:  # noqa: BLE001  (the layer is best effort; clients resync)
+        logger.warning("channel layer send failed", extra={"group": group}, exc_info=True)
+
+
+def broadcast_message(conversation, message):
+    """Notify the conversation's sockets and the department's inbox."""
+    department_name = conversation.department.name
+    for audience, group in (
+        (payloads.CITIZEN, conversation.citizen_group_name),
+        (payloads.STAFF, conversation.staff_group_name),
+    ):
+        _group_send(
+            group,
+            {
+                "type": "bc.message",
+                "conversation": conversation.pk,
+                "message": payloads.message_payload(message, audience, department_name=department_name),
+            },
+        )
+    broadcast_inbox(conversation, message)
+
+
+def broadcast_inbox(conversation, last_message=None):
+    _group_send(
+        conversation.department.staff_group_name,
+        {
+            "type": "bc.conversation",
+            "department": conversation.department_id,
+            "conversation": payloads.inbox_event_payload(conversation, last_message),
+        },
+    )

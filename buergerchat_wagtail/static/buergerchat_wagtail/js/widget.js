@@ -1,0 +1,618 @@
+/*
+ * Bürgerchat citizen widget. Plain JavaScript, no build step, no inline code (CSP).
+ *
+ * Nothing is stored in the browser before the citizen submits the start form
+ * ("Chat starten"): only then the conversation secret is kept in localStorage.
+ * The secret travels in the first socket frame or in the X-Buergerchat-Secret
+ * header, never in a URL. Protocol: docs/protocol.md.
+ */
+(function () {
+  "use strict";
+
+  if (window.buergerchatWidgetLoaded) {
+    return;
+  }
+  window.buergerchatWidgetLoaded = true;
+
+  var PROTOCOL = 1;
+  var STORAGE_PREFIX = "buergerchat.v1.";
+  var SECRET_HEADER = "X-Buergerchat-Secret";
+  var POLL_INTERVAL_MS = 4000;
+  var RETRYABLE = { unavailable: true, server_error: true };
+
+  function uuid4() {
+    if (window.crypto && window.crypto.randomUUID) {
+      return window.crypto.randomUUID();
+    }
+    var b = window.crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map
+      .call(b, function (x) {
+        return x.toString(16).padStart(2, "0");
+      })
+      .join("");
+    return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
+  }
+
+  function backoff(failures) {
+    var base = Math.min(30000, 500 * Math.pow(2, failures));
+    return base * (0.5 + Math.random());
+  }
+
+  function ChatWidget(root) {
+    this.root = root;
+    this.strings = root.querySelector("[data-bc-strings]").dataset;
+    this.storageKey = STORAGE_PREFIX + root.dataset.bcDepartment;
+    this.preview = root.hasAttribute("data-bc-preview");
+    this.maxLength = parseInt(root.dataset.bcMaxLength, 10) || 4000;
+    this.startBox = root.querySelector("[data-bc-start]");
+    this.chatBox = root.querySelector("[data-bc-chat]");
+    this.list = root.querySelector("[data-bc-messages]");
+    this.sendForm = root.querySelector("[data-bc-send-form]");
+    this.input = root.querySelector("[data-bc-input]");
+    this.sendError = root.querySelector("[data-bc-send-error]");
+    this.status = root.querySelector("[data-bc-status]");
+    this.alertBox = root.querySelector("[data-bc-alert]");
+    this.template = root.querySelector("[data-bc-message-template]");
+    this.timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+      timeZone: "Europe/Berlin",
+      day: "2-digit",
+      month: "2-digit",
+      year: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+    });
+    this.secret = null;
+    this.outbox = [];
+    this.lastId = 0;
+    this.nodes = new Map(); // client_id -> <li>
+    this.seenIds = new Set();
+    this.socket = null;
+    this.ready = false;
+    this.failures = 0;
+    this.everOpened = false;
+    this.pollTimer = null;
+    this.reconnectTimer = null;
+
+    this.startBox.addEventListener("submit", this.onStartSubmit.bind(this));
+    this.sendForm.addEventListener("submit", this.onSendSubmit.bind(this));
+    this.input.addEventListener("keydown", this.onInputKeydown.bind(this));
+    root.querySelector("[data-bc-forget]").addEventListener("click", this.forget.bind(this));
+
+    var saved = this.readState();
+    if (saved && saved.secret && !this.preview) {
+      this.secret = saved.secret;
+      this.outbox = Array.isArray(saved.outbox) ? saved.outbox : [];
+      this.showChat(false);
+      this.outbox.forEach(this.renderPending, this);
+      this.connect();
+    }
+  }
+
+  /* ---- browser storage (only after the citizen started a chat) ---- */
+
+  ChatWidget.prototype.readState = function () {
+    try {
+      return JSON.parse(window.localStorage.getItem(this.storageKey));
+    } catch (e) {
+      return null;
+    }
+  };
+
+  ChatWidget.prototype.saveState = function () {
+    try {
+      window.localStorage.setItem(
+        this.storageKey,
+        JSON.stringify({ secret: this.secret, outbox: this.outbox })
+      );
+    } catch (e) {
+      /* storage full or disabled: the chat still works until the page is left */
+    }
+  };
+
+  ChatWidget.prototype.clearState = function () {
+    try {
+      window.localStorage.removeItem(this.storageKey);
+    } catch (e) {
+      /* ignore */
+    }
+  };
+
+  /* ---- announcements ---- */
+
+  ChatWidget.prototype.announce = function (text) {
+    this.status.textContent = text;
+  };
+
+  ChatWidget.prototype.alert = function (text) {
+    this.alertBox.textContent = text || "";
+  };
+
+  /* ---- start form ---- */
+
+  ChatWidget.prototype.onStartSubmit = function (event) {
+    var form = event.target.closest("[data-bc-start-form]");
+    if (!form) {
+      return;
+    }
+    event.preventDefault();
+    if (this.preview) {
+      return;
+    }
+    var button = form.querySelector("[type=submit]");
+    if (button) {
+      button.disabled = true;
+    }
+    this.alert("");
+    var self = this;
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "omit",
+      headers: { Accept: "application/json" },
+    })
+      .then(function (response) {
+        return response.json().then(function (data) {
+          return { status: response.status, data: data };
+        });
+      })
+      .then(function (result) {
+        if (result.status === 201) {
+          self.secret = result.data.secret;
+          self.saveState();
+          self.showChat(true);
+          self.renderConversation(result.data.conversation);
+          self.addMessages(result.data.messages);
+          self.announce(self.strings.started);
+          self.connect();
+        } else if (result.data && result.data.form_html) {
+          self.startBox.innerHTML = result.data.form_html;
+          self.alert(self.strings.formErrors);
+          var invalid = self.startBox.querySelector(".is-invalid, [aria-invalid=true]");
+          if (invalid) {
+            invalid.focus();
+          }
+        } else {
+          self.alert((result.data && result.data.detail) || self.strings.networkError);
+          if (button) {
+            button.disabled = false;
+          }
+        }
+      })
+      .catch(function () {
+        self.alert(self.strings.networkError);
+        if (button) {
+          button.disabled = false;
+        }
+      });
+  };
+
+  ChatWidget.prototype.showChat = function (focus) {
+    this.startBox.hidden = true;
+    this.chatBox.hidden = false;
+    if (focus) {
+      this.input.focus();
+    }
+  };
+
+  ChatWidget.prototype.showStart = function () {
+    this.chatBox.hidden = true;
+    this.startBox.hidden = false;
+    this.list.textContent = "";
+    this.nodes.clear();
+    this.seenIds.clear();
+    this.lastId = 0;
+    var form = this.startBox.querySelector("form");
+    if (form) {
+      form.reset();
+      var button = form.querySelector("[type=submit]");
+      if (button) {
+        button.disabled = false;
+      }
+      var first = form.querySelector("textarea, input:not([type=hidden])");
+      if (first) {
+        first.focus();
+      }
+    }
+  };
+
+  ChatWidget.prototype.forget = function () {
+    if (!window.confirm(this.strings.confirmForget)) {
+      return;
+    }
+    this.endSession();
+  };
+
+  ChatWidget.prototype.endSession = function () {
+    this.clearState();
+    this.secret = null;
+    this.outbox = [];
+    this.stopPolling();
+    window.clearTimeout(this.reconnectTimer);
+    if (this.socket) {
+      this.socket.onclose = null;
+      this.socket.close();
+      this.socket = null;
+    }
+    this.ready = false;
+    this.showStart();
+  };
+
+  /* ---- rendering ---- */
+
+  ChatWidget.prototype.renderConversation = function (conversation) {
+    if (!conversation) {
+      return;
+    }
+    this.root.querySelector("[data-bc-subject]").textContent = conversation.subject;
+    this.root.querySelector("[data-bc-reference]").textContent = conversation.reference;
+    var greeting = this.root.querySelector("[data-bc-greeting]");
+    greeting.textContent = conversation.greeting || "";
+    greeting.hidden = !conversation.greeting;
+  };
+
+  ChatWidget.prototype.buildNode = function (clientId) {
+    var node = this.template.content.firstElementChild.cloneNode(true);
+    node.dataset.clientId = clientId;
+    this.nodes.set(clientId, node);
+    return node;
+  };
+
+  ChatWidget.prototype.fillNode = function (node, message) {
+    node.dataset.id = message.id;
+    node.classList.add("bc-message--" + message.sender);
+    node.querySelector("[data-bc-author]").textContent = message.author;
+    var time = node.querySelector("[data-bc-time]");
+    time.dateTime = message.created_at;
+    time.textContent = this.timeFormat.format(new Date(message.created_at));
+    node.querySelector("[data-bc-body]").textContent = message.body;
+  };
+
+  ChatWidget.prototype.insertInOrder = function (node, id) {
+    var children = this.list.children;
+    for (var i = children.length - 1; i >= 0; i--) {
+      var otherId = parseInt(children[i].dataset.id || "0", 10);
+      if (otherId && otherId < id) {
+        children[i].after(node);
+        return;
+      }
+    }
+    var firstStored = Array.prototype.find.call(children, function (child) {
+      return child.dataset.id;
+    });
+    if (firstStored) {
+      this.list.insertBefore(node, firstStored);
+    } else {
+      this.list.prepend(node);
+    }
+  };
+
+  ChatWidget.prototype.addMessage = function (message) {
+    if (this.seenIds.has(message.id)) {
+      return;
+    }
+    this.seenIds.add(message.id);
+    this.lastId = Math.max(this.lastId, message.id);
+    var node = this.nodes.get(message.client_id);
+    if (node) {
+      // our own pending message, confirmed by the server
+      this.fillNode(node, message);
+      this.markState(node, this.strings.sent, "sent");
+      this.removeFromOutbox(message.client_id);
+      node.remove();
+    } else {
+      node = this.buildNode(message.client_id);
+      this.fillNode(node, message);
+      if (message.sender === "citizen") {
+        this.markState(node, this.strings.sent, "sent");
+      }
+    }
+    this.insertInOrder(node, message.id);
+    this.list.scrollTop = this.list.scrollHeight;
+  };
+
+  ChatWidget.prototype.addMessages = function (messages) {
+    (messages || [])
+      .slice()
+      .sort(function (a, b) {
+        return a.id - b.id;
+      })
+      .forEach(this.addMessage, this);
+  };
+
+  ChatWidget.prototype.renderPending = function (item) {
+    var node = this.nodes.get(item.client_id) || this.buildNode(item.client_id);
+    node.classList.add("bc-message--citizen", "bc-message--pending");
+    node.querySelector("[data-bc-author]").textContent = this.strings.you;
+    node.querySelector("[data-bc-body]").textContent = item.body;
+    this.markState(node, this.strings.sending, "sending");
+    this.list.appendChild(node);
+    this.list.scrollTop = this.list.scrollHeight;
+  };
+
+  ChatWidget.prototype.markState = function (node, text, state) {
+    node.dataset.state = state;
+    if (state !== "sending") {
+      node.classList.remove("bc-message--pending");
+    }
+    node.querySelector("[data-bc-state]").textContent = text;
+  };
+
+  /* ---- sending ---- */
+
+  ChatWidget.prototype.onInputKeydown = function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      this.sendForm.requestSubmit();
+    }
+  };
+
+  ChatWidget.prototype.setSendError = function (text) {
+    this.sendError.textContent = text || "";
+    if (text) {
+      this.input.setAttribute("aria-invalid", "true");
+    } else {
+      this.input.removeAttribute("aria-invalid");
+    }
+  };
+
+  ChatWidget.prototype.onSendSubmit = function (event) {
+    event.preventDefault();
+    var body = this.input.value.trim();
+    if (!body) {
+      this.setSendError(this.strings.empty);
+      this.input.focus();
+      return;
+    }
+    if (body.length > this.maxLength) {
+      this.setSendError(this.strings.tooLong);
+      this.input.focus();
+      return;
+    }
+    this.setSendError("");
+    var item = { client_id: uuid4(), body: body };
+    this.outbox.push(item);
+    this.saveState();
+    this.renderPending(item);
+    this.input.value = "";
+    this.deliver(item);
+  };
+
+  ChatWidget.prototype.removeFromOutbox = function (clientId) {
+    var before = this.outbox.length;
+    this.outbox = this.outbox.filter(function (item) {
+      return item.client_id !== clientId;
+    });
+    if (this.outbox.length !== before) {
+      this.saveState();
+    }
+  };
+
+  ChatWidget.prototype.deliver = function (item) {
+    if (this.socket && this.ready) {
+      this.socket.send(JSON.stringify({ v: PROTOCOL, type: "message", client_id: item.client_id, body: item.body }));
+    } else if (this.pollTimer) {
+      this.postHttp(item);
+    } else {
+      var node = this.nodes.get(item.client_id);
+      if (node) {
+        this.markState(node, this.strings.queued, "queued");
+        node.classList.add("bc-message--pending");
+      }
+    }
+  };
+
+  ChatWidget.prototype.flushOutbox = function () {
+    this.outbox.slice().forEach(this.deliver, this);
+  };
+
+  ChatWidget.prototype.onAck = function (frame) {
+    this.addMessage(frame.message);
+  };
+
+  ChatWidget.prototype.onError = function (frame) {
+    var node = frame.ref ? this.nodes.get(frame.ref) : null;
+    if (node && node.dataset.state !== "sent") {
+      if (RETRYABLE[frame.code]) {
+        this.markState(node, this.strings.queued, "queued");
+        node.classList.add("bc-message--pending");
+        return;
+      }
+      this.removeFromOutbox(frame.ref);
+      this.markState(node, this.strings.failed + " " + frame.detail, "failed");
+      this.setSendError(frame.detail);
+      return;
+    }
+    if (frame.code === "auth_failed") {
+      this.sessionLost();
+      return;
+    }
+    this.alert(frame.detail);
+  };
+
+  ChatWidget.prototype.sessionLost = function () {
+    this.endSession();
+    this.alert(this.strings.sessionLost);
+  };
+
+  /* ---- WebSocket ---- */
+
+  ChatWidget.prototype.connect = function () {
+    if (!this.secret) {
+      return;
+    }
+    if (!("WebSocket" in window)) {
+      this.startPolling();
+      return;
+    }
+    var self = this;
+    var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    var lang = encodeURIComponent(document.documentElement.lang || "");
+    var socket;
+    try {
+      socket = new WebSocket(scheme + "//" + window.location.host + this.root.dataset.bcSocketPath + "?lang=" + lang);
+    } catch (e) {
+      this.startPolling();
+      return;
+    }
+    var opened = false;
+    this.socket = socket;
+    socket.onopen = function () {
+      opened = true;
+      self.everOpened = true;
+      socket.send(JSON.stringify({ v: PROTOCOL, type: "auth", secret: self.secret, after: self.lastId }));
+    };
+    socket.onmessage = function (event) {
+      var frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch (e) {
+        return;
+      }
+      self.onFrame(frame);
+    };
+    socket.onclose = function (event) {
+      if (self.socket === socket) {
+        self.socket = null;
+      }
+      self.ready = false;
+      if (!self.secret) {
+        return;
+      }
+      if (event.code === 4429) {
+        self.sessionLost();
+        return;
+      }
+      self.failures += 1;
+      if (!opened && self.failures >= 2) {
+        self.startPolling();
+      } else if (!self.pollTimer) {
+        self.announce(self.strings.offline);
+      }
+      window.clearTimeout(self.reconnectTimer);
+      self.reconnectTimer = window.setTimeout(self.connect.bind(self), backoff(self.failures));
+    };
+  };
+
+  ChatWidget.prototype.onFrame = function (frame) {
+    switch (frame.type) {
+      case "ready":
+        var wasReconnect = this.failures > 0;
+        this.ready = true;
+        this.failures = 0;
+        this.stopPolling();
+        this.renderConversation(frame.conversation);
+        this.addMessages(frame.messages);
+        if (wasReconnect) {
+          this.announce(this.strings.online);
+        }
+        this.flushOutbox();
+        break;
+      case "message":
+        this.addMessage(frame.message);
+        break;
+      case "messages":
+        this.addMessages(frame.messages);
+        break;
+      case "ack":
+        this.onAck(frame);
+        break;
+      case "error":
+        this.onError(frame);
+        break;
+      default:
+        break;
+    }
+  };
+
+  /* ---- HTTP fallback ---- */
+
+  ChatWidget.prototype.httpHeaders = function (json) {
+    var headers = { Accept: "application/json" };
+    headers[SECRET_HEADER] = this.secret;
+    if (json) {
+      headers["Content-Type"] = "application/json";
+    }
+    return headers;
+  };
+
+  ChatWidget.prototype.startPolling = function () {
+    if (this.pollTimer || !this.secret) {
+      return;
+    }
+    this.announce(this.strings.fallback);
+    this.poll(true);
+    this.pollTimer = window.setInterval(this.poll.bind(this, false), POLL_INTERVAL_MS);
+  };
+
+  ChatWidget.prototype.stopPolling = function () {
+    if (this.pollTimer) {
+      window.clearInterval(this.pollTimer);
+      this.pollTimer = null;
+    }
+  };
+
+  ChatWidget.prototype.poll = function (first) {
+    var self = this;
+    var url = first ? this.root.dataset.bcConversationUrl : this.root.dataset.bcMessagesUrl;
+    fetch(url + "?after=" + this.lastId, { credentials: "omit", headers: this.httpHeaders(false) })
+      .then(function (response) {
+        if (response.status === 401) {
+          self.sessionLost();
+          return null;
+        }
+        return response.ok ? response.json() : null;
+      })
+      .then(function (frame) {
+        if (frame) {
+          self.onFrame(frame.type === "ready" ? { type: "messages", messages: frame.messages } : frame);
+          if (frame.conversation) {
+            self.renderConversation(frame.conversation);
+          }
+          if (first) {
+            self.flushOutbox();
+          }
+        }
+      })
+      .catch(function () {
+        /* next poll tries again */
+      });
+  };
+
+  ChatWidget.prototype.postHttp = function (item) {
+    var self = this;
+    fetch(this.root.dataset.bcMessagesUrl, {
+      method: "POST",
+      credentials: "omit",
+      headers: this.httpHeaders(true),
+      body: JSON.stringify({ v: PROTOCOL, type: "message", client_id: item.client_id, body: item.body }),
+    })
+      .then(function (response) {
+        return response.json();
+      })
+      .then(function (frame) {
+        self.onFrame(frame);
+      })
+      .catch(function () {
+        var node = self.nodes.get(item.client_id);
+        if (node) {
+          self.markState(node, self.strings.queued, "queued");
+        }
+      });
+  };
+
+  function init() {
+    document.querySelectorAll("[data-bc-widget]").forEach(function (root) {
+      if (!root.buergerchat) {
+        root.buergerchat = new ChatWidget(root);
+      }
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

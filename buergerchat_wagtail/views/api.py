@@ -1,0 +1,113 @@
+"""HTTP fallback of the chat protocol for networks that block WebSockets.
+
+The citizen authenticates with the conversation secret in the
+``X-Buergerchat-Secret`` header (never in the URL). Frames and errors are the same
+as on the socket; see docs/protocol.md.
+"""
+
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Query, Schema
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import APIKeyHeader
+from pydantic import Field
+
+from .. import payloads, services
+from ..models import Conversation, SenderType
+from ..protocol import CITIZEN_FRAMES, PROTOCOL_VERSION, ProtocolError, parse_frame
+
+SECRET_HEADER = "X-Buergerchat-Secret"
+
+
+class ConversationSecret(APIKeyHeader):
+    param_name = SECRET_HEADER
+
+    def authenticate(self, request, key):
+        if not key:
+            return None
+        return Conversation.objects.for_secret(key).select_related("department").first()
+
+
+api = NinjaAPI(
+    title="Bürgerchat citizen API",
+    version="1",
+    description="HTTP fallback of the Bürgerchat WebSocket protocol (see docs/protocol.md).",
+    urls_namespace="buergerchat-api",
+    auth=ConversationSecret(),
+    docs_url=None,
+)
+
+
+def error_response(exc, status):
+    return JsonResponse(exc.as_frame(), status=status)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return error_response(ProtocolError("auth_failed", _("This conversation code is not valid.")), 401)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc):
+    return error_response(ProtocolError("invalid_request", _("The request has a missing or invalid parameter.")), 400)
+
+
+@api.exception_handler(ProtocolError)
+def on_protocol_error(request, exc):
+    return error_response(exc, 400)
+
+
+class SyncQuery(Schema):
+    after: int = Field(0, ge=0, le=2**63 - 1)
+
+
+def _messages(conversation, after):
+    return payloads.messages_payload(services.messages_after(conversation, after), payloads.CITIZEN, conversation)
+
+
+@api.get("/conversation", summary="The conversation and its messages after an id")
+def get_conversation(request, query: Query[SyncQuery]):
+    conversation = request.auth
+    return {
+        "v": PROTOCOL_VERSION,
+        "type": "ready",
+        "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN),
+        "messages": _messages(conversation, query.after),
+    }
+
+
+@api.get("/messages", summary="Messages after an id")
+def get_messages(request, query: Query[SyncQuery]):
+    return {"v": PROTOCOL_VERSION, "type": "messages", "messages": _messages(request.auth, query.after)}
+
+
+@api.post(
+    "/messages",
+    summary="Send a message (a `message` frame); a resend with the same client_id is stored once",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": CITIZEN_FRAMES["message"].model_json_schema()}},
+        }
+    },
+)
+def post_message(request):
+    conversation = request.auth
+    try:
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError("invalid_json", _("The request body is not UTF-8 text.")) from None
+    frame = parse_frame(text, {"message": CITIZEN_FRAMES["message"]})
+    message, created = services.post_message(
+        conversation=conversation, sender=SenderType.CITIZEN, body=frame.body, client_id=frame.client_id
+    )
+    return JsonResponse(
+        {
+            "v": PROTOCOL_VERSION,
+            "type": "ack",
+            "client_id": str(frame.client_id),
+            "duplicate": not created,
+            "message": payloads.message_payload(message, payloads.CITIZEN, department_name=conversation.department.name),
+        },
+        status=201 if created else 200,
+    )

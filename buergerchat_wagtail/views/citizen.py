@@ -1,0 +1,71 @@
+"""Citizen HTTP endpoints that are not part of the JSON API: the start form."""
+
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from wagtail.models import Page
+
+from .. import payloads, services
+from ..forms import StartConversationForm
+from ..models import Department
+from ..protocol import PROTOCOL_VERSION
+
+
+def _privacy_url(request, raw_page_id):
+    try:
+        page_id = int(raw_page_id)
+    except (TypeError, ValueError):
+        return None
+    page = Page.objects.live().public().filter(pk=page_id).first()
+    return page.get_url(request) if page else None
+
+
+# The start form carries no ambient authority (no cookie, no session): it creates a
+# new conversation and hands its secret to whoever posted it. A CSRF token would
+# force a cookie on every visitor before consent (TTDSG §25), so it is exempt.
+@csrf_exempt
+@never_cache
+@require_POST
+def start_conversation(request, department_id):
+    department = get_object_or_404(Department.objects.active(), pk=department_id)
+    form = StartConversationForm(
+        request.POST,
+        widget_id=request.POST.get("widget_id", ""),
+        privacy_url=_privacy_url(request, request.POST.get("privacy_page")),
+        action=request.path,
+    )
+    if not form.is_valid():
+        return JsonResponse(
+            {
+                "v": PROTOCOL_VERSION,
+                "type": "error",
+                "code": "invalid_form",
+                "detail": _("Please correct the marked fields."),
+                "fields": {name: [str(e) for e in errors] for name, errors in form.errors.items()},
+                "form_html": render_to_string(
+                    "buergerchat_wagtail/widget/start_form.html", {"form": form}, request=request
+                ),
+            },
+            status=400,
+        )
+    conversation, secret = services.start_conversation(
+        department=department,
+        text=form.cleaned_data["text"],
+        name=form.cleaned_data["name"].strip(),
+        email=form.cleaned_data["email"],
+    )
+    messages = services.messages_after(conversation)
+    return JsonResponse(
+        {
+            "v": PROTOCOL_VERSION,
+            "type": "started",
+            "secret": secret,
+            "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN),
+            "messages": payloads.messages_payload(messages, payloads.CITIZEN, conversation),
+        },
+        status=201,
+    )

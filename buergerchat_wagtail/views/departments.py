@@ -1,0 +1,28 @@
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.admin.ui.tables import BooleanColumn, Column, TitleColumn
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from ..models import Department
+
+
+class DepartmentViewSet(SnippetViewSet):
+    model = Department
+    icon = "group"
+    menu_label = _("Departments")
+    menu_order = 200
+    url_prefix = "buergerchat/departments"
+    list_display = ["name", Column("group", label=_("Answering group")), BooleanColumn("is_active", label=_("Active"))]
+    list_filter = ["is_active"]
+    search_fields = ["name", "description"]
+    ordering = ["name"]
+    panels = [
+        MultiFieldPanel(
+            [FieldPanel("name"), FieldPanel("slug"), FieldPanel("description"), FieldPanel("greeting")],
+            heading=_("For citizens"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("group"), FieldPanel("email"), FieldPanel("is_active")],
+            heading=_("For staff"),
+        ),
+    ]

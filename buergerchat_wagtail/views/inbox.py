@@ -1,0 +1,256 @@
+"""The staff inbox in the Wagtail admin: a listing of the user's departments'
+conversations and one view per conversation with history and reply box."""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import FormView
+from wagtail.admin import messages as admin_messages
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.tables import Column, StatusTagColumn, TitleColumn
+from wagtail.admin.views import generic
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.viewsets.base import ViewSet
+import django_filters
+
+from .. import payloads, services
+from ..conf import buergerchat_settings
+from ..forms import ReplyForm
+from ..models import Conversation, ConversationStatus, Department, Message, SenderType
+from ..permissions import conversation_permission_policy
+from ..protocol import PROTOCOL_VERSION
+
+
+class WaitingColumn(Column):
+    """How long the citizen has been waiting for an answer."""
+
+    def get_value(self, instance):
+        if instance.waiting_since is None:
+            return ""
+        return timesince(instance.waiting_since, timezone.now(), depth=1)
+
+
+class ConversationFilterSet(WagtailFilterSet):
+    status = django_filters.ChoiceFilter(label=gettext_lazy("Status"), choices=ConversationStatus.choices)
+    department = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("Department"), queryset=lambda request: conversation_permission_policy.departments_for_user(request.user)
+    )
+
+    class Meta:
+        model = Conversation
+        fields = ["status", "department"]
+
+
+class InboxView(generic.IndexView):
+    model = Conversation
+    template_name = "buergerchat_wagtail/admin/inbox.html"
+    page_title = gettext_lazy("Inbox")
+    header_icon = "comment"
+    paginate_by = 50
+    default_ordering = "-last_activity_at"
+    any_permission_required = ["view"]
+    permission_policy = conversation_permission_policy
+    filterset_class = ConversationFilterSet
+    search_fields = ["subject", "reference"]
+    search_backend_name = None
+    is_searchable = True
+    conversation_url_name = None
+
+    def get_base_queryset(self):
+        last_message = Message.objects.filter(conversation=OuterRef("pk")).order_by("-pk").values("body")[:1]
+        return (
+            conversation_permission_policy.instances_user_has_permission_for(self.request.user, "view")
+            .select_related("department")
+            .annotate(last_message_body=Subquery(last_message))
+        )
+
+    def get_valid_orderings(self):
+        return ["last_activity_at", "-last_activity_at", "created_at", "-created_at", "waiting_since", "-waiting_since"]
+
+    @cached_property
+    def columns(self):
+        return [
+            TitleColumn("subject", label=_("Subject"), url_name=self.conversation_url_name),
+            Column("department", label=_("Department"), accessor="department.name"),
+            StatusTagColumn("status", label=_("Status"), accessor="get_status_display", primary=lambda c: c.status == ConversationStatus.NEW),
+            WaitingColumn("waiting", label=_("Waiting")),
+            Column("last_message", label=_("Last message"), accessor=lambda c: _preview(c.last_message_body)),
+            Column("last_activity_at", label=_("Last activity"), accessor=lambda c: timezone.localtime(c.last_activity_at).strftime("%d.%m.%Y %H:%M"), sort_key="last_activity_at"),
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["socket_path"] = "/" + buergerchat_settings.WEBSOCKET_PATH + "staff/"
+        return context
+
+
+def _preview(text, length=payloads.PREVIEW_LENGTH):
+    if not text:
+        return ""
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+class ConversationView(WagtailAdminTemplateMixin, FormView):
+    """History and reply box of one conversation. Works without JavaScript (the form
+    posts); with JavaScript, the Stimulus controller sends over the socket."""
+
+    template_name = "buergerchat_wagtail/admin/conversation.html"
+    form_class = ReplyForm
+    header_icon = "comment"
+    index_url_name = None
+    messages_url_name = None
+
+    def dispatch(self, request, pk):
+        self.conversation = get_object_or_404(Conversation.objects.select_related("department"), pk=pk)
+        if not conversation_permission_policy.user_has_permission_for_instance(request.user, "view", self.conversation):
+            raise PermissionDenied
+        return super().dispatch(request, pk)
+
+    def get_page_title(self):
+        return self.conversation.subject
+
+    def get_page_subtitle(self):
+        return self.conversation.reference
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse(self.index_url_name), "label": _("Inbox")},
+            {"url": "", "label": self.conversation.subject, "sublabel": self.conversation.reference},
+        ]
+
+    def wants_json(self):
+        return "application/json" in self.request.headers.get("Accept", "")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        messages = services.messages_after(self.conversation, 0, limit=10_000)
+        context.update(
+            conversation=self.conversation,
+            chat_messages=messages,
+            last_id=messages[-1].pk if messages else 0,
+            socket_path="/" + buergerchat_settings.WEBSOCKET_PATH + "staff/",
+            messages_url=reverse(self.messages_url_name, args=[self.conversation.pk]),
+            may_reply=conversation_permission_policy.user_has_permission_for_instance(
+                self.request.user, "reply", self.conversation
+            ),
+        )
+        return context
+
+    def form_valid(self, form):
+        if not conversation_permission_policy.user_has_permission_for_instance(
+            self.request.user, "reply", self.conversation
+        ):
+            raise PermissionDenied
+        message, created = services.post_message(
+            conversation=self.conversation,
+            sender=SenderType.STAFF,
+            body=form.cleaned_data["body"],
+            client_id=form.cleaned_data["client_id"],
+            author=self.request.user,
+        )
+        if self.wants_json():
+            return JsonResponse(
+                {
+                    "v": PROTOCOL_VERSION,
+                    "type": "ack",
+                    "conversation": self.conversation.pk,
+                    "client_id": str(message.client_id),
+                    "duplicate": not created,
+                    "message": payloads.message_payload(message, payloads.STAFF),
+                },
+                status=201 if created else 200,
+            )
+        admin_messages.success(self.request, _("Your reply has been sent."))
+        return redirect(self.request.path)
+
+    def form_invalid(self, form):
+        if self.wants_json():
+            field_errors = form.errors.get("body") or form.errors.get("client_id") or [_("Invalid request.")]
+            return JsonResponse(
+                {
+                    "v": PROTOCOL_VERSION,
+                    "type": "error",
+                    "code": form.errors.as_data()[next(iter(form.errors))][0].code or "invalid_frame",
+                    "detail": str(field_errors[0]),
+                    "field": "body",
+                },
+                status=400,
+            )
+        return super().form_invalid(form)
+
+
+def conversation_messages(request, pk):
+    """HTTP fallback for the staff view: messages after an id, as JSON."""
+    conversation = get_object_or_404(Conversation.objects.select_related("department"), pk=pk)
+    if not conversation_permission_policy.user_has_permission_for_instance(request.user, "view", conversation):
+        raise PermissionDenied
+    try:
+        after = max(0, int(request.GET.get("after", "0")))
+    except ValueError:
+        return JsonResponse(
+            {"v": PROTOCOL_VERSION, "type": "error", "code": "invalid_request", "detail": _("Invalid parameter: after.")},
+            status=400,
+        )
+    return JsonResponse(
+        {
+            "v": PROTOCOL_VERSION,
+            "type": "messages",
+            "conversation": conversation.pk,
+            "messages": payloads.messages_payload(
+                services.messages_after(conversation, after), payloads.STAFF, conversation
+            ),
+        }
+    )
+
+
+class InboxMenuItem(MenuItem):
+    def is_shown(self, request):
+        return conversation_permission_policy.user_has_permission(request.user, "view")
+
+
+class InboxViewSet(ViewSet):
+    name = "buergerchat_inbox"
+    url_prefix = "buergerchat"
+    icon = "comment"
+    menu_label = gettext_lazy("Inbox")
+    menu_order = 100
+    menu_item_class = InboxMenuItem
+
+    def get_urlpatterns(self):
+        index = self.get_url_name("index")
+        conversation = self.get_url_name("conversation")
+        return [
+            path(
+                "",
+                InboxView.as_view(
+                    index_url_name=index,
+                    index_results_url_name=self.get_url_name("index_results"),
+                    conversation_url_name=conversation,
+                ),
+                name="index",
+            ),
+            path(
+                "results/",
+                InboxView.as_view(
+                    index_url_name=index,
+                    index_results_url_name=self.get_url_name("index_results"),
+                    conversation_url_name=conversation,
+                    results_only=True,
+                ),
+                name="index_results",
+            ),
+            path(
+                "conversations/<int:pk>/",
+                ConversationView.as_view(index_url_name=index, messages_url_name=self.get_url_name("messages")),
+                name="conversation",
+            ),
+            path("conversations/<int:pk>/messages/", conversation_messages, name="messages"),
+        ]

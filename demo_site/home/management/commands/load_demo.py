@@ -1,0 +1,138 @@
+"""Load the demo content. Idempotent: running it again changes nothing that exists."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from wagtail.models import Page, Site
+from wagtail.rich_text import RichText
+
+from buergerchat_wagtail.models import Department
+from demo_site.home.models import ContentPage, HomePage
+
+DEPARTMENTS = [
+    {
+        "slug": "bauverwaltung",
+        "name": "Bauverwaltung",
+        "group": "Bauverwaltung",
+        "description": "Fragen zu Bauanträgen, Bebauungsplänen und Ihrem Bauvorhaben.",
+        "greeting": "Guten Tag! Die Bauverwaltung ist für Sie da. Wie können wir helfen?",
+        "email": "bauverwaltung@musterstadt.example",
+    },
+    {
+        "slug": "buergerbuero",
+        "name": "Bürgerbüro",
+        "group": "Bürgerbüro",
+        "description": "Ausweise, Meldewesen, Führungszeugnisse und Bescheinigungen.",
+        "greeting": "Willkommen beim Bürgerbüro! Worum geht es?",
+        "email": "buergerbuero@musterstadt.example",
+    },
+]
+
+USERS = [
+    # (username, password, superuser, group, first name, last name) -- demo-only passwords
+    ("admin", "admin", True, None, "Ada", "Admin"),
+    ("bauamt", "bauamt", False, "Bauverwaltung", "Berta", "Baumann"),
+    ("buergerbuero", "buergerbuero", False, "Bürgerbüro", "Bernd", "Bürger"),
+]
+
+
+def chat_block(department, privacy_page, heading, intro):
+    return (
+        "chat",
+        {"department": department, "heading": heading, "intro": intro, "privacy_page": privacy_page},
+    )
+
+
+class Command(BaseCommand):
+    help = "Load the Bürgerchat demo content (pages, departments, groups, demo users)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        access_admin = Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
+        departments = {}
+        for spec in DEPARTMENTS:
+            group, _ = Group.objects.get_or_create(name=spec["group"])
+            group.permissions.add(access_admin)
+            departments[spec["slug"]], _ = Department.objects.get_or_create(
+                slug=spec["slug"],
+                defaults={k: spec[k] for k in ("name", "description", "greeting", "email")} | {"group": group},
+            )
+
+        User = get_user_model()
+        for username, password, superuser, group_name, first, last in USERS:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={"is_superuser": superuser, "is_staff": superuser, "first_name": first, "last_name": last},
+            )
+            if created:
+                user.set_password(password)
+                user.save()
+            if group_name:
+                user.groups.add(Group.objects.get(name=group_name))
+
+        home = self.home_page()
+        privacy = self.child(
+            home,
+            "datenschutz",
+            "Datenschutz",
+            [("paragraph", RichText("<p>Hier stehen die Datenschutzhinweise der Stadt Musterstadt zum Bürgerchat.</p>"))],
+        )
+        self.child(
+            home,
+            "bauverwaltung",
+            "Bauverwaltung",
+            [
+                ("paragraph", RichText("<p>Sie planen ein Bauvorhaben? Schreiben Sie uns direkt.</p>")),
+                chat_block(
+                    departments["bauverwaltung"],
+                    privacy,
+                    "Chat mit der Bauverwaltung",
+                    "Stellen Sie Ihre Frage – eine Sachbearbeiterin antwortet Ihnen hier.",
+                ),
+            ],
+        )
+        self.child(
+            home,
+            "buergerbuero",
+            "Bürgerbüro",
+            [
+                chat_block(
+                    departments["buergerbuero"],
+                    privacy,
+                    "Chat mit dem Bürgerbüro",
+                    "Fragen zu Ausweis, Anmeldung und Bescheinigungen.",
+                )
+            ],
+        )
+        self.stdout.write(self.style.SUCCESS("Demo content is ready."))
+
+    def home_page(self):
+        home = HomePage.objects.first()
+        if home is not None:
+            return home
+        root = Page.get_first_root_node()
+        home = root.add_child(
+            instance=HomePage(
+                title="Stadt Musterstadt",
+                slug="musterstadt",
+                body=[("paragraph", RichText("<p>Willkommen! Sprechen Sie mit Ihrer Stadtverwaltung im Bürgerchat.</p>"))],
+            )
+        )
+        site = Site.objects.filter(is_default_site=True).first()
+        old_root = site.root_page if site else None
+        if site:
+            site.root_page = home
+            site.site_name = "Musterstadt"
+            site.save()
+        else:
+            Site.objects.create(hostname="localhost", port=80, root_page=home, is_default_site=True, site_name="Musterstadt")
+        if old_root is not None and old_root.specific_class is Page and not old_root.get_children().exists():
+            old_root.delete()
+        return home
+
+    def child(self, parent, slug, title, body):
+        page = ContentPage.objects.child_of(parent).filter(slug=slug).first()
+        if page is None:
+            page = parent.add_child(instance=ContentPage(title=title, slug=slug, body=body))
+        return page
