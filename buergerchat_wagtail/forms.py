@@ -62,15 +62,15 @@ class StartConversationForm(forms.Form):
         kwargs.setdefault("auto_id", f"bc-{widget_id}-%s")
         super().__init__(*args, **kwargs)
         self.fields["widget_id"].initial = widget_id
-        new_window = _("opens in a new window")
         if privacy_url:
-            self.fields["privacy"].label = format_html(
-                '{} <a href="{}" target="_blank" rel="noopener">{}<span class="bc-visually-hidden"> ({})</span></a>',
-                _("I have read the"),
+            link = format_html(
+                '<a href="{}" target="_blank" rel="noopener">{}<span class="bc-visually-hidden"> ({})</span></a>',
                 privacy_url,
                 _("privacy notice"),
-                new_window,
+                _("opens in a new window"),
             )
+            # The translated sentence is trusted markup; only {link} is inserted into it.
+            self.fields["privacy"].label = format_html(str(_("I have read the {link}")), link=link)
         else:
             self.fields["privacy"].label = _("I have read the privacy notice")
         self.fields["text"].widget.attrs.update({"autocomplete": "off"})
