@@ -50,7 +50,7 @@ def start_conversation(*, department, text, name="", email=""):
             conversation=conversation, sender=SenderType.CITIZEN, body=text, client_id=uuid.uuid4(), created_at=now
         )
         transaction.on_commit(lambda: broadcast_message(conversation, message))
-    logger.info("conversation started", extra={"conversation": conversation.pk, "department": department.pk})
+    logger.info("conversation %s started in department %s", conversation.pk, department.pk)
     return conversation, secret
 
 
@@ -90,7 +90,7 @@ def post_message(*, conversation, sender, body, client_id, author=None):
     except IntegrityError:
         # Two resends raced past the lookup: the other one stored it.
         return Message.objects.get(conversation=conversation, client_id=client_id), False
-    logger.info("message stored", extra={"conversation": conversation.pk, "message": message.pk, "sender": sender})
+    logger.info("message %s (%s) stored in conversation %s", message.pk, sender, conversation.pk)
     return message, True
 
 
@@ -108,7 +108,7 @@ def _group_send(group, event):
     try:
         async_to_sync(layer.group_send)(group, event)
     except Exception:  # noqa: BLE001  (the layer is best effort; clients resync)
-        logger.warning("channel layer send failed", extra={"group": group}, exc_info=True)
+        logger.warning("channel layer send to %s failed", group, exc_info=True)
 
 
 def broadcast_message(conversation, message):

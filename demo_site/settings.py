@@ -139,6 +139,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
-        "buergerchat_wagtail": {"handlers": ["console"], "level": os.environ.get("BUERGERCHAT_LOG_LEVEL", "INFO")},
+        "buergerchat_wagtail": {
+            "handlers": ["console"],
+            "level": os.environ.get("BUERGERCHAT_LOG_LEVEL", "INFO"),
+            "propagate": False,
+        },
     },
 }

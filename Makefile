@@ -1,0 +1,59 @@
+# buergerchat_wagtail: `make demo` and `make test` are all a fresh machine needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+MANAGE := $(BIN)/python manage.py
+LOCALES := de en
+
+.PHONY: demo install messages check-messages test test-fast screenshots clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[test,demo,redis,postgres]"
+	touch $@
+
+install: $(VENV)/.installed
+
+# Compiled .mo files are committed, so msgfmt is only needed when the .po files change.
+messages: install
+	cd buergerchat_wagtail && ../$(BIN)/python ../manage.py makemessages $(addprefix -l ,$(LOCALES)) -e html,py --no-obsolete
+	cd buergerchat_wagtail && ../$(BIN)/python ../manage.py compilemessages
+
+check-messages: install
+	$(BIN)/python scripts/check_translations.py
+
+demo: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_demo
+	$(MANAGE) collectstatic --noinput -v0
+	@echo ""
+	@echo "Bürgerchat demo on http://$(HOST):$(PORT)/"
+	@echo "  Citizen pages: http://$(HOST):$(PORT)/bauverwaltung/  http://$(HOST):$(PORT)/buergerbuero/"
+	@echo "  Staff admin:   http://$(HOST):$(PORT)/admin/buergerchat/"
+	@echo "  Logins (DEMO ONLY, never use these passwords anywhere else):"
+	@echo "    admin / admin                 superuser"
+	@echo "    bauamt / bauamt               case worker, Bauverwaltung"
+	@echo "    buergerbuero / buergerbuero   case worker, Bürgerbüro"
+	@echo ""
+	$(BIN)/daphne -b $(HOST) -p $(PORT) demo_site.asgi:application
+
+test: install
+	$(MANAGE) check --fail-level WARNING
+	$(MANAGE) makemigrations --check --dry-run
+	$(BIN)/python scripts/check_translations.py
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not browser"
+
+clean:
+	rm -rf var build dist *.egg-info .pytest_cache
+
+# Screenshots for the README, taken by the browser tests.
+screenshots: install
+	BUERGERCHAT_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e -k talk_live -q
