@@ -25,7 +25,7 @@ def start_chat(page, text):
     page.get_by_label("Anliegen").fill(text)
     page.get_by_role("checkbox", name=re.compile("Datenschutzhinweise")).check()
     page.get_by_role("button", name="Chat starten").click()
-    expect(page.get_by_label("Nachricht")).to_be_visible()
+    expect(page.get_by_label("Nachricht", exact=True)).to_be_visible()
 
 
 def test_citizen_and_case_worker_talk_live(new_context):
@@ -60,7 +60,7 @@ def test_citizen_and_case_worker_talk_live(new_context):
     expect(staff.get_by_role("log")).to_contain_text("Für Carports bis 30 m²")
 
     # The citizen answers; the case worker sees it without reloading.
-    citizen.get_by_label("Nachricht").fill("Danke! Und bei 35 m²?")
+    citizen.get_by_label("Nachricht", exact=True).fill("Danke! Und bei 35 m²?")
     citizen.get_by_role("button", name="Senden").click()
     expect(staff.get_by_role("log")).to_contain_text("Danke! Und bei 35 m²?")
     expect(citizen.locator("[data-state=sent]").last).to_contain_text("gesendet")
@@ -87,7 +87,7 @@ def test_inbox_shows_new_conversations_live(new_context):
     start_chat(citizen, "Frage zum Bebauungsplan Nordstadt")
     expect(staff.get_by_role("link", name="Frage zum Bebauungsplan Nordstadt")).to_be_visible()
 
-    citizen.get_by_label("Nachricht").fill("Gilt der Plan auch für Garagen?")
+    citizen.get_by_label("Nachricht", exact=True).fill("Gilt der Plan auch für Garagen?")
     citizen.get_by_role("button", name="Senden").click()
     expect(staff.locator("#listing-results")).to_contain_text("Gilt der Plan auch für Garagen?")
 
@@ -122,8 +122,8 @@ def test_message_errors_are_announced_and_nothing_is_lost(new_context):
     start_chat(page, "Test der Fehlermeldungen")
     page.get_by_role("button", name="Senden").click()
     expect(page.get_by_text("Bitte geben Sie eine Nachricht ein.")).to_be_visible()
-    expect(page.get_by_label("Nachricht")).to_have_attribute("aria-invalid", "true")
-    page.get_by_label("Nachricht").fill("Jetzt mit Text")
+    expect(page.get_by_label("Nachricht", exact=True)).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Nachricht", exact=True).fill("Jetzt mit Text")
     page.get_by_role("button", name="Senden").click()
     expect(page.locator("[data-state=sent]").get_by_text("Jetzt mit Text")).to_have_count(1)
 
@@ -134,7 +134,7 @@ def test_http_fallback_when_websockets_are_blocked(new_context):
     citizen_context.route_web_socket(re.compile(".*/ws/buergerchat/.*"), lambda ws: ws.close())
     citizen = citizen_context.new_page()
     start_chat(citizen, "Frage über eine Firewall hinweg")
-    citizen.get_by_label("Nachricht").fill("Kommt das an?")
+    citizen.get_by_label("Nachricht", exact=True).fill("Kommt das an?")
     citizen.get_by_role("button", name="Senden").click()
 
     staff = new_context().new_page()
