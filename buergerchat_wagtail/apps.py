@@ -11,5 +11,7 @@ class BuergerchatConfig(AppConfig):
     def ready(self):
         from . import checks  # noqa: F401  (registers system checks)
         from .conf import connect_signals
+        from .signal_handlers import register_signal_handlers
 
         connect_signals()
+        register_signal_handlers()

@@ -16,7 +16,7 @@ from django.db import DatabaseError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from . import payloads, services
+from . import groups, payloads, services
 from .conf import buergerchat_settings
 from .models import Conversation, SenderType
 from .permissions import conversation_permission_policy, fresh_user_permissions
@@ -106,7 +106,7 @@ class CitizenConsumer(BaseChatConsumer):
 
     async def disconnect(self, code):
         if self.conversation is not None:
-            await self.channel_layer.group_discard(self.conversation.citizen_group_name, self.channel_name)
+            await self.channel_layer.group_discard(groups.conversation_citizen(self.conversation.pk), self.channel_name)
 
     def require_conversation(self):
         if self.conversation is None:
@@ -127,9 +127,9 @@ class CitizenConsumer(BaseChatConsumer):
                 return
             raise ProtocolError("auth_failed", _("This conversation code is not valid."))
         if self.conversation is not None and self.conversation.pk != conversation.pk:
-            await self.channel_layer.group_discard(self.conversation.citizen_group_name, self.channel_name)
+            await self.channel_layer.group_discard(groups.conversation_citizen(self.conversation.pk), self.channel_name)
         self.conversation = conversation
-        await self.channel_layer.group_add(conversation.citizen_group_name, self.channel_name)
+        await self.channel_layer.group_add(groups.conversation_citizen(conversation.pk), self.channel_name)
         # Join first, then read: a message stored in between arrives twice, never zero times
         # (clients drop duplicates by id).
         messages = await database_sync_to_async(self._messages_after)(frame.after)
@@ -171,17 +171,17 @@ class StaffConsumer(BaseChatConsumer):
     async def connect(self):
         self.user = self.scope.get("user")
         self.department_ids = frozenset()
-        self.subscriptions = {}
+        self.subscriptions = {}  # conversation id -> department id
         self.permissions_checked_at = 0.0
         if self.user is None or not self.user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.department_ids = await self.fresh_department_ids()
+        department_ids = await self.fresh_department_ids()
         if not await database_sync_to_async(self._may_use_inbox)():
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        for department_id in self.department_ids:
-            await self.channel_layer.group_add(f"buergerchat.dept.{department_id}", self.channel_name)
+        await self.channel_layer.group_add(groups.STAFF_BROADCAST, self.channel_name)
+        await self.apply_department_ids(department_ids)
         await self.accept()
         await self.send_frame("hello", departments=sorted(self.department_ids))
 
@@ -191,10 +191,11 @@ class StaffConsumer(BaseChatConsumer):
         )
 
     async def disconnect(self, code):
+        await self.channel_layer.group_discard(groups.STAFF_BROADCAST, self.channel_name)
         for department_id in self.department_ids:
-            await self.channel_layer.group_discard(f"buergerchat.dept.{department_id}", self.channel_name)
-        for group in self.subscriptions.values():
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await self.channel_layer.group_discard(groups.department(department_id), self.channel_name)
+        for conversation_id in list(self.subscriptions):
+            await self.channel_layer.group_discard(groups.conversation_staff(conversation_id), self.channel_name)
 
     async def fresh_department_ids(self):
         def load():
@@ -206,10 +207,26 @@ class StaffConsumer(BaseChatConsumer):
         self.permissions_checked_at = time.monotonic()
         return ids
 
+    async def apply_department_ids(self, department_ids):
+        """Join and leave department groups, and drop subscriptions the user lost."""
+        for department_id in self.department_ids - department_ids:
+            await self.channel_layer.group_discard(groups.department(department_id), self.channel_name)
+        for department_id in department_ids - self.department_ids:
+            await self.channel_layer.group_add(groups.department(department_id), self.channel_name)
+        self.department_ids = department_ids
+        for conversation_id, department_id in list(self.subscriptions.items()):
+            if department_id not in department_ids:
+                del self.subscriptions[conversation_id]
+                await self.channel_layer.group_discard(groups.conversation_staff(conversation_id), self.channel_name)
+
+    async def refresh_permissions(self, force=False):
+        if force or time.monotonic() - self.permissions_checked_at > PERMISSION_RECHECK_SECONDS:
+            await self.apply_department_ids(await self.fresh_department_ids())
+
     async def get_conversation(self, conversation_id, action):
         """The conversation if the user may ``action`` it now; refuses alike when it
         does not exist, so ids of other departments leak nothing."""
-        self.department_ids = await self.fresh_department_ids()
+        await self.refresh_permissions(force=True)
 
         def load():
             conversation = Conversation.objects.select_related("department").filter(pk=conversation_id).first()
@@ -226,8 +243,8 @@ class StaffConsumer(BaseChatConsumer):
 
     async def handle_subscribe(self, frame):
         conversation = await self.get_conversation(frame.conversation, "view")
-        self.subscriptions[conversation.pk] = conversation.staff_group_name
-        await self.channel_layer.group_add(conversation.staff_group_name, self.channel_name)
+        self.subscriptions[conversation.pk] = conversation.department_id
+        await self.channel_layer.group_add(groups.conversation_staff(conversation.pk), self.channel_name)
         messages = await database_sync_to_async(
             lambda: payloads.messages_payload(
                 services.messages_after(conversation, frame.after), payloads.STAFF, conversation
@@ -240,9 +257,8 @@ class StaffConsumer(BaseChatConsumer):
         )
 
     async def handle_unsubscribe(self, frame):
-        group = self.subscriptions.pop(frame.conversation, None)
-        if group:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.subscriptions.pop(frame.conversation, None) is not None:
+            await self.channel_layer.group_discard(groups.conversation_staff(frame.conversation), self.channel_name)
         await self.send_frame("unsubscribed", conversation=frame.conversation)
 
     async def handle_sync(self, frame):
@@ -277,11 +293,16 @@ class StaffConsumer(BaseChatConsumer):
     async def bc_message(self, event):
         if event["conversation"] not in self.subscriptions:
             return
+        await self.refresh_permissions()
+        if event["department"] not in self.department_ids:
+            return
         await super().bc_message(event)
 
     async def bc_conversation(self, event):
-        if time.monotonic() - self.permissions_checked_at > PERMISSION_RECHECK_SECONDS:
-            self.department_ids = await self.fresh_department_ids()
+        await self.refresh_permissions()
         if event["department"] not in self.department_ids:
             return
         await self.send_frame("conversation", conversation=event["conversation"])
+
+    async def bc_permissions(self, event):
+        await self.refresh_permissions(force=True)

@@ -6,6 +6,7 @@ tasks all ask :data:`conversation_permission_policy`.
 """
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from wagtail.permission_policies.base import BasePermissionPolicy
 
 from .models import Conversation, Department
@@ -55,17 +56,21 @@ class ConversationPermissionPolicy(BasePermissionPolicy):
         User = get_user_model()
         if not any(action in STAFF_ACTIONS for action in actions):
             return User.objects.none()
-        return User.objects.filter(is_active=True).filter(
-            groups__buergerchat_departments__isnull=False
-        ).distinct() | User.objects.filter(is_active=True, is_superuser=True)
+        return (
+            User.objects.filter(is_active=True)
+            .filter(Q(is_superuser=True) | Q(groups__buergerchat_departments__isnull=False))
+            .distinct()
+        )
 
     def users_with_any_permission_for_instance(self, actions, instance):
         User = get_user_model()
         if not any(action in STAFF_ACTIONS for action in actions):
             return User.objects.none()
-        return User.objects.filter(is_active=True).filter(
-            groups__buergerchat_departments=instance.department_id
-        ).distinct() | User.objects.filter(is_active=True, is_superuser=True)
+        return (
+            User.objects.filter(is_active=True)
+            .filter(Q(is_superuser=True) | Q(groups__buergerchat_departments=instance.department_id))
+            .distinct()
+        )
 
 
 conversation_permission_policy = ConversationPermissionPolicy(Conversation)

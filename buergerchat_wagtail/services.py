@@ -13,12 +13,13 @@ from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import payloads
+from . import groups, payloads
 from .conf import buergerchat_settings
 from .models import Conversation, ConversationStatus, Message, SenderType
 from .models.conversations import hash_secret, new_secret
 
 logger = logging.getLogger(__name__)
+
 
 
 def subject_from_text(text):
@@ -115,23 +116,29 @@ def broadcast_message(conversation, message):
     """Notify the conversation's sockets and the department's inbox."""
     department_name = conversation.department.name
     for audience, group in (
-        (payloads.CITIZEN, conversation.citizen_group_name),
-        (payloads.STAFF, conversation.staff_group_name),
+        (payloads.CITIZEN, groups.conversation_citizen(conversation.pk)),
+        (payloads.STAFF, groups.conversation_staff(conversation.pk)),
     ):
         _group_send(
             group,
             {
                 "type": "bc.message",
                 "conversation": conversation.pk,
+                "department": conversation.department_id,
                 "message": payloads.message_payload(message, audience, department_name=department_name),
             },
         )
     broadcast_inbox(conversation, message)
 
 
+def broadcast_permissions_changed():
+    """Tell every staff socket to re-read its rights (group membership changed)."""
+    _group_send(groups.STAFF_BROADCAST, {"type": "bc.permissions"})
+
+
 def broadcast_inbox(conversation, last_message=None):
     _group_send(
-        conversation.department.staff_group_name,
+        groups.department(conversation.department_id),
         {
             "type": "bc.conversation",
             "department": conversation.department_id,

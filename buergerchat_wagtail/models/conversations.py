@@ -80,15 +80,6 @@ class Conversation(models.Model):
     def __str__(self):
         return f"{self.reference}: {self.subject}"
 
-    @property
-    def citizen_group_name(self):
-        """Channel-layer group of the citizen's sockets: never receives staff-only events."""
-        return f"buergerchat.conv.{self.pk}.citizen"
-
-    @property
-    def staff_group_name(self):
-        return f"buergerchat.conv.{self.pk}.staff"
-
 
 class Message(models.Model):
     conversation = models.ForeignKey(

@@ -57,8 +57,3 @@ class Department(index.Indexed, models.Model):
 
     def __str__(self):
         return self.name
-
-    @property
-    def staff_group_name(self):
-        """Channel-layer group reaching every staff socket of this department."""
-        return f"buergerchat.dept.{self.pk}"

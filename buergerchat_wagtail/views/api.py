@@ -32,7 +32,7 @@ api = NinjaAPI(
     title="Bürgerchat citizen API",
     version="1",
     description="HTTP fallback of the Bürgerchat WebSocket protocol (see docs/protocol.md).",
-    urls_namespace="buergerchat-api",
+    urls_namespace="buergerchat:buergerchat-api",  # nested in the app namespace of urls.py
     auth=ConversationSecret(),
     docs_url=None,
 )
