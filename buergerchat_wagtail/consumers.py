@@ -64,10 +64,13 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None):
         with translation.override(self.language):
+            ref = None
             try:
                 if text_data is None:
                     raise ProtocolError("binary_not_supported", _("Only text frames are accepted."))
                 frame = parse_frame(text_data, self.frame_types)
+                client_id = getattr(frame, "client_id", None)
+                ref = str(client_id) if client_id else None
                 await getattr(self, "handle_" + frame.type)(frame)
             except ProtocolError as exc:
                 await self.send_json(exc.as_frame())
@@ -75,13 +78,17 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
                 logger.warning("database unavailable while handling a frame", exc_info=True)
                 await self.send_json(
                     ProtocolError(
-                        "unavailable", _("The server cannot store messages right now. Please try again shortly.")
+                        "unavailable",
+                        _("The server cannot store messages right now. Please try again shortly."),
+                        ref=ref,
                     ).as_frame()
                 )
             except Exception:
                 logger.exception("unexpected error while handling a frame")
                 await self.send_json(
-                    ProtocolError("server_error", _("Something went wrong on the server. Please try again.")).as_frame()
+                    ProtocolError(
+                        "server_error", _("Something went wrong on the server. Please try again."), ref=ref
+                    ).as_frame()
                 )
 
     async def handle_ping(self, frame):
@@ -173,6 +180,9 @@ class StaffConsumer(BaseChatConsumer):
         self.department_ids = frozenset()
         self.subscriptions = {}  # conversation id -> department id
         self.permissions_checked_at = 0.0
+        # Accept first, then close with our code: a refused handshake reaches the
+        # browser only as 1006, and the client could not tell "log in again" from "retry".
+        await self.accept()
         if self.user is None or not self.user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
@@ -182,7 +192,6 @@ class StaffConsumer(BaseChatConsumer):
             return
         await self.channel_layer.group_add(groups.STAFF_BROADCAST, self.channel_name)
         await self.apply_department_ids(department_ids)
-        await self.accept()
         await self.send_frame("hello", departments=sorted(self.department_ids))
 
     def _may_use_inbox(self):

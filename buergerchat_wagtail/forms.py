@@ -92,7 +92,7 @@ class StartConversationForm(forms.Form):
 class ReplyForm(forms.Form):
     """The case worker's reply box; the client id makes a repeated POST harmless."""
 
-    body = BodyField(label=_("Reply"))
+    body = BodyField(label=_("Reply"), error_messages={"required": _("Please enter a message.")})
     client_id = forms.UUIDField(widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):

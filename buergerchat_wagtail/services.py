@@ -59,13 +59,28 @@ def post_message(*, conversation, sender, body, client_id, author=None):
     """Store a message once per ``client_id``; returns ``(message, created)``.
 
     A resend with the same client id returns the stored message and broadcasts nothing.
+    The conversation row is locked first, so within one conversation message ids are
+    committed in increasing order and a client resyncing "after id N" misses nothing.
+    ``conversation`` may be a long-lived copy (a socket's); its fields are refreshed.
     """
     existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
     if existing is not None:
         return existing, False
-    now = timezone.now()
     try:
         with transaction.atomic():
+            locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+            now = timezone.now()
+            locked.last_activity_at = now
+            if sender == SenderType.CITIZEN:
+                if locked.waiting_since is None:
+                    locked.waiting_since = now
+                if locked.status == ConversationStatus.CLOSED:
+                    locked.status = ConversationStatus.OPEN
+            elif sender == SenderType.STAFF:
+                locked.waiting_since = None
+                if locked.status == ConversationStatus.NEW:
+                    locked.status = ConversationStatus.OPEN
+            locked.save(update_fields=["last_activity_at", "waiting_since", "status"])
             message = Message.objects.create(
                 conversation=conversation,
                 sender=sender,
@@ -74,19 +89,8 @@ def post_message(*, conversation, sender, body, client_id, author=None):
                 client_id=client_id,
                 created_at=now,
             )
-            updates = {"last_activity_at": now}
-            if sender == SenderType.CITIZEN:
-                if conversation.waiting_since is None:
-                    updates["waiting_since"] = now
-                if conversation.status == ConversationStatus.CLOSED:
-                    updates["status"] = ConversationStatus.OPEN
-            elif sender == SenderType.STAFF:
-                updates["waiting_since"] = None
-                if conversation.status == ConversationStatus.NEW:
-                    updates["status"] = ConversationStatus.OPEN
-            Conversation.objects.filter(pk=conversation.pk).update(**updates)
-            for field, value in updates.items():
-                setattr(conversation, field, value)
+            for field in ("last_activity_at", "waiting_since", "status", "subject"):
+                setattr(conversation, field, getattr(locked, field))
             transaction.on_commit(lambda: broadcast_message(conversation, message))
     except IntegrityError:
         # Two resends raced past the lookup: the other one stored it.

@@ -5,6 +5,9 @@ The citizen authenticates with the conversation secret in the
 as on the socket; see docs/protocol.md.
 """
 
+import logging
+
+from django.db import DatabaseError
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Schema
@@ -17,6 +20,7 @@ from ..models import Conversation, SenderType
 from ..protocol import CITIZEN_FRAMES, PROTOCOL_VERSION, ProtocolError, parse_frame
 
 SECRET_HEADER = "X-Buergerchat-Secret"
+logger = logging.getLogger(__name__)
 
 
 class ConversationSecret(APIKeyHeader):
@@ -50,6 +54,14 @@ def on_auth_error(request, exc):
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc):
     return error_response(ProtocolError("invalid_request", _("The request has a missing or invalid parameter.")), 400)
+
+
+@api.exception_handler(DatabaseError)
+def on_database_error(request, exc):
+    logger.warning("database unavailable in the citizen API", exc_info=True)
+    return error_response(
+        ProtocolError("unavailable", _("The server cannot store messages right now. Please try again shortly.")), 503
+    )
 
 
 @api.exception_handler(ProtocolError)

@@ -6,6 +6,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from wagtail.models import Page
 
@@ -30,6 +31,7 @@ def _privacy_url(request, raw_page_id):
 @csrf_exempt
 @never_cache
 @require_POST
+@sensitive_post_parameters("text", "name", "email")
 def start_conversation(request, department_id):
     department = get_object_or_404(Department.objects.active(), pk=department_id)
     form = StartConversationForm(

@@ -11,6 +11,8 @@ from django.utils.functional import cached_property
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView
 from wagtail.admin import messages as admin_messages
 from wagtail.admin.filters import WagtailFilterSet
@@ -98,6 +100,7 @@ def _preview(text, length=payloads.PREVIEW_LENGTH):
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
+@method_decorator(sensitive_post_parameters("body"), name="dispatch")
 class ConversationView(WagtailAdminTemplateMixin, FormView):
     """History and reply box of one conversation. Works without JavaScript (the form
     posts); with JavaScript, the Stimulus controller sends over the socket."""
@@ -173,14 +176,19 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
 
     def form_invalid(self, form):
         if self.wants_json():
-            field_errors = form.errors.get("body") or form.errors.get("client_id") or [_("Invalid request.")]
+            if "body" in form.errors:
+                field, error = "body", form.errors.as_data()["body"][0]
+                code = error.code if error.code in ("message_empty", "message_too_long") else "message_empty"
+            else:
+                field, error = "client_id", form.errors.as_data()["client_id"][0]
+                code = "invalid_frame"
             return JsonResponse(
                 {
                     "v": PROTOCOL_VERSION,
                     "type": "error",
-                    "code": form.errors.as_data()[next(iter(form.errors))][0].code or "invalid_frame",
-                    "detail": str(field_errors[0]),
-                    "field": "body",
+                    "code": code,
+                    "detail": " ".join(error.messages),
+                    "field": field,
                 },
                 status=400,
             )

@@ -43,7 +43,8 @@
   function ChatWidget(root) {
     this.root = root;
     this.strings = root.querySelector("[data-bc-strings]").dataset;
-    this.storageKey = STORAGE_PREFIX + root.dataset.bcDepartment;
+    // Keyed by the department id, which (unlike the slug) editors cannot change.
+    this.storageKey = STORAGE_PREFIX + "department." + root.dataset.bcDepartment;
     this.preview = root.hasAttribute("data-bc-preview");
     this.maxLength = parseInt(root.dataset.bcMaxLength, 10) || 4000;
     this.startBox = root.querySelector("[data-bc-start]");
