@@ -1,10 +1,10 @@
 """The staff inbox in the Wagtail admin: a listing of the user's departments'
 conversations and one view per conversation with history and reply box."""
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -29,6 +29,16 @@ from ..forms import ReplyForm
 from ..models import Conversation, ConversationStatus, Department, Message, SenderType
 from ..permissions import conversation_permission_policy
 from ..protocol import PROTOCOL_VERSION
+
+
+def forbidden(request):
+    """A plain 403 (Wagtail's admin would turn PermissionDenied into a redirect)."""
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse(
+            {"v": PROTOCOL_VERSION, "type": "error", "code": "forbidden", "detail": _("You may not access this conversation.")},
+            status=403,
+        )
+    return TemplateResponse(request, "buergerchat_wagtail/admin/forbidden.html", status=403)
 
 
 class WaitingColumn(Column):
@@ -65,6 +75,11 @@ class InboxView(generic.IndexView):
     search_backend_name = None
     is_searchable = True
     conversation_url_name = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not conversation_permission_policy.user_has_permission(request.user, "view"):
+            return forbidden(request)
+        return super().dispatch(request, *args, **kwargs)
 
     def get_base_queryset(self):
         last_message = Message.objects.filter(conversation=OuterRef("pk")).order_by("-pk").values("body")[:1]
@@ -114,7 +129,7 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
     def dispatch(self, request, pk):
         self.conversation = get_object_or_404(Conversation.objects.select_related("department"), pk=pk)
         if not conversation_permission_policy.user_has_permission_for_instance(request.user, "view", self.conversation):
-            raise PermissionDenied
+            return forbidden(request)
         return super().dispatch(request, pk)
 
     def get_page_title(self):
@@ -151,7 +166,7 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
         if not conversation_permission_policy.user_has_permission_for_instance(
             self.request.user, "reply", self.conversation
         ):
-            raise PermissionDenied
+            return forbidden(self.request)
         message, created = services.post_message(
             conversation=self.conversation,
             sender=SenderType.STAFF,
@@ -199,7 +214,7 @@ def conversation_messages(request, pk):
     """HTTP fallback for the staff view: messages after an id, as JSON."""
     conversation = get_object_or_404(Conversation.objects.select_related("department"), pk=pk)
     if not conversation_permission_policy.user_has_permission_for_instance(request.user, "view", conversation):
-        raise PermissionDenied
+        return forbidden(request)
     try:
         after = max(0, int(request.GET.get("after", "0")))
     except ValueError:

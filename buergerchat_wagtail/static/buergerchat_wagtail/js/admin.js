@@ -316,7 +316,7 @@
           method: "POST",
           body: data,
           credentials: "same-origin",
-          headers: { Accept: "application/json" },
+          headers: { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" },
         })
           .then((response) => response.json())
           .then((frame) => this.onFrame(frame))
@@ -330,7 +330,7 @@
         this.pollTimer = window.setInterval(() => {
           fetch(this.messagesUrlValue + "?after=" + this.lastIdValue, {
             credentials: "same-origin",
-            headers: { Accept: "application/json" },
+            headers: { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" },
           })
             .then((response) => (response.ok ? response.json() : null))
             .then((frame) => frame && this.onFrame(frame))
