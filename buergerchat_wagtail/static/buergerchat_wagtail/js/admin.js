@@ -260,7 +260,7 @@
         node.dataset.id = message.id;
         var time = node.querySelector("time");
         time.dateTime = message.created_at;
-        time.textContent = this.timeFormat.format(new Date(message.created_at));
+        time.textContent = this.timeFormat.format(new Date(message.created_at)).replace(", ", " ");
         var after = Array.from(this.threadTarget.children).find(
           (child) => child.dataset.id && parseInt(child.dataset.id, 10) > message.id
         );

@@ -266,7 +266,7 @@
     node.querySelector("[data-bc-author]").textContent = message.author;
     var time = node.querySelector("[data-bc-time]");
     time.dateTime = message.created_at;
-    time.textContent = this.timeFormat.format(new Date(message.created_at));
+    time.textContent = this.timeFormat.format(new Date(message.created_at)).replace(", ", " ");
     node.querySelector("[data-bc-body]").textContent = message.body;
   };
 
