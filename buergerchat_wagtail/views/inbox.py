@@ -1,6 +1,9 @@
 """The staff inbox in the Wagtail admin: a listing of the user's departments'
 conversations and one view per conversation with history and reply box."""
 
+import logging
+
+from django.db import DatabaseError
 from django.db.models import OuterRef, Subquery
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -28,7 +31,9 @@ from ..conf import buergerchat_settings
 from ..forms import ReplyForm
 from ..models import Conversation, ConversationStatus, Department, Message, SenderType
 from ..permissions import conversation_permission_policy
-from ..protocol import PROTOCOL_VERSION
+from ..protocol import PROTOCOL_VERSION, ProtocolError
+
+logger = logging.getLogger(__name__)
 
 
 def forbidden(request):
@@ -127,10 +132,24 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
     messages_url_name = None
 
     def dispatch(self, request, pk):
-        self.conversation = get_object_or_404(Conversation.objects.select_related("department"), pk=pk)
-        if not conversation_permission_policy.user_has_permission_for_instance(request.user, "view", self.conversation):
-            return forbidden(request)
-        return super().dispatch(request, pk)
+        try:
+            self.conversation = get_object_or_404(Conversation.objects.select_related("department"), pk=pk)
+            if not conversation_permission_policy.user_has_permission_for_instance(
+                request.user, "view", self.conversation
+            ):
+                return forbidden(request)
+            return super().dispatch(request, pk)
+        except DatabaseError:
+            if not self.wants_json():
+                raise
+            # The client keeps the reply and sends it again with the same client id.
+            logger.warning("database unavailable in the staff conversation view", exc_info=True)
+            return JsonResponse(
+                ProtocolError(
+                    "unavailable", _("The server cannot store messages right now. Please try again shortly.")
+                ).as_frame(),
+                status=503,
+            )
 
     def get_page_title(self):
         return self.conversation.subject

@@ -175,8 +175,11 @@
           minute: "2-digit",
         });
         this.scrollToEnd();
+        this.subscribed = false;
+        this.restoreOutbox();
         this.socket = new StaffSocket(this.socketValue, {
           open: (reconnect) => {
+            this.subscribed = false;
             this.stopPolling();
             this.socket.send({ type: "subscribe", conversation: this.idValue, after: this.lastIdValue });
             if (reconnect) {
@@ -205,6 +208,9 @@
         switch (frame.type) {
           case "ready":
           case "messages":
+            if (frame.type === "ready") {
+              this.subscribed = true;
+            }
             frame.messages.forEach((message) => this.addMessage(message));
             this.resendPending();
             break;
@@ -221,15 +227,58 @@
       }
 
       onError(frame) {
+        var retryable = frame.code === "unavailable" || frame.code === "server_error";
         var node = frame.ref ? this.pending.get(frame.ref) : null;
         if (node) {
-          if (frame.code === "unavailable" || frame.code === "server_error") {
-            return; // stays pending; resent on the next (re)connect
+          if (retryable) {
+            this.scheduleRetry(); // stays pending and is sent again
+            return;
           }
           node.querySelector(".bc-thread__state").textContent = this.failedValue + " " + frame.detail;
           this.pending.delete(frame.ref);
+          this.saveOutbox();
+        } else if (retryable && !this.subscribed) {
+          this.socket.socket.close(); // reconnect with backoff and subscribe again
+          return;
         }
         this.errorTarget.textContent = frame.detail;
+      }
+
+      scheduleRetry() {
+        if (this.retryTimer) {
+          return;
+        }
+        this.retryFailures = (this.retryFailures || 0) + 1;
+        var delay = Math.min(30000, 500 * Math.pow(2, this.retryFailures)) * (0.5 + Math.random());
+        this.retryTimer = window.setTimeout(() => {
+          this.retryTimer = null;
+          this.resendPending();
+        }, delay);
+      }
+
+      /* Unsent replies survive a reload of the page (sessionStorage, this tab only). */
+      get outboxKey() {
+        return "buergerchat.staff.outbox." + this.idValue;
+      }
+
+      saveOutbox() {
+        var items = [];
+        this.pending.forEach((node, clientId) => items.push({ client_id: clientId, body: node.dataset.body }));
+        try {
+          window.sessionStorage.setItem(this.outboxKey, JSON.stringify(items));
+        } catch (e) {
+          /* storage unavailable: pending replies live until the page is left */
+        }
+      }
+
+      restoreOutbox() {
+        var items = [];
+        try {
+          items = JSON.parse(window.sessionStorage.getItem(this.outboxKey)) || [];
+        } catch (e) {
+          items = [];
+        }
+        items.forEach((item) => this.addPending(item.client_id, item.body));
       }
 
       scrollToEnd() {
@@ -254,6 +303,8 @@
         var node = this.pending.get(message.client_id);
         if (node) {
           this.pending.delete(message.client_id);
+          this.saveOutbox();
+          this.retryFailures = 0;
           node.remove();
         }
         node = this.buildNode(message);
@@ -285,16 +336,21 @@
         }
         textarea.removeAttribute("aria-invalid");
         this.errorTarget.textContent = "";
-        var message = { client_id: clientInput.value, body: body, sender: "staff", author: "" };
-        var node = this.buildNode(message);
-        node.querySelector(".bc-thread__state").textContent = this.sendingValue;
-        node.dataset.body = body;
-        this.pending.set(message.client_id, node);
-        this.threadTarget.appendChild(node);
-        this.scrollToEnd();
+        var clientId = clientInput.value;
+        this.addPending(clientId, body);
         textarea.value = "";
         clientInput.value = uuid4();
-        this.deliver(message.client_id, body);
+        this.deliver(clientId, body);
+      }
+
+      addPending(clientId, body) {
+        var node = this.buildNode({ client_id: clientId, body: body, sender: "staff", author: "" });
+        node.querySelector(".bc-thread__state").textContent = this.sendingValue;
+        node.dataset.body = body;
+        this.pending.set(clientId, node);
+        this.saveOutbox();
+        this.threadTarget.appendChild(node);
+        this.scrollToEnd();
       }
 
       deliver(clientId, body) {
@@ -319,8 +375,13 @@
           headers: { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" },
         })
           .then((response) => response.json())
-          .then((frame) => this.onFrame(frame))
-          .catch(() => {});
+          .then((frame) => {
+            if (frame.type === "error" && !frame.ref) {
+              frame.ref = clientId;
+            }
+            this.onFrame(frame);
+          })
+          .catch(() => this.scheduleRetry());
       }
 
       startPolling() {

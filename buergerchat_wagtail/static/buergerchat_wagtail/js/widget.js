@@ -409,6 +409,7 @@
   };
 
   ChatWidget.prototype.onAck = function (frame) {
+    this.retryFailures = 0;
     this.addMessage(frame.message);
   };
 
@@ -416,8 +417,10 @@
     var node = frame.ref ? this.nodes.get(frame.ref) : null;
     if (node && node.dataset.state !== "sent") {
       if (RETRYABLE[frame.code]) {
+        // Not stored: keep it in the outbox and try again a little later.
         this.markState(node, this.strings.queued, "queued");
         node.classList.add("bc-message--pending");
+        this.scheduleRetry();
         return;
       }
       this.removeFromOutbox(frame.ref);
@@ -429,7 +432,25 @@
       this.sessionLost();
       return;
     }
+    if (RETRYABLE[frame.code] && !this.ready && this.socket) {
+      // The server could not load the conversation: reconnect with backoff.
+      this.announce(frame.detail);
+      this.socket.close();
+      return;
+    }
     this.alert(frame.detail);
+  };
+
+  ChatWidget.prototype.scheduleRetry = function () {
+    var self = this;
+    if (this.retryTimer) {
+      return;
+    }
+    this.retryFailures = (this.retryFailures || 0) + 1;
+    this.retryTimer = window.setTimeout(function () {
+      self.retryTimer = null;
+      self.flushOutbox();
+    }, backoff(this.retryFailures));
   };
 
   ChatWidget.prototype.sessionLost = function () {
@@ -593,6 +614,9 @@
         return response.json();
       })
       .then(function (frame) {
+        if (frame.type === "error" && !frame.ref) {
+          frame.ref = item.client_id;
+        }
         self.onFrame(frame);
       })
       .catch(function () {
@@ -600,6 +624,7 @@
         if (node) {
           self.markState(node, self.strings.queued, "queued");
         }
+        self.scheduleRetry();
       });
   };
 
