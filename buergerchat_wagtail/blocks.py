@@ -49,6 +49,7 @@ class ChatBlock(blocks.StructBlock):
         context["widget_id"] = widget_id
         context["department"] = department
         context["max_length"] = buergerchat_settings.MAX_MESSAGE_LENGTH
+        context["resync_interval"] = buergerchat_settings.RESYNC_INTERVAL
         context["socket_path"] = "/" + buergerchat_settings.WEBSOCKET_PATH + "citizen/"
         if department is not None:
             privacy_url = privacy_page.get_url(request) if privacy_page else None

@@ -22,6 +22,9 @@ DEFAULTS = {
     "SYNC_BATCH_SIZE": 500,
     # Wrong secrets a citizen socket may send before it is closed.
     "MAX_AUTH_FAILURES": 5,
+    # Seconds between the clients' background resyncs (sync/ping frames): they re-join
+    # channel groups a restarted Redis forgot and fetch anything a dropped event missed.
+    "RESYNC_INTERVAL": 15,
     # URL path prefix of the WebSocket routes (see routing.py).
     "WEBSOCKET_PATH": "ws/buergerchat/",
 }
@@ -39,7 +42,7 @@ class BuergerchatSettings:
                 "Unknown BUERGERCHAT setting(s): " + ", ".join(sorted(unknown))
             )
         merged = {**DEFAULTS, **user}
-        for key in ("MAX_MESSAGE_LENGTH", "MAX_FRAME_BYTES", "SUBJECT_LENGTH", "SYNC_BATCH_SIZE"):
+        for key in ("MAX_MESSAGE_LENGTH", "MAX_FRAME_BYTES", "SUBJECT_LENGTH", "SYNC_BATCH_SIZE", "RESYNC_INTERVAL"):
             if not isinstance(merged[key], int) or merged[key] <= 0:
                 raise ImproperlyConfigured(f"BUERGERCHAT[{key!r}] must be a positive integer")
         return merged

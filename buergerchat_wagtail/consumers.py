@@ -92,7 +92,12 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
                 )
 
     async def handle_ping(self, frame):
+        await self.rejoin_groups()
         await self.send_frame("pong")
+
+    async def rejoin_groups(self):
+        """Join this socket's groups again. Idempotent; restores memberships that a
+        restarted channel layer (Redis) forgot. Clients ping or sync periodically."""
 
     async def bc_message(self, event):
         await self.send_frame("message", message=event["message"], **self.message_extra(event))
@@ -151,8 +156,13 @@ class CitizenConsumer(BaseChatConsumer):
             services.messages_after(self.conversation, after), payloads.CITIZEN, self.conversation
         )
 
+    async def rejoin_groups(self):
+        if self.conversation is not None:
+            await self.channel_layer.group_add(groups.conversation_citizen(self.conversation.pk), self.channel_name)
+
     async def handle_sync(self, frame):
         self.require_conversation()
+        await self.rejoin_groups()
         messages = await database_sync_to_async(self._messages_after)(frame.after)
         await self.send_frame("messages", messages=messages)
 
@@ -270,8 +280,16 @@ class StaffConsumer(BaseChatConsumer):
             await self.channel_layer.group_discard(groups.conversation_staff(frame.conversation), self.channel_name)
         await self.send_frame("unsubscribed", conversation=frame.conversation)
 
+    async def rejoin_groups(self):
+        await self.channel_layer.group_add(groups.STAFF_BROADCAST, self.channel_name)
+        for department_id in self.department_ids:
+            await self.channel_layer.group_add(groups.department(department_id), self.channel_name)
+        for conversation_id in self.subscriptions:
+            await self.channel_layer.group_add(groups.conversation_staff(conversation_id), self.channel_name)
+
     async def handle_sync(self, frame):
         conversation = await self.get_conversation(frame.conversation, "view")
+        await self.rejoin_groups()
         messages = await database_sync_to_async(
             lambda: payloads.messages_payload(
                 services.messages_after(conversation, frame.after), payloads.STAFF, conversation

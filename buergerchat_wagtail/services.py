@@ -58,13 +58,17 @@ def start_conversation(*, department, text, name="", email=""):
 def post_message(*, conversation, sender, body, client_id, author=None):
     """Store a message once per ``client_id``; returns ``(message, created)``.
 
-    A resend with the same client id returns the stored message and broadcasts nothing.
+    A resend with the same client id stores nothing and returns the stored message
+    (broadcast again, in case the first notification was lost).
     The conversation row is locked first, so within one conversation message ids are
     committed in increasing order and a client resyncing "after id N" misses nothing.
     ``conversation`` may be a long-lived copy (a socket's); its fields are refreshed.
     """
-    existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
+    existing = Message.objects.filter(conversation=conversation, client_id=client_id).select_related("author").first()
     if existing is not None:
+        # A resend means the sender never got its ack; the first broadcast may have been
+        # lost with it (worker killed between commit and send). Clients drop duplicates.
+        broadcast_message(conversation, existing)
         return existing, False
     try:
         with transaction.atomic():

@@ -111,6 +111,7 @@ class InboxView(generic.IndexView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["socket_path"] = "/" + buergerchat_settings.WEBSOCKET_PATH + "staff/"
+        context["resync_interval"] = buergerchat_settings.RESYNC_INTERVAL
         return context
 
 
@@ -174,6 +175,7 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
             chat_messages=messages,
             last_id=messages[-1].pk if messages else 0,
             socket_path="/" + buergerchat_settings.WEBSOCKET_PATH + "staff/",
+            resync_interval=buergerchat_settings.RESYNC_INTERVAL,
             messages_url=reverse(self.messages_url_name, args=[self.conversation.pk]),
             may_reply=conversation_permission_policy.user_has_permission_for_instance(
                 self.request.user, "reply", self.conversation

@@ -97,7 +97,7 @@
 
     /* The inbox: reloads its listing when a conversation of the user's departments changes. */
     class InboxController extends Controller {
-      static values = { socket: String, resultsUrl: String, updated: String };
+      static values = { socket: String, resultsUrl: String, updated: String, resync: { type: Number, default: 15 } };
       static targets = ["status"];
 
       connect() {
@@ -114,11 +114,17 @@
             }
           },
         });
+        // Re-join groups (ping) and refresh the listing now and then: events may be lost.
+        this.resyncTimer = window.setInterval(() => {
+          this.socket.send({ type: "ping" });
+          this.scheduleRefresh(null);
+        }, this.resyncValue * 1000);
       }
 
       disconnect() {
         this.socket.close();
         window.clearTimeout(this.refreshTimer);
+        window.clearInterval(this.resyncTimer);
       }
 
       scheduleRefresh(conversation) {
@@ -152,6 +158,7 @@
         id: Number,
         lastId: Number,
         messagesUrl: String,
+        resync: { type: Number, default: 15 },
         sending: String,
         failed: String,
         offline: String,
@@ -194,11 +201,21 @@
           },
           frame: (frame) => this.onFrame(frame),
         });
+        // The database is the truth: ask it for anything a dropped event missed.
+        this.resyncTimer = window.setInterval(() => {
+          if (this.subscribed) {
+            this.socket.send({ type: "sync", conversation: this.idValue, after: this.lastIdValue });
+          }
+          if (this.pending.size) {
+            this.resendPending();
+          }
+        }, this.resyncValue * 1000);
       }
 
       disconnect() {
         this.socket.close();
         this.stopPolling();
+        window.clearInterval(this.resyncTimer);
       }
 
       onFrame(frame) {

@@ -47,6 +47,8 @@
     this.storageKey = STORAGE_PREFIX + "department." + root.dataset.bcDepartment;
     this.preview = root.hasAttribute("data-bc-preview");
     this.maxLength = parseInt(root.dataset.bcMaxLength, 10) || 4000;
+    this.resyncMs = (parseInt(root.dataset.bcResyncInterval, 10) || 15) * 1000;
+    this.resyncTimer = null;
     this.startBox = root.querySelector("[data-bc-start]");
     this.chatBox = root.querySelector("[data-bc-chat]");
     this.list = root.querySelector("[data-bc-messages]");
@@ -231,6 +233,8 @@
     this.outbox = [];
     this.stopPolling();
     window.clearTimeout(this.reconnectTimer);
+    window.clearInterval(this.resyncTimer);
+    this.resyncTimer = null;
     if (this.socket) {
       this.socket.onclose = null;
       this.socket.close();
@@ -522,6 +526,7 @@
       case "ready":
         var wasReconnect = this.failures > 0;
         this.ready = true;
+        this.startResync();
         this.failures = 0;
         this.stopPolling();
         this.renderConversation(frame.conversation);
@@ -546,6 +551,23 @@
       default:
         break;
     }
+  };
+
+  /* Periodic resync: the channel layer may drop events (or forget groups after a
+     Redis restart); the database is the truth, so ask it for anything newer. */
+  ChatWidget.prototype.startResync = function () {
+    var self = this;
+    if (this.resyncTimer) {
+      return;
+    }
+    this.resyncTimer = window.setInterval(function () {
+      if (self.socket && self.ready) {
+        self.socket.send(JSON.stringify({ v: PROTOCOL, type: "sync", after: self.lastId }));
+      }
+      if (self.outbox.length) {
+        self.flushOutbox();
+      }
+    }, this.resyncMs);
   };
 
   /* ---- HTTP fallback ---- */
