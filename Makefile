@@ -7,14 +7,14 @@ PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 LOCALES := de en
 
-.PHONY: demo install messages check-messages test test-fast screenshots clean
+.PHONY: demo install messages check-messages test test-fast screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[test,demo,redis,postgres]"
+	$(BIN)/python -m pip install --quiet -e ".[test,demo,redis,postgres,bench]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -57,3 +57,7 @@ clean:
 # Screenshots for the README, taken by the browser tests.
 screenshots: install
 	BUERGERCHAT_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e -k talk_live -q
+
+# Benchmarks (separate server and client processes on 127.0.0.1); JSON under bench/results/.
+bench: install
+	$(BIN)/python -m bench.run
