@@ -155,7 +155,7 @@ def throughput_scenarios(config, targets):
                 "latency", kind, citizen_url, config["throughput_pairs"], staff_url=staff_url, setup=setup,
                 rate=rate, duration=config["throughput_duration"],
             )
-            rows.append({"target": name, "rate_offered": rate, **result})
+            rows.append({**result, "target": name, "kind": result["target"], "rate_offered": rate})
             print(f"  throughput {name} offered {rate}/s: delivered {result['throughput_msgs_per_s']}/s, "
                   f"p99 {result['latency_ms']['p99']}, lost {result['lost']}", flush=True)
     return rows
