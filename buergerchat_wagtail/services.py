@@ -64,41 +64,48 @@ def post_message(*, conversation, sender, body, client_id, author=None):
     committed in increasing order and a client resyncing "after id N" misses nothing.
     ``conversation`` may be a long-lived copy (a socket's); its fields are refreshed.
     """
-    existing = Message.objects.filter(conversation=conversation, client_id=client_id).select_related("author").first()
-    if existing is not None:
-        # A resend means the sender never got its ack; the first broadcast may have been
-        # lost with it (worker killed between commit and send). Clients drop duplicates.
-        broadcast_message(conversation, existing)
-        return existing, False
     try:
-        with transaction.atomic():
-            locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        return _store_message(conversation, sender, body, client_id, author)
+    except IntegrityError:
+        # Only where row locks do not exist (SQLite in deferred mode): a concurrent
+        # resend stored it first.
+        existing = Message.objects.select_related("author").get(conversation=conversation, client_id=client_id)
+        return existing, False
+
+
+def _store_message(conversation, sender, body, client_id, author):
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().only("status", "waiting_since").get(pk=conversation.pk)
+        # Checked under the lock: a concurrent resend of the same client id waits here.
+        existing = list(
+            Message.objects.filter(conversation=conversation, client_id=client_id).select_related("author").order_by()[:1]
+        )
+        if not existing:
             now = timezone.now()
-            locked.last_activity_at = now
+            updates = {"last_activity_at": now}
             if sender == SenderType.CITIZEN:
                 if locked.waiting_since is None:
-                    locked.waiting_since = now
+                    updates["waiting_since"] = now
                 if locked.status == ConversationStatus.CLOSED:
-                    locked.status = ConversationStatus.OPEN
+                    updates["status"] = ConversationStatus.OPEN
             elif sender == SenderType.STAFF:
-                locked.waiting_since = None
+                if locked.waiting_since is not None:
+                    updates["waiting_since"] = None
                 if locked.status == ConversationStatus.NEW:
-                    locked.status = ConversationStatus.OPEN
-            locked.save(update_fields=["last_activity_at", "waiting_since", "status"])
+                    updates["status"] = ConversationStatus.OPEN
+            Conversation.objects.filter(pk=conversation.pk).update(**updates)
             message = Message.objects.create(
-                conversation=conversation,
-                sender=sender,
-                author=author,
-                body=body,
-                client_id=client_id,
-                created_at=now,
+                conversation=conversation, sender=sender, author=author, body=body, client_id=client_id, created_at=now
             )
-            for field in ("last_activity_at", "waiting_since", "status", "subject"):
-                setattr(conversation, field, getattr(locked, field))
+            conversation.status = updates.get("status", locked.status)
+            conversation.waiting_since = updates.get("waiting_since", locked.waiting_since)
+            conversation.last_activity_at = now
             transaction.on_commit(lambda: broadcast_message(conversation, message))
-    except IntegrityError:
-        # Two resends raced past the lookup: the other one stored it.
-        return Message.objects.get(conversation=conversation, client_id=client_id), False
+    if existing:
+        # A resend means the sender never got its ack; the first broadcast may have been
+        # lost with it (worker killed between commit and send). Clients drop duplicates.
+        broadcast_message(conversation, existing[0])
+        return existing[0], False
     logger.info("message %s (%s) stored in conversation %s", message.pk, sender, conversation.pk)
     return message, True
 

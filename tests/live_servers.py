@@ -210,6 +210,8 @@ class DemoSite:
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "PYTHONPATH": str(ROOT),
             "BUERGERCHAT_LOG_LEVEL": "WARNING",
+            # As in production: no SQL debug cursor, no debug pages.
+            "DJANGO_DEBUG": "0",
         }
         for key in ("DATABASE_URL", "REDIS_URL"):
             self.env.pop(key, None)
