@@ -197,12 +197,18 @@ def department_state(department, now=None):
     )
 
 
-def broadcast(department_ids):
-    """Push the current state of these departments to citizen and staff sockets."""
+def broadcast(department_ids, *, presence_changed=False):
+    """Push the current state of these departments to citizen and staff sockets.
+
+    With ``presence_changed`` (a case worker came, left or set themselves away), only
+    departments whose state depends on presence are told."""
     from .models import Department
     from .services import _group_send
 
-    for department in Department.objects.filter(pk__in=list(department_ids)).select_related("office_hours"):
+    departments = Department.objects.filter(pk__in=list(department_ids)).select_related("office_hours")
+    if presence_changed:
+        departments = departments.filter(availability_mode=AvailabilityMode.PRESENCE)
+    for department in departments:
         event = {"type": "bc.availability", "department": department.pk, "state": department_state(department).to_event()}
         _group_send(groups.availability(department.pk), event)
         _group_send(groups.department(department.pk), event)
