@@ -134,6 +134,10 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 BUERGERCHAT = {}
 
+# Content-free notification e-mails; the demo prints them instead of sending them.
+EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "buergerchat@musterstadt.example")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

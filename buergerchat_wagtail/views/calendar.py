@@ -35,8 +35,9 @@ def _host():
     return getattr(settings, "WAGTAILADMIN_BASE_URL", "").split("//")[-1].split("/")[0] or "buergerchat"
 
 
-def _response(calendar, filename):
-    calendar.add_missing_timezones()
+def _response(calendar, filename, first, last):
+    # VTIMEZONE only for the dates listed (a full history would be hundreds of lines).
+    calendar.add_missing_timezones(first_date=first - datetime.timedelta(days=1), last_date=last + datetime.timedelta(days=1))
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "public, max-age=3600"
@@ -63,7 +64,10 @@ def office_hours_feed(request, department_id):
             event.add("dtend", end.astimezone(BERLIN))
             event.add("transp", "TRANSPARENT")
             calendar.add_component(event)
-    return _response(calendar, f"buergerchat-{department.slug}.ics")
+    today = local_date(timezone.now())
+    return _response(
+        calendar, f"buergerchat-{department.slug}.ics", today, today + datetime.timedelta(days=buergerchat_settings.ICS_DAYS)
+    )
 
 
 @require_GET
@@ -79,4 +83,4 @@ def session_event(request, session_id):
     if session.description:
         event.add("description", session.description)
     calendar.add_component(event)
-    return _response(calendar, f"sprechstunde-{session.pk}.ics")
+    return _response(calendar, f"sprechstunde-{session.pk}.ics", local_date(session.starts_at), local_date(session.ends_at))

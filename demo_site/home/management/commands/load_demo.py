@@ -11,7 +11,14 @@ from django.utils import timezone
 from wagtail.models import Page, Site
 from wagtail.rich_text import RichText
 
-from buergerchat_wagtail.models import AvailabilityMode, ConsultationSession, Department, OfficeHours
+from buergerchat_wagtail.models import (
+    AvailabilityMode,
+    ConsultationSession,
+    Department,
+    OfficeHours,
+    OfficeHoursException,
+    OfficeHoursRange,
+)
 from buergerchat_wagtail.schedule import BERLIN
 from demo_site.home.models import ContentPage, HomePage
 
@@ -95,10 +102,13 @@ class Command(BaseCommand):
             hours, created = OfficeHours.objects.get_or_create(name=spec["name"], defaults={"holiday_state": "BW"})
             if created:
                 for weekday, opens, closes in spec["ranges"]:
-                    hours.ranges.create(weekday=weekday, opens=opens, closes=closes)
+                    OfficeHoursRange.objects.create(office_hours=hours, weekday=weekday, opens=opens, closes=closes)
                 year = timezone.localdate().year
-                hours.exceptions.create(
-                    start_date=datetime.date(year, 12, 24), end_date=datetime.date(year, 12, 31), note="Weihnachten"
+                OfficeHoursException.objects.create(
+                    office_hours=hours,
+                    start_date=datetime.date(year, 12, 24),
+                    end_date=datetime.date(year, 12, 31),
+                    note="Weihnachten",
                 )
             department = departments[slug]
             if department.office_hours_id is None:
