@@ -9,11 +9,10 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from buergerchat_wagtail import availability, presence
-from buergerchat_wagtail.models import AvailabilityMode, Conversation, OfficeHours, OfficeHoursRange, StaffPresence
-from tests.conftest import STAFF_PATH, citizen_socket, receive_type, staff_socket
+from buergerchat_wagtail.models import AvailabilityMode, Conversation, StaffPresence
+from tests.conftest import citizen_socket, receive_type, staff_socket
 from tests.test_office_hours import ARTICLE, berlin, make_hours
 
-T = datetime.time
 
 
 @pytest.fixture
@@ -148,21 +147,14 @@ async def test_staff_socket_makes_the_department_staffed_live(open_socket, dept_
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_citizen_socket_is_told_when_office_hours_end(open_socket, dept_a, start_conversation):
-    """The transition is computed on the server and pushed at the right moment."""
-    now = timezone.localtime()
-    if now.time() >= T(23, 59, 50) or now.time() < T(0, 0, 5):
-        pytest.skip("too close to midnight for a one-day range")  # pragma: no cover
-    closes = (now + datetime.timedelta(seconds=2)).time().replace(microsecond=0)
-    hours = await sync_to_async(OfficeHours.objects.create)(name="kurz")
-    await sync_to_async(OfficeHoursRange.objects.create)(
-        office_hours=hours, weekday=now.weekday(), opens=T(0, 0), closes=closes
-    )
-    dept_a.office_hours = hours
-    await sync_to_async(dept_a.save)()
-    _, secret = await sync_to_async(start_conversation)(dept_a)
-    citizen, ready = await citizen_socket(open_socket, secret)
-    assert ready["availability"]["state"] == "available"
-    frame = await receive_type(citizen, "availability", timeout=6)
-    assert frame["availability"]["state"] == "closed"
-    await citizen.disconnect()
+async def test_citizen_socket_is_told_when_office_hours_end(open_socket, article_dept, start_conversation):
+    """The transition is computed on the server and pushed at the right moment: the
+    clock stands two seconds before Wednesday 12:00 and keeps ticking."""
+    _, secret = await sync_to_async(start_conversation)(article_dept)
+    with time_machine.travel(berlin(2026, 3, 11, 11, 59, 58), tick=True):
+        citizen, ready = await citizen_socket(open_socket, secret)
+        assert ready["availability"]["state"] == "available"
+        frame = await receive_type(citizen, "availability", timeout=6)
+        assert frame["availability"]["state"] == "closed"
+        assert "8:30" in frame["availability"]["label"]
+        await citizen.disconnect()
