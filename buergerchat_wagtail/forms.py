@@ -2,7 +2,7 @@ import re
 import uuid
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+from crispy_forms.layout import Layout, Submit
 from django import forms
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -116,6 +116,7 @@ class JoinQueueForm(StartConversationForm):
             )
         else:
             del self.fields["publish"]
+        self.helper.layout = Layout(*self.fields)
         self.helper.inputs = []
         self.helper.add_input(Submit("start", _("Join the queue"), css_class="bc-button"))
 
