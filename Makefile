@@ -33,12 +33,13 @@ demo: install
 	$(MANAGE) collectstatic --noinput -v0
 	@echo ""
 	@echo "Bürgerchat demo on http://$(HOST):$(PORT)/"
-	@echo "  Citizen pages: http://$(HOST):$(PORT)/bauverwaltung/  http://$(HOST):$(PORT)/buergerbuero/"
+	@echo "  Citizen pages: http://$(HOST):$(PORT)/bauverwaltung/  http://$(HOST):$(PORT)/buergerbuero/  http://$(HOST):$(PORT)/buergersprechstunde/"
 	@echo "  Staff admin:   http://$(HOST):$(PORT)/admin/buergerchat/"
 	@echo "  Logins (DEMO ONLY, never use these passwords anywhere else):"
 	@echo "    admin / admin                 superuser"
 	@echo "    bauamt / bauamt               case worker, Bauverwaltung"
 	@echo "    buergerbuero / buergerbuero   case worker, Bürgerbüro"
+	@echo "    sprechstunde / sprechstunde   host of the Bürgersprechstunde (Bürgermeisteramt)"
 	@echo ""
 	$(BIN)/daphne -b $(HOST) -p $(PORT) demo_site.asgi:application
 

@@ -101,7 +101,9 @@ def client(mode, target, citizen_url, pairs, *, staff_url=None, setup=None, rate
         args += ["--setup", setup]
     if rate:
         args += ["--rate", str(rate), "--duration", str(duration)]
-    result = subprocess.run(args, cwd=ROOT, env=env_with_root(), capture_output=True, text=True, check=True)
+    result = subprocess.run(args, cwd=ROOT, env=env_with_root(), capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"load client failed ({' '.join(args[3:])}):\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 

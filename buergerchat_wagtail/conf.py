@@ -27,6 +27,10 @@ DEFAULTS = {
     "RESYNC_INTERVAL": 15,
     # URL path prefix of the WebSocket routes (see routing.py).
     "WEBSOCKET_PATH": "ws/buergerchat/",
+    # Seconds after which a staff socket that stopped pinging no longer counts as present.
+    "PRESENCE_TIMEOUT": 90,
+    # Days ahead that the office-hours iCalendar feed lists.
+    "ICS_DAYS": 90,
 }
 
 
@@ -42,7 +46,15 @@ class BuergerchatSettings:
                 "Unknown BUERGERCHAT setting(s): " + ", ".join(sorted(unknown))
             )
         merged = {**DEFAULTS, **user}
-        for key in ("MAX_MESSAGE_LENGTH", "MAX_FRAME_BYTES", "SUBJECT_LENGTH", "SYNC_BATCH_SIZE", "RESYNC_INTERVAL"):
+        for key in (
+            "MAX_MESSAGE_LENGTH",
+            "MAX_FRAME_BYTES",
+            "SUBJECT_LENGTH",
+            "SYNC_BATCH_SIZE",
+            "PRESENCE_TIMEOUT",
+            "ICS_DAYS",
+            "RESYNC_INTERVAL",
+        ):
             if not isinstance(merged[key], int) or merged[key] <= 0:
                 raise ImproperlyConfigured(f"BUERGERCHAT[{key!r}] must be a positive integer")
         return merged

@@ -84,3 +84,14 @@ def fresh_user_permissions(user):
     if hasattr(user, ConversationPermissionPolicy.permission_cache_name):
         delattr(user, ConversationPermissionPolicy.permission_cache_name)
     return user
+
+
+def may_host_session(user, session):
+    """Staff of the session's department host it: take citizens from the queue and end talks."""
+    return session.department_id in conversation_permission_policy.department_ids_for_user(user)
+
+
+def hostable_sessions(user):
+    from .models import ConsultationSession
+
+    return ConsultationSession.objects.filter(department_id__in=conversation_permission_policy.department_ids_for_user(user))

@@ -50,7 +50,7 @@ def start_conversation(*, department, text, name="", email=""):
         message = Message.objects.create(
             conversation=conversation, sender=SenderType.CITIZEN, body=text, client_id=uuid.uuid4(), created_at=now
         )
-        transaction.on_commit(lambda: broadcast_message(conversation, message))
+        transaction.on_commit(lambda: broadcast_message(conversation, message, started=True))
     logger.info("conversation %s started in department %s", conversation.pk, department.pk)
     return conversation, secret
 
@@ -127,7 +127,7 @@ def _group_send(group, event):
         logger.warning("channel layer send to %s failed", group, exc_info=True)
 
 
-def broadcast_message(conversation, message):
+def broadcast_message(conversation, message, started=False):
     """Notify the conversation's sockets and the department's inbox."""
     department_name = conversation.department.name
     for audience, group in (
@@ -143,7 +143,7 @@ def broadcast_message(conversation, message):
                 "message": payloads.message_payload(message, audience, department_name=department_name),
             },
         )
-    broadcast_inbox(conversation, message)
+    broadcast_inbox(conversation, message, started=started)
 
 
 def broadcast_permissions_changed():
@@ -151,12 +151,13 @@ def broadcast_permissions_changed():
     _group_send(groups.STAFF_BROADCAST, {"type": "bc.permissions"})
 
 
-def broadcast_inbox(conversation, last_message=None):
+def broadcast_inbox(conversation, last_message=None, started=False):
     _group_send(
         groups.department(conversation.department_id),
         {
             "type": "bc.conversation",
             "department": conversation.department_id,
             "conversation": payloads.inbox_event_payload(conversation, last_message),
+            "started": started,
         },
     )

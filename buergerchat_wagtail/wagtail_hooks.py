@@ -1,6 +1,7 @@
 """Everything registered with Wagtail, and only that."""
 
 from django.templatetags.static import static
+from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -8,26 +9,49 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
+from .conf import buergerchat_settings
 from .models import Conversation
 from .permissions import conversation_permission_policy
+from .views.consultations import ConsultationHostViewSet, ConsultationSessionViewSet
 from .views.departments import DepartmentViewSet
 from .views.inbox import InboxViewSet
+from .views.office_hours import OfficeHoursViewSet
+from .views.presence import set_away
 
 register_permission_policy(Conversation, conversation_permission_policy)
 
 
 class BuergerchatViewSetGroup(SnippetViewSetGroup):
-    """The "Bürgerchat" menu: the staff inbox and the editors' department snippets."""
+    """The "Bürgerchat" menu: the staff inbox and live consultations, and the editors'
+    snippets (departments, office hours, consultation sessions)."""
 
     menu_label = _("Bürgerchat")
     menu_icon = "comment"
     menu_order = 250
-    items = (InboxViewSet, DepartmentViewSet)
+    items = (InboxViewSet, ConsultationHostViewSet, DepartmentViewSet, OfficeHoursViewSet, ConsultationSessionViewSet)
 
 
 register_snippet(BuergerchatViewSetGroup)
 
 
+@hooks.register("register_admin_urls")
+def buergerchat_admin_urls():
+    return [path("buergerchat/presence/away/", set_away, name="buergerchat_presence_away")]
+
+
 @hooks.register("insert_global_admin_css")
 def buergerchat_admin_css():
     return format_html('<link rel="stylesheet" href="{}">', static("buergerchat_wagtail/css/admin.css"))
+
+
+@hooks.register("insert_global_admin_js")
+def buergerchat_presence_js():
+    """On every admin page: the staff socket that makes a case worker present and
+    brings browser notifications (the socket closes at once for users without a department)."""
+    return format_html(
+        '<script src="{}" defer data-bc-presence data-socket="{}" data-title="{}" data-body="{}"></script>',
+        static("buergerchat_wagtail/js/presence.js"),
+        "/" + buergerchat_settings.WEBSOCKET_PATH + "staff/",
+        _("New conversation"),
+        _("A citizen has started a conversation with %(department)s."),
+    )

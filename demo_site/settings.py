@@ -145,6 +145,10 @@ BUERGERCHAT = {}
 if os.environ.get("BUERGERCHAT_RESYNC_INTERVAL"):
     BUERGERCHAT["RESYNC_INTERVAL"] = int(os.environ["BUERGERCHAT_RESYNC_INTERVAL"])
 
+# Content-free notification e-mails; the demo prints them instead of sending them.
+EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "buergerchat@musterstadt.example")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -4,6 +4,11 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
 
 
+class AvailabilityMode(models.TextChoices):
+    HOURS = "hours", _("Office hours only")
+    PRESENCE = "presence", _("Office hours and staff online")
+
+
 class DepartmentQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
@@ -40,6 +45,33 @@ class Department(index.Indexed, models.Model):
     )
     is_active = models.BooleanField(
         _("active"), default=True, help_text=_("Inactive departments accept no new conversations.")
+    )
+
+    office_hours = models.ForeignKey(
+        "buergerchat.OfficeHours",
+        verbose_name=_("office hours"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="departments",
+        help_text=_("When the chat is staffed. Empty: always."),
+    )
+    availability_mode = models.CharField(
+        _("counts as staffed"),
+        max_length=10,
+        choices=AvailabilityMode.choices,
+        default=AvailabilityMode.HOURS,
+        help_text=_("With “staff online”, the chat is shown as staffed only while a case worker has the admin open."),
+    )
+    offline_messages = models.BooleanField(
+        _("messages outside office hours"),
+        default=True,
+        help_text=_("Citizens may start a chat when no one is available; staff answer later."),
+    )
+    answer_days = models.PositiveSmallIntegerField(
+        _("usual answer time (working days)"),
+        default=2,
+        help_text=_("Told to citizens who write outside office hours."),
     )
 
     objects = DepartmentQuerySet.as_manager()

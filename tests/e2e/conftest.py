@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from tests.live_servers import DemoSite
+from tests.live_servers import ROOT, DemoSite  # noqa: F401  (ROOT is used by tests)
 
 CHROMIUM = os.environ.get("BUERGERCHAT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,6 +33,10 @@ class DemoServer:
     @property
     def url(self):
         return self.worker.url
+
+    @property
+    def env(self):
+        return self.site.env
 
     def start(self):
         self.site.prepare()

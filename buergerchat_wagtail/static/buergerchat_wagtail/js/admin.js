@@ -45,6 +45,10 @@
     socket.onopen = function () {
       opened = true;
       self.open = true;
+      // Pings keep the case worker counted as present (see presence.py).
+      self.heartbeat = window.setInterval(function () {
+        self.send({ type: "ping" });
+      }, 30000);
       var reconnect = self.failures > 0;
       self.failures = 0;
       if (self.handlers.open) {
@@ -64,6 +68,7 @@
     };
     socket.onclose = function (event) {
       self.open = false;
+      window.clearInterval(self.heartbeat);
       if (self.closed || event.code === 4401 || event.code === 4403) {
         return;
       }
@@ -422,6 +427,56 @@
       }
     }
 
+    /* A consultation session's queue: reloads when the queue changes (host view). */
+    class QueueController extends Controller {
+      static values = { socket: String, session: Number, fragmentUrl: String, updated: String };
+      static targets = ["results", "status"];
+
+      connect() {
+        this.socket = new StaffSocket(this.socketValue, {
+          frame: (frame) => {
+            if (frame.type === "queue" && frame.session === this.sessionValue) {
+              this.refresh();
+            }
+          },
+          open: (reconnect) => {
+            if (reconnect) {
+              this.refresh();
+            }
+          },
+        });
+        // The session's start and end change the page too: look again every 30 s.
+        this.timer = window.setInterval(() => this.refresh(), 30000);
+      }
+
+      disconnect() {
+        this.socket.close();
+        window.clearInterval(this.timer);
+      }
+
+      refresh() {
+        fetch(this.fragmentUrlValue, { credentials: "same-origin", headers: { "X-Requested-With": "XMLHttpRequest" } })
+          .then((response) => (response.ok ? response.text() : null))
+          .then((html) => {
+            if (html === null || html === this.lastHtml) {
+              return;
+            }
+            this.lastHtml = html;
+            var focused = document.activeElement && document.activeElement.closest("[data-bc-queue-target=results]");
+            this.resultsTarget.innerHTML = html;
+            this.statusTarget.textContent = this.updatedValue;
+            if (focused) {
+              var again = this.resultsTarget.querySelector("[data-bc-take-next]");
+              if (again) {
+                again.focus();
+              }
+            }
+          })
+          .catch(() => {});
+      }
+    }
+
+    window.wagtail.app.register("bc-queue", QueueController);
     window.wagtail.app.register("bc-inbox", InboxController);
     window.wagtail.app.register("bc-conversation", ConversationController);
   }

@@ -43,8 +43,10 @@
   function ChatWidget(root) {
     this.root = root;
     this.strings = root.querySelector("[data-bc-strings]").dataset;
-    // Keyed by the department id, which (unlike the slug) editors cannot change.
-    this.storageKey = STORAGE_PREFIX + "department." + root.dataset.bcDepartment;
+    // Keyed by the department id, which (unlike the slug) editors cannot change; a
+    // consultation session's widget has its own key.
+    this.storageKey =
+      STORAGE_PREFIX + (root.dataset.bcStorageKey || "department." + root.dataset.bcDepartment);
     this.preview = root.hasAttribute("data-bc-preview");
     this.maxLength = parseInt(root.dataset.bcMaxLength, 10) || 4000;
     this.resyncMs = (parseInt(root.dataset.bcResyncInterval, 10) || 15) * 1000;
@@ -58,6 +60,16 @@
     this.status = root.querySelector("[data-bc-status]");
     this.alertBox = root.querySelector("[data-bc-alert]");
     this.template = root.querySelector("[data-bc-message-template]");
+    this.availabilityBox = root.querySelector("[data-bc-availability]");
+    this.codeBox = root.querySelector("[data-bc-code]");
+    this.noticeBox = root.querySelector("[data-bc-notice]");
+    this.queueBox = root.querySelector("[data-bc-queue]");
+    this.resumeBox = root.querySelector("[data-bc-resume]");
+    this.resumeInput = root.querySelector("[data-bc-resume-input]");
+    this.resumeError = root.querySelector("[data-bc-resume-error]");
+    this.accepting = !this.startBox.hidden;
+    this.availabilityTimer = null;
+    this.resuming = false;
     this.timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
       timeZone: "Europe/Berlin",
       day: "2-digit",
@@ -82,6 +94,16 @@
     this.sendForm.addEventListener("submit", this.onSendSubmit.bind(this));
     this.input.addEventListener("keydown", this.onInputKeydown.bind(this));
     root.querySelector("[data-bc-forget]").addEventListener("click", this.forget.bind(this));
+    root.querySelector("[data-bc-code-copy]").addEventListener("click", this.copyCode.bind(this));
+    root.querySelector("[data-bc-code-done]").addEventListener("click", this.hideCode.bind(this));
+    root.querySelector("[data-bc-leave-queue]").addEventListener("click", this.leaveQueue.bind(this));
+    if (this.resumeBox) {
+      root.querySelector("[data-bc-resume-form]").addEventListener("submit", this.onResumeSubmit.bind(this));
+    }
+    if (root.dataset.bcStatusUrl) {
+      this.fetchAvailability();
+      document.addEventListener("visibilitychange", this.onVisibility.bind(this));
+    }
 
     var saved = this.readState();
     if (saved && saved.secret && !this.preview) {
@@ -119,6 +141,132 @@
       window.localStorage.removeItem(this.storageKey);
     } catch (e) {
       /* ignore */
+    }
+  };
+
+  /* ---- availability: asked on load (cached pages are never stale), again at the
+     next transition the server names, and pushed over the socket ---- */
+
+  ChatWidget.prototype.fetchAvailability = function () {
+    var self = this;
+    window.clearTimeout(this.availabilityTimer);
+    fetch(this.root.dataset.bcStatusUrl, { credentials: "omit", cache: "no-store", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (frame) {
+        if (frame && frame.availability) {
+          self.renderAvailability(frame.availability);
+        } else {
+          self.scheduleAvailability(60);
+        }
+      })
+      .catch(function () {
+        self.scheduleAvailability(60);
+      });
+  };
+
+  ChatWidget.prototype.scheduleAvailability = function (seconds) {
+    window.clearTimeout(this.availabilityTimer);
+    if (seconds) {
+      // Timers are capped; a far-away change is simply asked again later.
+      this.availabilityTimer = window.setTimeout(this.fetchAvailability.bind(this), Math.min(seconds, 6 * 3600) * 1000);
+    }
+  };
+
+  ChatWidget.prototype.onVisibility = function () {
+    if (document.visibilityState === "visible") {
+      this.fetchAvailability();
+    }
+  };
+
+  ChatWidget.prototype.renderAvailability = function (state) {
+    if (this.availabilityBox) {
+      var label = this.availabilityBox.querySelector("[data-bc-availability-label]");
+      var detail = this.availabilityBox.querySelector("[data-bc-availability-detail]");
+      if (label.textContent !== state.label || detail.textContent !== state.detail) {
+        label.textContent = state.label;
+        detail.textContent = state.detail || "";
+      }
+      this.availabilityBox.dataset.state = state.state;
+    }
+    this.accepting = !!state.accepts_messages;
+    if (!this.secret) {
+      this.startBox.hidden = !this.accepting;
+    }
+    if (this.root.dataset.bcStatusUrl) {
+      this.scheduleAvailability(state.refresh_in);
+    }
+  };
+
+  /* ---- consultation queue ---- */
+
+  ChatWidget.prototype.renderQueue = function (queue) {
+    if (!queue) {
+      return;
+    }
+    this.queueBox.hidden = false;
+    this.queueBox.dataset.status = queue.status;
+    this.queueBox.dataset.position = queue.position || "";
+    this.queueBox.querySelector("[data-bc-queue-label]").textContent = queue.label;
+    this.root.querySelector("[data-bc-leave-queue]").hidden = queue.status !== "waiting";
+  };
+
+  ChatWidget.prototype.leaveQueue = function () {
+    if (this.socket && this.ready) {
+      this.socket.send(JSON.stringify({ v: PROTOCOL, type: "leave_queue" }));
+    }
+  };
+
+  /* ---- the conversation code: shown once, kept in this browser ---- */
+
+  ChatWidget.prototype.showCode = function () {
+    this.codeBox.querySelector("[data-bc-code-value]").textContent = this.secret;
+    this.codeBox.hidden = false;
+  };
+
+  ChatWidget.prototype.hideCode = function () {
+    this.codeBox.querySelector("[data-bc-code-value]").textContent = "";
+    this.codeBox.hidden = true;
+    this.input.focus();
+  };
+
+  ChatWidget.prototype.copyCode = function () {
+    var self = this;
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(this.secret).then(function () {
+        self.announce(self.strings.codeCopied);
+      });
+    }
+  };
+
+  ChatWidget.prototype.onResumeSubmit = function (event) {
+    event.preventDefault();
+    var code = this.resumeInput.value.trim();
+    if (!code) {
+      this.resumeError.textContent = this.strings.resumeEmpty;
+      this.resumeInput.setAttribute("aria-invalid", "true");
+      this.resumeInput.focus();
+      return;
+    }
+    this.resumeError.textContent = "";
+    this.resumeInput.removeAttribute("aria-invalid");
+    this.alert("");
+    this.secret = code;
+    this.resuming = true;
+    this.outbox = [];
+    this.showChat(false);
+    this.connect();
+  };
+
+  ChatWidget.prototype.resumeFailed = function () {
+    this.resuming = false;
+    this.endSession();
+    if (this.resumeBox) {
+      this.resumeBox.open = true;
+      this.resumeError.textContent = this.strings.resumeFailed;
+      this.resumeInput.setAttribute("aria-invalid", "true");
+      this.resumeInput.focus();
     }
   };
 
@@ -167,8 +315,19 @@
           self.showChat(true);
           self.renderConversation(result.data.conversation);
           self.addMessages(result.data.messages);
+          self.showCode();
+          if (result.data.notice) {
+            self.noticeBox.textContent = result.data.notice;
+            self.noticeBox.hidden = false;
+          }
+          self.renderQueue(result.data.queue);
           self.announce(self.strings.started);
           self.connect();
+        } else if (result.status === 409) {
+          self.alert(result.data.detail);
+          if (result.data.availability) {
+            self.renderAvailability(result.data.availability);
+          }
         } else if (result.data && result.data.form_html) {
           self.startBox.innerHTML = result.data.form_html;
           self.alert(self.strings.formErrors);
@@ -193,6 +352,9 @@
 
   ChatWidget.prototype.showChat = function (focus) {
     this.startBox.hidden = true;
+    if (this.resumeBox) {
+      this.resumeBox.hidden = true;
+    }
     this.chatBox.hidden = false;
     if (focus) {
       this.input.focus();
@@ -201,7 +363,13 @@
 
   ChatWidget.prototype.showStart = function () {
     this.chatBox.hidden = true;
-    this.startBox.hidden = false;
+    this.startBox.hidden = !this.accepting;
+    if (this.resumeBox) {
+      this.resumeBox.hidden = false;
+    }
+    this.codeBox.hidden = true;
+    this.noticeBox.hidden = true;
+    this.queueBox.hidden = true;
     this.list.textContent = "";
     this.nodes.clear();
     this.seenIds.clear();
@@ -433,7 +601,11 @@
       return;
     }
     if (frame.code === "auth_failed") {
-      this.sessionLost();
+      if (this.resuming) {
+        this.resumeFailed();
+      } else {
+        this.sessionLost();
+      }
       return;
     }
     if (RETRYABLE[frame.code] && !this.ready && this.socket) {
@@ -525,12 +697,20 @@
     switch (frame.type) {
       case "ready":
         var wasReconnect = this.failures > 0;
+        if (this.resuming) {
+          this.resuming = false;
+          this.saveState();
+        }
         this.ready = true;
         this.startResync();
         this.failures = 0;
         this.stopPolling();
         this.renderConversation(frame.conversation);
         this.addMessages(frame.messages);
+        if (frame.availability && !this.root.hasAttribute("data-bc-session")) {
+          this.renderAvailability(frame.availability);
+        }
+        this.renderQueue(frame.queue);
         if (wasReconnect) {
           this.announce(this.strings.online);
         }
@@ -544,6 +724,15 @@
         break;
       case "ack":
         this.onAck(frame);
+        break;
+      case "availability":
+        // A session's widget shows the session's state, not the department's.
+        if (!this.root.hasAttribute("data-bc-session")) {
+          this.renderAvailability(frame.availability);
+        }
+        break;
+      case "queue":
+        this.renderQueue(frame.queue);
         break;
       case "error":
         this.onError(frame);
@@ -603,7 +792,11 @@
     fetch(url + "?after=" + this.lastId, { credentials: "omit", headers: this.httpHeaders(false) })
       .then(function (response) {
         if (response.status === 401) {
-          self.sessionLost();
+          if (self.resuming) {
+            self.resumeFailed();
+          } else {
+            self.sessionLost();
+          }
           return null;
         }
         return response.ok ? response.json() : null;
