@@ -24,6 +24,22 @@ DEFAULTS = {
     "MAX_AUTH_FAILURES": 5,
     # URL path prefix of the WebSocket routes (see routing.py).
     "WEBSOCKET_PATH": "ws/buergerchat/",
+    # Alias in Django's STORAGES of the private storage for attachments and transcripts.
+    # It must not be served by the web server (not under MEDIA_ROOT / MEDIA_URL).
+    "STORAGE": "buergerchat",
+    # Hard upper limit of one upload in bytes, whatever a department allows.
+    "MAX_UPLOAD_BYTES": 50 * 1024 * 1024,
+    # Largest image (width x height) that is decoded; larger ones are refused
+    # (protection against decompression bombs).
+    "MAX_IMAGE_PIXELS": 40_000_000,
+    # Dotted path of the malware scanner class (see scanning.py). ``None``: not set,
+    # which the system check buergerchat.W002 reports.
+    "MALWARE_SCANNER": None,
+    # Options of the ClamAV scanner: "SOCKET" (path of clamd's unix socket) or
+    # "HOST"/"PORT"; "TIMEOUT" in seconds.
+    "CLAMAV": {},
+    # Language of PDF transcripts (the city's records are kept in German).
+    "PDF_LANGUAGE": "de",
 }
 
 
@@ -39,9 +55,20 @@ class BuergerchatSettings:
                 "Unknown BUERGERCHAT setting(s): " + ", ".join(sorted(unknown))
             )
         merged = {**DEFAULTS, **user}
-        for key in ("MAX_MESSAGE_LENGTH", "MAX_FRAME_BYTES", "SUBJECT_LENGTH", "SYNC_BATCH_SIZE"):
+        for key in (
+            "MAX_MESSAGE_LENGTH",
+            "MAX_FRAME_BYTES",
+            "SUBJECT_LENGTH",
+            "SYNC_BATCH_SIZE",
+            "MAX_UPLOAD_BYTES",
+            "MAX_IMAGE_PIXELS",
+        ):
             if not isinstance(merged[key], int) or merged[key] <= 0:
                 raise ImproperlyConfigured(f"BUERGERCHAT[{key!r}] must be a positive integer")
+        if not isinstance(merged["CLAMAV"], dict) or set(merged["CLAMAV"]) - {"SOCKET", "HOST", "PORT", "TIMEOUT"}:
+            raise ImproperlyConfigured(
+                "BUERGERCHAT['CLAMAV'] must be a dict with the keys SOCKET, HOST, PORT, TIMEOUT"
+            )
         return merged
 
     def __getattr__(self, name):

@@ -21,7 +21,6 @@ from .models.conversations import hash_secret, new_secret
 logger = logging.getLogger(__name__)
 
 
-
 def subject_from_text(text):
     first_line = text.strip().splitlines()[0].strip() if text.strip() else ""
     limit = buergerchat_settings.SUBJECT_LENGTH
@@ -102,7 +101,7 @@ def post_message(*, conversation, sender, body, client_id, author=None):
 def messages_after(conversation, after_id=0, limit=None):
     limit = limit or buergerchat_settings.SYNC_BATCH_SIZE
     return list(
-        conversation.messages.filter(pk__gt=after_id).select_related("author").order_by("pk")[:limit]
+        conversation.messages.filter(pk__gt=after_id).select_related("author", "attachment").order_by("pk")[:limit]
     )
 
 
@@ -149,3 +148,25 @@ def broadcast_inbox(conversation, last_message=None):
             "conversation": payloads.inbox_event_payload(conversation, last_message),
         },
     )
+
+
+def close_conversation(conversation, *, user=None):
+    """Mark a conversation closed; archive it when its department asks for that.
+
+    Returns True if it was open before. A citizen's next message reopens it.
+    """
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().select_related("department").get(pk=conversation.pk)
+        if locked.status == ConversationStatus.CLOSED:
+            return False
+        locked.status = ConversationStatus.CLOSED
+        locked.waiting_since = None
+        locked.save(update_fields=["status", "waiting_since"])
+        conversation.status, conversation.waiting_since = locked.status, locked.waiting_since
+        if locked.department.archive_on_close:
+            from .transcripts import request_archive
+
+            request_archive(locked, user=user)
+        transaction.on_commit(lambda: broadcast_inbox(locked))
+    logger.info("conversation %s closed", conversation.pk)
+    return True

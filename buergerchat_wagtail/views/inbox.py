@@ -109,6 +109,26 @@ class InboxView(generic.IndexView):
         return context
 
 
+def attachment_context(conversation):
+    """What the conversation view needs for files, closing and archiving."""
+    from ..models import ConversationStatus as Status
+    from ..models import Transcript
+    from ..models.filetypes import labels, mime_type
+
+    department = conversation.department
+    return {
+        "upload_url": reverse("buergerchat_inbox:upload", args=[conversation.pk]),
+        "close_url": reverse("buergerchat_inbox:close", args=[conversation.pk]),
+        "archive_url": reverse("buergerchat_inbox:archive", args=[conversation.pk]),
+        "is_closed": conversation.status == Status.CLOSED,
+        "accept_types": ",".join(mime_type(kind) for kind in department.attachment_types),
+        "allowed_types_label": labels(department.attachment_types),
+        "max_attachment_mb": department.max_attachment_mb,
+        "max_attachment_bytes": department.max_attachment_bytes,
+        "archived_transcripts": list(Transcript.objects.archived().filter(conversation=conversation)[:5]),
+    }
+
+
 def _preview(text, length=payloads.PREVIEW_LENGTH):
     if not text:
         return ""
@@ -160,6 +180,7 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
                 self.request.user, "reply", self.conversation
             ),
         )
+        context.update(attachment_context(self.conversation))
         return context
 
     def form_valid(self, form):
@@ -248,6 +269,8 @@ class InboxViewSet(ViewSet):
     menu_item_class = InboxMenuItem
 
     def get_urlpatterns(self):
+        from . import staff_actions
+
         index = self.get_url_name("index")
         conversation = self.get_url_name("conversation")
         return [
@@ -276,4 +299,8 @@ class InboxViewSet(ViewSet):
                 name="conversation",
             ),
             path("conversations/<int:pk>/messages/", conversation_messages, name="messages"),
+            path("conversations/<int:pk>/attachments/", staff_actions.upload_attachment, name="upload"),
+            path("conversations/<int:pk>/close/", staff_actions.close_conversation, name="close"),
+            path("conversations/<int:pk>/archive/", staff_actions.archive_conversation, name="archive"),
+            path("attachments/<int:pk>/", staff_actions.download_attachment, name="attachment"),
         ]
