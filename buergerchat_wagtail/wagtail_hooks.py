@@ -8,21 +8,23 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
-from .models import Conversation
-from .permissions import conversation_permission_policy
+from .models import Conversation, Transcript
+from .permissions import conversation_permission_policy, transcript_permission_policy
+from .views.archive import ArchiveViewSet
 from .views.departments import DepartmentViewSet
 from .views.inbox import InboxViewSet
 
 register_permission_policy(Conversation, conversation_permission_policy)
+register_permission_policy(Transcript, transcript_permission_policy)
 
 
 class BuergerchatViewSetGroup(SnippetViewSetGroup):
-    """The "Bürgerchat" menu: the staff inbox and the editors' department snippets."""
+    """The "Bürgerchat" menu: the staff inbox, the archive and the editors' department snippets."""
 
     menu_label = _("Bürgerchat")
     menu_icon = "comment"
     menu_order = 250
-    items = (InboxViewSet, DepartmentViewSet)
+    items = (InboxViewSet, ArchiveViewSet, DepartmentViewSet)
 
 
 register_snippet(BuergerchatViewSetGroup)

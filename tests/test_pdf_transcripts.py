@@ -208,7 +208,7 @@ def test_city_name_and_logo_come_from_the_site_setting(conversation, site_root):
     assert "Stadt Testhausen" in pdf_text(data)
     assert fetcher_seen == [pdf.LOGO_URL]
     with pikepdf.open(io.BytesIO(data)) as document:
-        images = [img for page in document.pages for img in page.images.values()]
+        images = [img for page in document.pages for img in page.get_images().values()]
         assert images and int(images[0].Width) == 120
 
 

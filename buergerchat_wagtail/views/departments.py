@@ -25,4 +25,8 @@ class DepartmentViewSet(SnippetViewSet):
             [FieldPanel("group"), FieldPanel("email"), FieldPanel("is_active")],
             heading=_("For staff"),
         ),
+        MultiFieldPanel(
+            [FieldPanel("attachment_types"), FieldPanel("max_attachment_mb"), FieldPanel("archive_on_close")],
+            heading=_("Attachments and archive"),
+        ),
     ]

@@ -1,6 +1,8 @@
 """The staff inbox in the Wagtail admin: a listing of the user's departments'
 conversations and one view per conversation with history and reply box."""
 
+import uuid
+
 from django.db.models import OuterRef, Subquery
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -120,6 +122,7 @@ def attachment_context(conversation):
         "upload_url": reverse("buergerchat_inbox:upload", args=[conversation.pk]),
         "close_url": reverse("buergerchat_inbox:close", args=[conversation.pk]),
         "archive_url": reverse("buergerchat_inbox:archive", args=[conversation.pk]),
+        "upload_client_id": uuid.uuid4(),
         "is_closed": conversation.status == Status.CLOSED,
         "accept_types": ",".join(mime_type(kind) for kind in department.attachment_types),
         "allowed_types_label": labels(department.attachment_types),
