@@ -51,6 +51,10 @@ class ChatBlock(blocks.StructBlock):
         context["max_length"] = buergerchat_settings.MAX_MESSAGE_LENGTH
         context["socket_path"] = "/" + buergerchat_settings.WEBSOCKET_PATH + "citizen/"
         if department is not None:
+            from .models.filetypes import labels, mime_type
+
+            context["accept_types"] = ",".join(mime_type(kind) for kind in department.attachment_types)
+            context["allowed_types_label"] = labels(department.attachment_types)
             privacy_url = privacy_page.get_url(request) if privacy_page else None
             context["form"] = StartConversationForm(
                 privacy_url=privacy_url,

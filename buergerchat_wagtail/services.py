@@ -62,7 +62,7 @@ def post_message(*, conversation, sender, body, client_id, author=None):
     committed in increasing order and a client resyncing "after id N" misses nothing.
     ``conversation`` may be a long-lived copy (a socket's); its fields are refreshed.
     """
-    existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
+    existing = Message.objects.select_related("attachment").filter(conversation=conversation, client_id=client_id).first()
     if existing is not None:
         return existing, False
     try:
@@ -88,12 +88,13 @@ def post_message(*, conversation, sender, body, client_id, author=None):
                 client_id=client_id,
                 created_at=now,
             )
+            message.attachment = None  # known: none yet (payloads built in async code must not query)
             for field in ("last_activity_at", "waiting_since", "status", "subject"):
                 setattr(conversation, field, getattr(locked, field))
             transaction.on_commit(lambda: broadcast_message(conversation, message))
     except IntegrityError:
         # Two resends raced past the lookup: the other one stored it.
-        return Message.objects.get(conversation=conversation, client_id=client_id), False
+        return Message.objects.select_related("attachment").get(conversation=conversation, client_id=client_id), False
     logger.info("message %s (%s) stored in conversation %s", message.pk, sender, conversation.pk)
     return message, True
 
