@@ -7,7 +7,7 @@ PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 LOCALES := de en
 
-.PHONY: demo install messages check-messages test test-fast screenshots clean
+.PHONY: demo install messages check-messages test test-fast bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ test: install
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not browser"
+
+# Time and peak memory of PDF/A transcripts of 100, 1,000 and 5,000 messages;
+# JSON report in bench/results/pdf_transcripts.json.
+bench: install
+	$(BIN)/python bench/pdf_transcripts.py
 
 clean:
 	rm -rf var build dist *.egg-info .pytest_cache

@@ -16,6 +16,7 @@ from django.utils import timezone
 from . import groups, payloads
 from .conf import buergerchat_settings
 from .models import Conversation, ConversationStatus, Message, SenderType
+from .models.attachments import cache_no_attachment
 from .models.conversations import hash_secret, new_secret
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def post_message(*, conversation, sender, body, client_id, author=None):
                 client_id=client_id,
                 created_at=now,
             )
-            message.attachment = None  # known: none yet (payloads built in async code must not query)
+            cache_no_attachment(message)  # none yet; payloads built in async code must not query
             for field in ("last_activity_at", "waiting_since", "status", "subject"):
                 setattr(conversation, field, getattr(locked, field))
             transaction.on_commit(lambda: broadcast_message(conversation, message))

@@ -53,3 +53,10 @@ class Attachment(models.Model):
     @property
     def is_available(self):
         return self.status == ScanStatus.CLEAN
+
+
+def cache_no_attachment(message):
+    """Record on ``message`` that it has no attachment, so reading it needs no query
+    (payloads are built in async consumer code, where queries are not allowed)."""
+    type(message).attachment.related.set_cached_value(message, None)
+    return message
