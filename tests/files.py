@@ -1,13 +1,16 @@
 """Test files made on the fly: PDFs, images with EXIF/GPS, programs in disguise."""
 
+import functools
 import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 
+@functools.lru_cache(maxsize=None)
 def pdf_bytes(text="Bauplan"):
-    """A small valid PDF with one page (made by Pillow, no fixtures on disk)."""
+    """A small valid PDF with one page (made by Pillow, no fixtures on disk); the
+    same bytes for the same text within a test run (the PDF holds a timestamp)."""
     out = io.BytesIO()
     Image.new("RGB", (60, 40), "white").save(out, format="PDF", title=text)
     return out.getvalue()
