@@ -135,10 +135,20 @@ def request_archive(conversation, *, user=None):
     enqueue_on_commit(archive_conversation_task, conversation.pk, user.pk if user else None)
 
 
+#: How long a requested citizen transcript is not requested again (a queued job is
+#: on its way; a citizen's widget asks every 2 seconds while it waits).
+REQUEST_DEDUP_SECONDS = 120
+
+
 def request_citizen_transcript(conversation):
+    """Ask for the citizen's copy once per state of the conversation."""
+    from django.core.cache import cache
+
     from .tasks import citizen_transcript_task, enqueue_on_commit
 
-    enqueue_on_commit(citizen_transcript_task, conversation.pk)
+    key = f"buergerchat:transcript-requested:{conversation.pk}:{latest_message_id(conversation)}"
+    if cache.add(key, 1, REQUEST_DEDUP_SECONDS):
+        enqueue_on_commit(citizen_transcript_task, conversation.pk)
 
 
 def conversations_to_archive():

@@ -218,3 +218,11 @@ def test_widget_without_attachment_types_has_no_upload(chat_page, dept_a):
     dept_a.save()
     html = Client().get(chat_page.url).content.decode()
     assert "data-bc-upload-form" not in html
+
+
+def test_inbox_preview_names_the_file_of_a_file_only_message(chat, worker_a):
+    _conversation, secret = chat
+    citizen_upload(Client(), secret, "Grundriss.pdf", pdf_bytes())
+    client = Client()
+    client.force_login(worker_a)
+    assert "📎 Grundriss.pdf" in client.get("/admin/buergerchat/").content.decode()

@@ -88,7 +88,12 @@ class InboxView(generic.IndexView):
         return (
             conversation_permission_policy.instances_user_has_permission_for(self.request.user, "view")
             .select_related("department")
-            .annotate(last_message_body=Subquery(last_message))
+            .annotate(
+                last_message_body=Subquery(last_message),
+                last_attachment_name=Subquery(
+                    Message.objects.filter(conversation=OuterRef("pk")).order_by("-pk").values("attachment__name")[:1]
+                ),
+            )
         )
 
     def get_valid_orderings(self):
@@ -101,7 +106,7 @@ class InboxView(generic.IndexView):
             Column("department", label=_("Department"), accessor="department.name"),
             StatusTagColumn("status", label=_("Status"), accessor="get_status_display", primary=lambda c: c.status == ConversationStatus.NEW),
             WaitingColumn("waiting", label=_("Waiting")),
-            Column("last_message", label=_("Last message"), accessor=lambda c: _preview(c.last_message_body)),
+            Column("last_message", label=_("Last message"), accessor=lambda c: payloads.preview_text(c.last_message_body, c.last_attachment_name)),
             Column("last_activity_at", label=_("Last activity"), accessor=lambda c: timezone.localtime(c.last_activity_at).strftime("%d.%m.%Y %H:%M"), sort_key="last_activity_at"),
         ]
 
