@@ -22,8 +22,21 @@ def check_settings(app_configs, **kwargs):
                 id="buergerchat.W001",
             )
         )
-    errors += check_private_storage()
-    if not getattr(settings, "BUERGERCHAT", {}).get("MALWARE_SCANNER"):
+    return errors
+
+
+@checks.register()
+def check_attachments(app_configs, **kwargs):
+    """Private storage and malware scanner (reported only when the settings are valid)."""
+    from .conf import buergerchat_settings
+
+    try:
+        buergerchat_settings.reload()
+        buergerchat_settings.STORAGE  # noqa: B018  (forces validation)
+    except ImproperlyConfigured:
+        return []  # reported as buergerchat.E001
+    errors = check_private_storage()
+    if not (getattr(settings, "BUERGERCHAT", {}) or {}).get("MALWARE_SCANNER"):
         errors.append(
             checks.Warning(
                 "No malware scanner is configured: uploaded files are offered without a scan.",
@@ -51,10 +64,7 @@ def check_private_storage():
 
     from .conf import buergerchat_settings
 
-    try:
-        alias = buergerchat_settings.STORAGE
-    except ImproperlyConfigured:
-        return []  # reported as E001
+    alias = buergerchat_settings.STORAGE
     try:
         storage = storages[alias]
     except InvalidStorageError:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from buergerchat_wagtail.checks import check_settings
+from buergerchat_wagtail.checks import check_attachments, check_settings
 from buergerchat_wagtail.conf import buergerchat_settings
 
 
@@ -10,18 +10,22 @@ def ids(messages):
     return {message.id for message in messages}
 
 
+def all_checks():
+    return check_settings(None) + check_attachments(None)
+
+
 def test_demo_settings_pass(settings):
-    assert not ids(check_settings(None)) & {"buergerchat.E002", "buergerchat.E003", "buergerchat.W002"}
+    assert not ids(all_checks()) & {"buergerchat.E002", "buergerchat.E003", "buergerchat.W002"}
 
 
 def test_missing_scanner_is_warned(settings):
     settings.BUERGERCHAT = {}
-    assert "buergerchat.W002" in ids(check_settings(None))
+    assert "buergerchat.W002" in ids(all_checks())
 
 
 def test_missing_storage_is_an_error(settings):
     settings.STORAGES = {k: v for k, v in settings.STORAGES.items() if k != "buergerchat"}
-    assert "buergerchat.E002" in ids(check_settings(None))
+    assert "buergerchat.E002" in ids(all_checks())
 
 
 def test_storage_inside_media_root_is_an_error(settings, tmp_path):
@@ -33,7 +37,7 @@ def test_storage_inside_media_root_is_an_error(settings, tmp_path):
             "OPTIONS": {"location": str(tmp_path / "media" / "private")},
         },
     }
-    assert "buergerchat.E003" in ids(check_settings(None))
+    assert "buergerchat.E003" in ids(all_checks())
     settings.STORAGES = {
         **settings.STORAGES,
         "buergerchat": {
@@ -41,7 +45,7 @@ def test_storage_inside_media_root_is_an_error(settings, tmp_path):
             "OPTIONS": {"location": str(tmp_path / "private")},
         },
     }
-    assert "buergerchat.E003" not in ids(check_settings(None))
+    assert "buergerchat.E003" not in ids(all_checks())
 
 
 @pytest.mark.parametrize(
@@ -50,7 +54,7 @@ def test_storage_inside_media_root_is_an_error(settings, tmp_path):
 )
 def test_invalid_values_are_errors(settings, value):
     settings.BUERGERCHAT = {"MALWARE_SCANNER": "buergerchat_wagtail.scanning.NoScanner", **value}
-    assert "buergerchat.E001" in ids(check_settings(None))
+    assert "buergerchat.E001" in ids(all_checks())
 
 
 def test_defaults():

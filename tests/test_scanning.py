@@ -129,7 +129,9 @@ def test_infected_upload_waits_in_quarantine_and_is_removed(
         attachment = _store(conversation, INFECTED_PDF)
     # Before the scan job ran: in quarantine, not downloadable.
     assert attachment.status == ScanStatus.PENDING
-    assert attachment.storage_name.startswith("buergerchat/quarantine/")
+    quarantined = attachment.storage_name
+    assert quarantined.startswith("buergerchat/quarantine/")
+    assert private_storage().exists(quarantined)
     assert not attachment.is_available
     for callback in callbacks:
         callback()
@@ -137,7 +139,7 @@ def test_infected_upload_waits_in_quarantine_and_is_removed(
     assert attachment.status == ScanStatus.INFECTED
     assert attachment.scan_detail.startswith(SIGNATURE)
     assert attachment.storage_name == ""
-    assert not private_storage().listdir("buergerchat/quarantine")[1]
+    assert not private_storage().exists(quarantined)  # deleted, never offered
 
 
 @pytest.mark.django_db
