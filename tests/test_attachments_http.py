@@ -226,3 +226,17 @@ def test_inbox_preview_names_the_file_of_a_file_only_message(chat, worker_a):
     client = Client()
     client.force_login(worker_a)
     assert "📎 Grundriss.pdf" in client.get("/admin/buergerchat/").content.decode()
+
+
+def test_deleting_a_conversation_deletes_its_files(chat, run_jobs):
+    from buergerchat_wagtail.storage import private_storage
+
+    conversation, secret = chat
+    with run_jobs():
+        citizen_upload(Client(), secret, "plan.pdf", pdf_bytes())
+    name = Attachment.objects.get().storage_name
+    assert private_storage().exists(name)
+    with run_jobs():
+        conversation.delete()
+    assert not Attachment.objects.exists()
+    assert not private_storage().exists(name)
