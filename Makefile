@@ -52,6 +52,11 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -m "not browser"
 
+# Time and peak memory of PDF/A transcripts of 100, 1,000 and 5,000 messages;
+# JSON report in bench/results/pdf_transcripts.json.
+bench: install
+	$(BIN)/python bench/pdf_transcripts.py
+
 clean:
 	rm -rf var build dist *.egg-info .pytest_cache
 

@@ -56,6 +56,10 @@ class ChatBlock(blocks.StructBlock):
             # Rendered into the HTML for browsers without JavaScript; the widget asks the
             # status endpoint on load, so a cached page never shows a stale state.
             context["state"] = availability.department_state(department)
+            from .models.filetypes import labels, mime_type
+
+            context["accept_types"] = ",".join(mime_type(kind) for kind in department.attachment_types)
+            context["allowed_types_label"] = labels(department.attachment_types)
             privacy_url = privacy_page.get_url(request) if privacy_page else None
             context["form"] = StartConversationForm(
                 privacy_url=privacy_url,

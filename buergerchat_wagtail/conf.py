@@ -31,6 +31,22 @@ DEFAULTS = {
     "PRESENCE_TIMEOUT": 90,
     # Days ahead that the office-hours iCalendar feed lists.
     "ICS_DAYS": 90,
+    # Alias in Django's STORAGES of the private storage for attachments and transcripts.
+    # It must not be served by the web server (not under MEDIA_ROOT / MEDIA_URL).
+    "STORAGE": "buergerchat",
+    # Hard upper limit of one upload in bytes, whatever a department allows.
+    "MAX_UPLOAD_BYTES": 50 * 1024 * 1024,
+    # Largest image (width x height) that is decoded; larger ones are refused
+    # (protection against decompression bombs).
+    "MAX_IMAGE_PIXELS": 40_000_000,
+    # Dotted path of the malware scanner class (see scanning.py). ``None``: not set,
+    # which the system check buergerchat.W002 reports.
+    "MALWARE_SCANNER": None,
+    # Options of the ClamAV scanner: "SOCKET" (path of clamd's unix socket) or
+    # "HOST"/"PORT"; "TIMEOUT" in seconds.
+    "CLAMAV": {},
+    # Language of PDF transcripts (the city's records are kept in German).
+    "PDF_LANGUAGE": "de",
 }
 
 
@@ -54,9 +70,15 @@ class BuergerchatSettings:
             "PRESENCE_TIMEOUT",
             "ICS_DAYS",
             "RESYNC_INTERVAL",
+            "MAX_UPLOAD_BYTES",
+            "MAX_IMAGE_PIXELS",
         ):
             if not isinstance(merged[key], int) or merged[key] <= 0:
                 raise ImproperlyConfigured(f"BUERGERCHAT[{key!r}] must be a positive integer")
+        if not isinstance(merged["CLAMAV"], dict) or set(merged["CLAMAV"]) - {"SOCKET", "HOST", "PORT", "TIMEOUT"}:
+            raise ImproperlyConfigured(
+                "BUERGERCHAT['CLAMAV'] must be a dict with the keys SOCKET, HOST, PORT, TIMEOUT"
+            )
         return merged
 
     def __getattr__(self, name):

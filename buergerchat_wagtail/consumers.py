@@ -109,6 +109,12 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
     def message_extra(self, event):
         return {}
 
+    async def bc_attachment(self, event):
+        """An attachment's malware check finished (released, removed or failed)."""
+        await self.send_frame(
+            "attachment", message=event["message"], attachment=event["attachment"], **self.message_extra(event)
+        )
+
 
 class CitizenConsumer(BaseChatConsumer):
     """One citizen, one conversation; authenticated by the secret in an ``auth`` frame."""
@@ -457,6 +463,14 @@ class StaffConsumer(BaseChatConsumer):
         if event["department"] not in self.department_ids:
             return
         await super().bc_message(event)
+
+    async def bc_attachment(self, event):
+        if event["conversation"] not in self.subscriptions:
+            return
+        await self.refresh_permissions()
+        if event["department"] not in self.department_ids:
+            return
+        await super().bc_attachment(event)
 
     async def bc_conversation(self, event):
         await self.refresh_permissions()

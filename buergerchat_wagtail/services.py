@@ -16,10 +16,10 @@ from django.utils import timezone
 from . import groups, payloads
 from .conf import buergerchat_settings
 from .models import Conversation, ConversationStatus, Message, SenderType
+from .models.attachments import cache_no_attachment
 from .models.conversations import hash_secret, new_secret
 
 logger = logging.getLogger(__name__)
-
 
 
 def subject_from_text(text):
@@ -69,7 +69,7 @@ def post_message(*, conversation, sender, body, client_id, author=None):
     except IntegrityError:
         # Only where row locks do not exist (SQLite in deferred mode): a concurrent
         # resend stored it first.
-        existing = Message.objects.select_related("author").get(conversation=conversation, client_id=client_id)
+        existing = Message.objects.select_related("author", "attachment").get(conversation=conversation, client_id=client_id)
         return existing, False
 
 
@@ -78,7 +78,9 @@ def _store_message(conversation, sender, body, client_id, author):
         locked = Conversation.objects.select_for_update().only("status", "waiting_since").get(pk=conversation.pk)
         # Checked under the lock: a concurrent resend of the same client id waits here.
         existing = list(
-            Message.objects.filter(conversation=conversation, client_id=client_id).select_related("author").order_by()[:1]
+            Message.objects.filter(conversation=conversation, client_id=client_id)
+            .select_related("author", "attachment")
+            .order_by()[:1]
         )
         if not existing:
             now = timezone.now()
@@ -100,6 +102,7 @@ def _store_message(conversation, sender, body, client_id, author):
             conversation.status = updates.get("status", locked.status)
             conversation.waiting_since = updates.get("waiting_since", locked.waiting_since)
             conversation.last_activity_at = now
+            cache_no_attachment(message)  # none yet; payloads built in async code must not query
             transaction.on_commit(lambda: broadcast_message(conversation, message))
     if existing:
         # A resend means the sender never got its ack; the first broadcast may have been
@@ -113,7 +116,7 @@ def _store_message(conversation, sender, body, client_id, author):
 def messages_after(conversation, after_id=0, limit=None):
     limit = limit or buergerchat_settings.SYNC_BATCH_SIZE
     return list(
-        conversation.messages.filter(pk__gt=after_id).select_related("author").order_by("pk")[:limit]
+        conversation.messages.filter(pk__gt=after_id).select_related("author", "attachment").order_by("pk")[:limit]
     )
 
 
@@ -161,3 +164,25 @@ def broadcast_inbox(conversation, last_message=None, started=False):
             "started": started,
         },
     )
+
+
+def close_conversation(conversation, *, user=None):
+    """Mark a conversation closed; archive it when its department asks for that.
+
+    Returns True if it was open before. A citizen's next message reopens it.
+    """
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().select_related("department").get(pk=conversation.pk)
+        if locked.status == ConversationStatus.CLOSED:
+            return False
+        locked.status = ConversationStatus.CLOSED
+        locked.waiting_since = None
+        locked.save(update_fields=["status", "waiting_since"])
+        conversation.status, conversation.waiting_since = locked.status, locked.waiting_since
+        if locked.department.archive_on_close:
+            from .transcripts import request_archive
+
+            request_archive(locked, user=user)
+        transaction.on_commit(lambda: broadcast_inbox(locked))
+    logger.info("conversation %s closed", conversation.pk)
+    return True

@@ -10,8 +10,9 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
 from .conf import buergerchat_settings
-from .models import Conversation
-from .permissions import conversation_permission_policy
+from .models import Conversation, Transcript
+from .permissions import conversation_permission_policy, transcript_permission_policy
+from .views.archive import ArchiveViewSet
 from .views.consultations import ConsultationHostViewSet, ConsultationSessionViewSet
 from .views.departments import DepartmentViewSet
 from .views.inbox import InboxViewSet
@@ -19,16 +20,24 @@ from .views.office_hours import OfficeHoursViewSet
 from .views.presence import set_away
 
 register_permission_policy(Conversation, conversation_permission_policy)
+register_permission_policy(Transcript, transcript_permission_policy)
 
 
 class BuergerchatViewSetGroup(SnippetViewSetGroup):
-    """The "Bürgerchat" menu: the staff inbox and live consultations, and the editors'
-    snippets (departments, office hours, consultation sessions)."""
+    """The "Bürgerchat" menu: the staff inbox, live consultations and the archive, and
+    the editors' snippets (departments, office hours, consultation sessions)."""
 
     menu_label = _("Bürgerchat")
     menu_icon = "comment"
     menu_order = 250
-    items = (InboxViewSet, ConsultationHostViewSet, DepartmentViewSet, OfficeHoursViewSet, ConsultationSessionViewSet)
+    items = (
+        InboxViewSet,
+        ConsultationHostViewSet,
+        ArchiveViewSet,
+        DepartmentViewSet,
+        OfficeHoursViewSet,
+        ConsultationSessionViewSet,
+    )
 
 
 register_snippet(BuergerchatViewSetGroup)
@@ -37,6 +46,14 @@ register_snippet(BuergerchatViewSetGroup)
 @hooks.register("register_admin_urls")
 def buergerchat_admin_urls():
     return [path("buergerchat/presence/away/", set_away, name="buergerchat_presence_away")]
+
+
+@hooks.register("register_log_actions")
+def buergerchat_log_actions(actions):
+    from .transcripts import ARCHIVE_ACTION, DOWNLOAD_ACTION
+
+    actions.register_action(ARCHIVE_ACTION, _("Archive conversation"), _("Conversation archived as PDF/A"))
+    actions.register_action(DOWNLOAD_ACTION, _("Download archived transcript"), _("Archived transcript downloaded"))
 
 
 @hooks.register("insert_global_admin_css")

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "django_tasks",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -130,7 +131,17 @@ MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Chat attachments and transcripts: outside MEDIA_ROOT, never served by the web
+    # server, only through the Bürgerchat views that check rights.
+    "buergerchat": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": VAR_DIR / "private", "base_url": None},
+    },
 }
+
+# Background jobs (django-tasks). The demo runs them right after the commit in the
+# same process; production uses a queue backend with a worker (docs/deployment.md).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -141,7 +152,16 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-BUERGERCHAT = {}
+BUERGERCHAT = {
+    # With BUERGERCHAT_CLAMD_SOCKET set (e.g. /var/run/clamav/clamd.ctl), uploads are
+    # scanned by ClamAV; the demo without it scans nothing, on purpose and visibly.
+    "MALWARE_SCANNER": (
+        "buergerchat_wagtail.scanning.ClamdScanner"
+        if os.environ.get("BUERGERCHAT_CLAMD_SOCKET")
+        else "buergerchat_wagtail.scanning.NoScanner"
+    ),
+    "CLAMAV": {"SOCKET": os.environ["BUERGERCHAT_CLAMD_SOCKET"]} if os.environ.get("BUERGERCHAT_CLAMD_SOCKET") else {},
+}
 if os.environ.get("BUERGERCHAT_RESYNC_INTERVAL"):
     BUERGERCHAT["RESYNC_INTERVAL"] = int(os.environ["BUERGERCHAT_RESYNC_INTERVAL"])
 

@@ -1,7 +1,10 @@
 from django.contrib.auth.models import Group
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
+
+from .filetypes import FileTypesField
 
 
 class AvailabilityMode(models.TextChoices):
@@ -73,6 +76,21 @@ class Department(index.Indexed, models.Model):
         default=2,
         help_text=_("Told to citizens who write outside office hours."),
     )
+    attachment_types = FileTypesField(
+        _("allowed attachment types"),
+        help_text=_("Checked by the file's content, not its name. None checked: no attachments."),
+    )
+    max_attachment_mb = models.PositiveSmallIntegerField(
+        _("largest attachment (MB)"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_("Upper limit for one file, in megabytes (1 to 50)."),
+    )
+    archive_on_close = models.BooleanField(
+        _("archive on close"),
+        default=False,
+        help_text=_("When a case worker closes a conversation, archive it as a PDF/A transcript."),
+    )
 
     objects = DepartmentQuerySet.as_manager()
 
@@ -89,3 +107,7 @@ class Department(index.Indexed, models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def max_attachment_bytes(self):
+        return self.max_attachment_mb * 1024 * 1024

@@ -47,4 +47,8 @@ class DepartmentViewSet(SnippetViewSet):
             ],
             heading=_("Office hours"),
         ),
+        MultiFieldPanel(
+            [FieldPanel("attachment_types"), FieldPanel("max_attachment_mb"), FieldPanel("archive_on_close")],
+            heading=_("Attachments and archive"),
+        ),
     ]

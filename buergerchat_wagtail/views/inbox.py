@@ -4,6 +4,8 @@ conversations and one view per conversation with history and reply box."""
 import logging
 
 from django.db import DatabaseError
+import uuid
+
 from django.db.models import OuterRef, Subquery
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -91,7 +93,12 @@ class InboxView(generic.IndexView):
         return (
             conversation_permission_policy.instances_user_has_permission_for(self.request.user, "view")
             .select_related("department")
-            .annotate(last_message_body=Subquery(last_message))
+            .annotate(
+                last_message_body=Subquery(last_message),
+                last_attachment_name=Subquery(
+                    Message.objects.filter(conversation=OuterRef("pk")).order_by("-pk").values("attachment__name")[:1]
+                ),
+            )
         )
 
     def get_valid_orderings(self):
@@ -104,7 +111,7 @@ class InboxView(generic.IndexView):
             Column("department", label=_("Department"), accessor="department.name"),
             StatusTagColumn("status", label=_("Status"), accessor="get_status_display", primary=lambda c: c.status == ConversationStatus.NEW),
             WaitingColumn("waiting", label=_("Waiting")),
-            Column("last_message", label=_("Last message"), accessor=lambda c: _preview(c.last_message_body)),
+            Column("last_message", label=_("Last message"), accessor=lambda c: payloads.preview_text(c.last_message_body, c.last_attachment_name)),
             Column("last_activity_at", label=_("Last activity"), accessor=lambda c: timezone.localtime(c.last_activity_at).strftime("%d.%m.%Y %H:%M"), sort_key="last_activity_at"),
         ]
 
@@ -113,6 +120,27 @@ class InboxView(generic.IndexView):
         context["socket_path"] = "/" + buergerchat_settings.WEBSOCKET_PATH + "staff/"
         context["resync_interval"] = buergerchat_settings.RESYNC_INTERVAL
         return context
+
+
+def attachment_context(conversation):
+    """What the conversation view needs for files, closing and archiving."""
+    from ..models import ConversationStatus as Status
+    from ..models import Transcript
+    from ..models.filetypes import labels, mime_type
+
+    department = conversation.department
+    return {
+        "upload_url": reverse("buergerchat_inbox:upload", args=[conversation.pk]),
+        "close_url": reverse("buergerchat_inbox:close", args=[conversation.pk]),
+        "archive_url": reverse("buergerchat_inbox:archive", args=[conversation.pk]),
+        "upload_client_id": uuid.uuid4(),
+        "is_closed": conversation.status == Status.CLOSED,
+        "accept_types": ",".join(mime_type(kind) for kind in department.attachment_types),
+        "allowed_types_label": labels(department.attachment_types),
+        "max_attachment_mb": department.max_attachment_mb,
+        "max_attachment_bytes": department.max_attachment_bytes,
+        "archived_transcripts": list(Transcript.objects.archived().filter(conversation=conversation)[:5]),
+    }
 
 
 def _preview(text, length=payloads.PREVIEW_LENGTH):
@@ -181,6 +209,7 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
                 self.request.user, "reply", self.conversation
             ),
         )
+        context.update(attachment_context(self.conversation))
         return context
 
     def form_valid(self, form):
@@ -269,6 +298,8 @@ class InboxViewSet(ViewSet):
     menu_item_class = InboxMenuItem
 
     def get_urlpatterns(self):
+        from . import staff_actions
+
         index = self.get_url_name("index")
         conversation = self.get_url_name("conversation")
         return [
@@ -297,4 +328,8 @@ class InboxViewSet(ViewSet):
                 name="conversation",
             ),
             path("conversations/<int:pk>/messages/", conversation_messages, name="messages"),
+            path("conversations/<int:pk>/attachments/", staff_actions.upload_attachment, name="upload"),
+            path("conversations/<int:pk>/close/", staff_actions.close_conversation, name="close"),
+            path("conversations/<int:pk>/archive/", staff_actions.archive_conversation, name="archive"),
+            path("attachments/<int:pk>/", staff_actions.download_attachment, name="attachment"),
         ]

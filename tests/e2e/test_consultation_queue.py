@@ -80,7 +80,7 @@ def test_queue_positions_update_live(new_context, demo_server):
     # The host answers in the conversation; the citizen reads it live.
     host.locator("[data-bc-active-entry] a").click()
     host.get_by_label("Antwort").fill("Im Frühjahr, Frau Nachbarin.")
-    host.get_by_role("button", name="Senden").click()
+    host.get_by_role("button", name="Senden", exact=True).click()
     expect(first.get_by_role("log")).to_contain_text("Im Frühjahr")
 
     # Capacity 1: taking the next one needs the first talk ended.

@@ -170,11 +170,11 @@ def test_citizen_on_worker_a_and_case_worker_on_worker_b_talk_live(scale_out, co
     staff.get_by_role("link", name="Zwei Worker: Frage zur Garage").click()
 
     staff.get_by_label("Antwort").fill("Antwort über Worker B")
-    staff.get_by_role("button", name="Senden").click()
+    staff.get_by_role("button", name="Senden", exact=True).click()
     expect(citizen.get_by_role("log")).to_contain_text("Antwort über Worker B")
 
     citizen.get_by_label("Nachricht", exact=True).fill("Rückfrage über Worker A")
-    citizen.get_by_role("button", name="Senden").click()
+    citizen.get_by_role("button", name="Senden", exact=True).click()
     expect(staff.get_by_role("log")).to_contain_text("Rückfrage über Worker A")
 
     # The inbox on worker B shows the newest message of a conversation on worker A live.
@@ -182,7 +182,7 @@ def test_citizen_on_worker_a_and_case_worker_on_worker_b_talk_live(scale_out, co
     login(inbox, "bauamt", "bauamt")
     inbox.goto("/admin/buergerchat/")
     citizen.get_by_label("Nachricht", exact=True).fill("Noch eine Frage zum Stellplatz")
-    citizen.get_by_role("button", name="Senden").click()
+    citizen.get_by_role("button", name="Senden", exact=True).click()
     expect(inbox.locator("#listing-results")).to_contain_text("Noch eine Frage zum Stellplatz")
 
 

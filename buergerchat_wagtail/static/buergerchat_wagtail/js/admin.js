@@ -24,6 +24,18 @@
     return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
   }
 
+  function formatSize(bytes) {
+    var units = ["B", "KB", "MB"];
+    var value = bytes;
+    var unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit += 1;
+    }
+    var digits = unit === 0 ? 0 : 1;
+    return value.toLocaleString(document.documentElement.lang || undefined, { maximumFractionDigits: digits }) + " " + units[unit];
+  }
+
   /** A staff socket that reconnects with jittered backoff. */
   function StaffSocket(path, handlers) {
     this.path = path;
@@ -169,8 +181,28 @@
         offline: String,
         online: String,
         empty: String,
+        uploadUrl: String,
+        maxBytes: Number,
+        tooLarge: String,
+        uploading: String,
+        uploaded: String,
+        networkError: String,
+        checking: String,
       };
-      static targets = ["thread", "template", "form", "error", "status"];
+      static targets = [
+        "thread",
+        "template",
+        "form",
+        "error",
+        "status",
+        "attachmentTemplate",
+        "uploadForm",
+        "uploadClientId",
+        "fileInput",
+        "progress",
+        "uploadError",
+        "uploadButton",
+      ];
 
       connect() {
         this.seen = new Set(
@@ -239,6 +271,9 @@
           case "message":
           case "ack":
             this.addMessage(frame.message);
+            break;
+          case "attachment":
+            this.updateAttachment(frame.message, frame.attachment);
             break;
           case "error":
             this.onError(frame);
@@ -313,7 +348,133 @@
         node.dataset.clientId = message.client_id;
         node.querySelector(".bc-thread__author").textContent = message.author;
         node.querySelector(".bc-thread__body").textContent = message.body;
+        if (message.attachment) {
+          this.renderAttachment(node, message.attachment);
+        }
         return node;
+      }
+
+      renderAttachment(node, attachment) {
+        var old = node.querySelector(".bc-thread__attachment");
+        if (old) {
+          old.remove();
+        }
+        var box = this.attachmentTemplateTarget.content.firstElementChild.cloneNode(true);
+        var link = box.querySelector("a");
+        var name = box.querySelector(".bc-thread__attachment-name");
+        box.dataset.bcAttachmentId = attachment.id;
+        box.dataset.status = attachment.status;
+        if (attachment.status === "clean") {
+          link.href = attachment.url;
+          link.textContent = attachment.name;
+          name.remove();
+          box.querySelector(".bc-thread__attachment-meta").textContent = "(" + formatSize(attachment.size) + ")";
+        } else {
+          link.remove();
+          name.textContent = attachment.name;
+          box.querySelector(".bc-thread__attachment-meta").textContent =
+            "(" + formatSize(attachment.size) + ", " + attachment.status_label + ")";
+        }
+        node.appendChild(box);
+      }
+
+      updateAttachment(messageId, attachment) {
+        var node = Array.from(this.threadTarget.children).find(
+          (child) => parseInt(child.dataset.id, 10) === messageId
+        );
+        if (node) {
+          this.renderAttachment(node, attachment);
+        }
+      }
+
+      /* ---- file upload: button or drag and drop, with progress ---- */
+
+      setUploadError(text) {
+        this.uploadErrorTarget.textContent = text || "";
+        if (text) {
+          this.fileInputTarget.setAttribute("aria-invalid", "true");
+        } else {
+          this.fileInputTarget.removeAttribute("aria-invalid");
+        }
+      }
+
+      fileChosen() {
+        this.setUploadError("");
+      }
+
+      dragOver(event) {
+        event.preventDefault();
+        this.uploadFormTarget.classList.add("bc-upload--over");
+      }
+
+      dragLeave() {
+        this.uploadFormTarget.classList.remove("bc-upload--over");
+      }
+
+      drop(event) {
+        event.preventDefault();
+        this.dragLeave();
+        if (event.dataTransfer && event.dataTransfer.files.length) {
+          this.fileInputTarget.files = event.dataTransfer.files;
+          this.upload(event);
+        }
+      }
+
+      upload(event) {
+        event.preventDefault();
+        var file = this.fileInputTarget.files[0];
+        if (!file) {
+          this.setUploadError(this.uploadErrorTarget.dataset.choose || this.emptyValue);
+          this.fileInputTarget.focus();
+          return;
+        }
+        if (file.size > this.maxBytesValue) {
+          this.setUploadError(this.tooLargeValue);
+          this.fileInputTarget.focus();
+          return;
+        }
+        this.setUploadError("");
+        var data = new FormData(this.uploadFormTarget);
+        var xhr = new XMLHttpRequest();
+        var progress = this.progressTarget;
+        progress.hidden = false;
+        progress.value = 0;
+        this.uploadButtonTarget.disabled = true;
+        this.statusTarget.textContent = this.uploadingValue;
+        xhr.open("POST", this.uploadUrlValue);
+        xhr.setRequestHeader("Accept", "application/json");
+        xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+        xhr.upload.onprogress = (e) => {
+          if (e.lengthComputable) {
+            progress.value = Math.round((e.loaded / e.total) * 100);
+          }
+        };
+        xhr.onload = () => {
+          this.uploadButtonTarget.disabled = false;
+          progress.hidden = true;
+          var frame = null;
+          try {
+            frame = JSON.parse(xhr.responseText);
+          } catch (e) {
+            frame = null;
+          }
+          if ((xhr.status === 200 || xhr.status === 201) && frame) {
+            this.onFrame(frame);
+            this.uploadFormTarget.reset();
+            this.uploadClientIdTarget.value = uuid4();
+            this.statusTarget.textContent = this.uploadedValue;
+          } else {
+            this.setUploadError((frame && frame.detail) || this.networkErrorValue);
+            this.statusTarget.textContent = "";
+            this.fileInputTarget.focus();
+          }
+        };
+        xhr.onerror = () => {
+          this.uploadButtonTarget.disabled = false;
+          progress.hidden = true;
+          this.setUploadError(this.networkErrorValue);
+        };
+        xhr.send(data);
       }
 
       addMessage(message) {

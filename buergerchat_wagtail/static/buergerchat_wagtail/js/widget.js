@@ -35,6 +35,46 @@
     return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
   }
 
+  function formatSize(bytes) {
+    var units = ["B", "KB", "MB"];
+    var value = bytes;
+    var unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit += 1;
+    }
+    return value.toLocaleString(document.documentElement.lang || undefined, { maximumFractionDigits: unit ? 1 : 0 }) + " " + units[unit];
+  }
+
+  function filenameFrom(response, fallback) {
+    var header = response.headers.get("Content-Disposition") || "";
+    var star = /filename\*=utf-8''([^;]+)/i.exec(header);
+    if (star) {
+      try {
+        return decodeURIComponent(star[1]);
+      } catch (e) {
+        /* fall through */
+      }
+    }
+    var plain = /filename="([^"]+)"/i.exec(header);
+    return plain ? plain[1] : fallback;
+  }
+
+  /** Save a blob as a file: the secret stays in a header, never in a URL. */
+  function saveBlob(blob, filename) {
+    var url = URL.createObjectURL(blob);
+    var link = document.createElement("a");
+    link.href = url;
+    link.download = filename;
+    link.hidden = true;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    window.setTimeout(function () {
+      URL.revokeObjectURL(url);
+    }, 60000);
+  }
+
   function backoff(failures) {
     var base = Math.min(30000, 500 * Math.pow(2, failures));
     return base * (0.5 + Math.random());
@@ -70,6 +110,9 @@
     this.accepting = !this.startBox.hidden;
     this.availabilityTimer = null;
     this.resuming = false;
+    this.uploadForm = root.querySelector("[data-bc-upload-form]");
+    this.maxAttachmentBytes = parseInt(root.dataset.bcMaxAttachmentBytes, 10) || 0;
+    this.uploadClientId = null;
     this.timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
       timeZone: "Europe/Berlin",
       day: "2-digit",
@@ -103,6 +146,19 @@
     if (root.dataset.bcStatusUrl) {
       this.fetchAvailability();
       document.addEventListener("visibilitychange", this.onVisibility.bind(this));
+    }
+    root.querySelector("[data-bc-transcript]").addEventListener("click", this.downloadTranscript.bind(this, 0));
+    this.list.addEventListener("click", this.onListClick.bind(this));
+    if (this.uploadForm) {
+      this.fileInput = this.uploadForm.querySelector("[data-bc-file]");
+      this.progress = this.uploadForm.querySelector("[data-bc-progress]");
+      this.uploadError = this.uploadForm.querySelector("[data-bc-upload-error]");
+      this.uploadButton = this.uploadForm.querySelector("[data-bc-upload-button]");
+      this.uploadForm.addEventListener("submit", this.onUploadSubmit.bind(this));
+      this.fileInput.addEventListener("change", this.setUploadError.bind(this, ""));
+      this.chatBox.addEventListener("dragover", this.onDragOver.bind(this));
+      this.chatBox.addEventListener("dragleave", this.onDragLeave.bind(this));
+      this.chatBox.addEventListener("drop", this.onDrop.bind(this));
     }
 
     var saved = this.readState();
@@ -440,6 +496,198 @@
     time.dateTime = message.created_at;
     time.textContent = this.timeFormat.format(new Date(message.created_at)).replace(", ", " ");
     node.querySelector("[data-bc-body]").textContent = message.body;
+    this.renderAttachment(node, message.attachment);
+  };
+
+  /* ---- attachments ---- */
+
+  ChatWidget.prototype.renderAttachment = function (node, attachment) {
+    var box = node.querySelector("[data-bc-attachment]");
+    box.textContent = "";
+    box.hidden = !attachment;
+    if (!attachment) {
+      return;
+    }
+    box.dataset.status = attachment.status;
+    var meta = document.createElement("span");
+    meta.className = "bc-message__attachment-meta";
+    if (attachment.status === "clean") {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "bc-link-button";
+      button.dataset.bcDownloadUrl = attachment.url;
+      button.dataset.bcDownloadName = attachment.name;
+      button.textContent = attachment.name;
+      button.setAttribute("aria-label", this.strings.download + ": " + attachment.name);
+      box.appendChild(button);
+      meta.textContent = " (" + formatSize(attachment.size) + ")";
+    } else {
+      var name = document.createElement("span");
+      name.textContent = attachment.name;
+      box.appendChild(name);
+      meta.textContent = " (" + formatSize(attachment.size) + ", " + attachment.status_label + ")";
+    }
+    box.appendChild(meta);
+  };
+
+  ChatWidget.prototype.updateAttachment = function (messageId, attachment) {
+    var node = this.list.querySelector('[data-id="' + parseInt(messageId, 10) + '"]');
+    if (node) {
+      this.renderAttachment(node, attachment);
+    }
+  };
+
+  ChatWidget.prototype.onListClick = function (event) {
+    var button = event.target.closest("[data-bc-download-url]");
+    if (!button) {
+      return;
+    }
+    var self = this;
+    fetch(button.dataset.bcDownloadUrl, { credentials: "omit", headers: this.httpHeaders(false) })
+      .then(function (response) {
+        if (!response.ok) {
+          return response.json().then(function (frame) {
+            throw new Error(frame.detail || self.strings.downloadFailed);
+          });
+        }
+        return response.blob().then(function (blob) {
+          saveBlob(blob, filenameFrom(response, button.dataset.bcDownloadName));
+        });
+      })
+      .catch(function (error) {
+        self.alert(error && error.message ? error.message : self.strings.downloadFailed);
+      });
+  };
+
+  ChatWidget.prototype.setUploadError = function (text) {
+    this.uploadError.textContent = text || "";
+    if (text) {
+      this.fileInput.setAttribute("aria-invalid", "true");
+    } else {
+      this.fileInput.removeAttribute("aria-invalid");
+    }
+  };
+
+  ChatWidget.prototype.onDragOver = function (event) {
+    event.preventDefault();
+    this.chatBox.classList.add("bc-drop-over");
+  };
+
+  ChatWidget.prototype.onDragLeave = function () {
+    this.chatBox.classList.remove("bc-drop-over");
+  };
+
+  ChatWidget.prototype.onDrop = function (event) {
+    event.preventDefault();
+    this.onDragLeave();
+    if (event.dataTransfer && event.dataTransfer.files.length) {
+      this.fileInput.files = event.dataTransfer.files;
+      this.onUploadSubmit(event);
+    }
+  };
+
+  ChatWidget.prototype.onUploadSubmit = function (event) {
+    event.preventDefault();
+    var file = this.fileInput.files[0];
+    if (!file) {
+      this.setUploadError(this.strings.chooseFile);
+      this.fileInput.focus();
+      return;
+    }
+    if (this.maxAttachmentBytes && file.size > this.maxAttachmentBytes) {
+      this.setUploadError(this.strings.fileTooLarge);
+      this.fileInput.focus();
+      return;
+    }
+    this.setUploadError("");
+    // One client id per file until it is stored or refused, so a retry is stored once.
+    this.uploadClientId = this.uploadClientId || uuid4();
+    var data = new FormData();
+    data.append("client_id", this.uploadClientId);
+    data.append("file", file, file.name);
+    var self = this;
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", this.root.dataset.bcUploadUrl);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader(SECRET_HEADER, this.secret);
+    xhr.withCredentials = false;
+    this.progress.hidden = false;
+    this.progress.value = 0;
+    this.uploadButton.disabled = true;
+    this.announce(this.strings.uploading);
+    xhr.upload.onprogress = function (e) {
+      if (e.lengthComputable) {
+        self.progress.value = Math.round((e.loaded / e.total) * 100);
+      }
+    };
+    xhr.onload = function () {
+      self.uploadButton.disabled = false;
+      self.progress.hidden = true;
+      var frame = null;
+      try {
+        frame = JSON.parse(xhr.responseText);
+      } catch (e) {
+        frame = null;
+      }
+      if ((xhr.status === 200 || xhr.status === 201) && frame) {
+        self.uploadClientId = null;
+        self.uploadForm.reset();
+        self.onFrame(frame);
+        self.announce(self.strings.uploaded);
+        return;
+      }
+      if (xhr.status === 401) {
+        self.sessionLost();
+        return;
+      }
+      if (!(frame && RETRYABLE[frame.code])) {
+        self.uploadClientId = null;
+      }
+      self.announce("");
+      self.setUploadError((frame && frame.detail) || self.strings.networkError);
+      self.fileInput.focus();
+    };
+    xhr.onerror = function () {
+      self.uploadButton.disabled = false;
+      self.progress.hidden = true;
+      self.announce("");
+      self.setUploadError(self.strings.networkError);
+    };
+    xhr.send(data);
+  };
+
+  /* ---- transcript ---- */
+
+  ChatWidget.prototype.downloadTranscript = function (attempt) {
+    var self = this;
+    if (!this.secret) {
+      return;
+    }
+    fetch(this.root.dataset.bcTranscriptUrl, { credentials: "omit", headers: this.httpHeaders(false) })
+      .then(function (response) {
+        if (response.status === 202) {
+          self.announce(self.strings.pdfPreparing);
+          if (attempt < 60) {
+            window.setTimeout(self.downloadTranscript.bind(self, attempt + 1), 2000);
+          }
+          return null;
+        }
+        if (response.status === 401) {
+          self.sessionLost();
+          return null;
+        }
+        if (!response.ok) {
+          throw new Error(self.strings.downloadFailed);
+        }
+        var reference = self.root.querySelector("[data-bc-reference]").textContent || "Verlauf";
+        return response.blob().then(function (blob) {
+          saveBlob(blob, filenameFrom(response, reference + ".pdf"));
+          self.announce(self.strings.pdfReady);
+        });
+      })
+      .catch(function () {
+        self.alert(self.strings.downloadFailed);
+      });
   };
 
   ChatWidget.prototype.insertInOrder = function (node, id) {
@@ -721,6 +969,9 @@
         break;
       case "messages":
         this.addMessages(frame.messages);
+        break;
+      case "attachment":
+        this.updateAttachment(frame.message, frame.attachment);
         break;
       case "ack":
         this.onAck(frame);
