@@ -9,6 +9,7 @@ import logging
 import time
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.db import DatabaseError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from . import groups, payloads, services
+from . import groups, payloads, receipts, services, workflow
 from .conf import buergerchat_settings
 from .models import Conversation, SenderType
 from .permissions import conversation_permission_policy, fresh_user_permissions
@@ -28,6 +29,8 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_MANY_FAILURES = 4429
 PERMISSION_RECHECK_SECONDS = 30
+#: A socket's typing notifications are passed on at most this often (same state).
+TYPING_INTERVAL_SECONDS = 1.0
 
 
 def scope_language(scope):
@@ -53,8 +56,22 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
 
     async def websocket_connect(self, message):
         self.language = scope_language(self.scope)
-        with translation.override(self.language):
-            await super().websocket_connect(message)
+        self.typing_sent = (None, 0.0)
+        await super().websocket_connect(message)
+
+    async def dispatch(self, message):
+        # Frames and channel-layer events alike are answered in the socket's language.
+        with translation.override(getattr(self, "language", None) or scope_language(self.scope)):
+            await super().dispatch(message)
+
+    def typing_allowed(self, active):
+        """Drop repeats of the same typing state within TYPING_INTERVAL_SECONDS."""
+        now = time.monotonic()
+        state, at = self.typing_sent
+        if state == active and now - at < TYPING_INTERVAL_SECONDS:
+            return False
+        self.typing_sent = (active, now)
+        return True
 
     async def send_json(self, data):
         await self.send(text_data=json.dumps(data, ensure_ascii=False))
@@ -63,39 +80,41 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
         await self.send_json({"v": PROTOCOL_VERSION, "type": frame_type, **data})
 
     async def receive(self, text_data=None, bytes_data=None):
-        with translation.override(self.language):
-            ref = None
-            try:
-                if text_data is None:
-                    raise ProtocolError("binary_not_supported", _("Only text frames are accepted."))
-                frame = parse_frame(text_data, self.frame_types)
-                client_id = getattr(frame, "client_id", None)
-                ref = str(client_id) if client_id else None
-                await getattr(self, "handle_" + frame.type)(frame)
-            except ProtocolError as exc:
-                await self.send_json(exc.as_frame())
-            except DatabaseError:
-                logger.warning("database unavailable while handling a frame", exc_info=True)
-                await self.send_json(
-                    ProtocolError(
-                        "unavailable",
-                        _("The server cannot store messages right now. Please try again shortly."),
-                        ref=ref,
-                    ).as_frame()
-                )
-            except Exception:
-                logger.exception("unexpected error while handling a frame")
-                await self.send_json(
-                    ProtocolError(
-                        "server_error", _("Something went wrong on the server. Please try again."), ref=ref
-                    ).as_frame()
-                )
+        ref = None
+        try:
+            if text_data is None:
+                raise ProtocolError("binary_not_supported", _("Only text frames are accepted."))
+            frame = parse_frame(text_data, self.frame_types)
+            client_id = getattr(frame, "client_id", None)
+            ref = str(client_id) if client_id else None
+            await getattr(self, "handle_" + frame.type)(frame)
+        except ProtocolError as exc:
+            if exc.ref is None and ref is not None:
+                exc.ref = ref
+            await self.send_json(exc.as_frame())
+        except DatabaseError:
+            logger.warning("database unavailable while handling a frame", exc_info=True)
+            await self.send_json(
+                ProtocolError(
+                    "unavailable",
+                    _("The server cannot store messages right now. Please try again shortly."),
+                    ref=ref,
+                ).as_frame()
+            )
+        except Exception:
+            logger.exception("unexpected error while handling a frame")
+            await self.send_json(
+                ProtocolError(
+                    "server_error", _("Something went wrong on the server. Please try again."), ref=ref
+                ).as_frame()
+            )
 
     async def handle_ping(self, frame):
         await self.send_frame("pong")
 
     async def bc_message(self, event):
-        await self.send_frame("message", message=event["message"], **self.message_extra(event))
+        message = payloads.localize_message(event["message"], self.audience)
+        await self.send_frame("message", message=message, **self.message_extra(event))
 
     def message_extra(self, event):
         return {}
@@ -105,6 +124,7 @@ class CitizenConsumer(BaseChatConsumer):
     """One citizen, one conversation; authenticated by the secret in an ``auth`` frame."""
 
     frame_types = CITIZEN_FRAMES
+    audience = payloads.CITIZEN
 
     async def connect(self):
         self.conversation = None
@@ -148,7 +168,7 @@ class CitizenConsumer(BaseChatConsumer):
 
     def _messages_after(self, after):
         return payloads.messages_payload(
-            services.messages_after(self.conversation, after), payloads.CITIZEN, self.conversation
+            services.citizen_messages_after(self.conversation, after), payloads.CITIZEN, self.conversation
         )
 
     async def handle_sync(self, frame):
@@ -165,8 +185,39 @@ class CitizenConsumer(BaseChatConsumer):
             "ack",
             client_id=str(frame.client_id),
             duplicate=not created,
-            message=payloads.message_payload(message, payloads.CITIZEN, department_name=conversation.department.name),
+            message=payloads.message_payload(message, payloads.CITIZEN, department=conversation.department),
         )
+
+    async def handle_typing(self, frame):
+        conversation = self.require_conversation()
+        if self.typing_allowed(frame.active):
+            await sync_to_async(receipts.typing_by_citizen)(conversation, frame.active)
+
+    async def handle_read(self, frame):
+        conversation = self.require_conversation()
+        await database_sync_to_async(receipts.mark_read_by_citizen)(conversation, frame.up_to)
+
+    async def handle_rate(self, frame):
+        conversation = self.require_conversation()
+        conversation = await database_sync_to_async(workflow.rate)(conversation, frame.score, frame.comment)
+        await self.send_frame("rated", conversation=payloads.conversation_payload(conversation, payloads.CITIZEN))
+
+    async def bc_state(self, event):
+        """The conversation changed (status, department): re-read it, tell the widget."""
+        if self.conversation is None:
+            return
+        fresh = await database_sync_to_async(
+            lambda: Conversation.objects.select_related("department").filter(pk=self.conversation.pk).first()
+        )()
+        if fresh is not None:
+            self.conversation = fresh
+        await self.send_frame("conversation", conversation=payloads.localize_conversation(event["conversation"]))
+
+    async def bc_read(self, event):
+        await self.send_frame("read", reader=event["reader"], up_to=event["up_to"])
+
+    async def bc_typing(self, event):
+        await self.send_frame("typing", sender=event["sender"], author=event["author"], active=event["active"])
 
 
 class StaffConsumer(BaseChatConsumer):
@@ -174,6 +225,7 @@ class StaffConsumer(BaseChatConsumer):
     the conversations they open. Permissions are checked again on every action."""
 
     frame_types = STAFF_FRAMES
+    audience = payloads.STAFF
 
     async def connect(self):
         self.user = self.scope.get("user")
@@ -293,25 +345,116 @@ class StaffConsumer(BaseChatConsumer):
             conversation=conversation.pk,
             client_id=str(frame.client_id),
             duplicate=not created,
-            message=payloads.message_payload(message, payloads.STAFF, department_name=conversation.department.name),
+            message=payloads.message_payload(message, payloads.STAFF, department=conversation.department),
         )
+
+    async def handle_note(self, frame):
+        conversation = await self.get_conversation(frame.conversation, "note")
+        message, created = await database_sync_to_async(services.post_message)(
+            conversation=conversation,
+            sender=SenderType.STAFF,
+            body=frame.body,
+            client_id=frame.client_id,
+            author=self.user,
+            internal=True,
+        )
+        await self.send_frame(
+            "ack",
+            conversation=conversation.pk,
+            client_id=str(frame.client_id),
+            duplicate=not created,
+            message=payloads.message_payload(message, payloads.STAFF, department=conversation.department),
+        )
+
+    async def handle_typing(self, frame):
+        conversation = await self.get_conversation(frame.conversation, "note" if frame.note else "reply")
+        if self.typing_allowed(frame.active):
+            await sync_to_async(receipts.typing_by_staff)(
+                conversation, self.user, frame.active, note=frame.note, channel_name=self.channel_name
+            )
+
+    async def handle_read(self, frame):
+        conversation = await self.get_conversation(frame.conversation, "view")
+        await database_sync_to_async(receipts.mark_read_by_staff)(conversation, self.user, frame.up_to)
+
+    async def run_action(self, frame, action, function, *args):
+        conversation = await self.get_conversation(frame.conversation, action)
+        conversation = await database_sync_to_async(function)(conversation, self.user, *args)
+        payload = await database_sync_to_async(payloads.conversation_payload)(conversation, payloads.STAFF)
+        await self.send_frame("done", action=frame.type, conversation=payload)
+
+    async def handle_take(self, frame):
+        await self.run_action(frame, "take", workflow.take)
+
+    async def handle_assign(self, frame):
+        await self.run_action(frame, "assign", workflow.assign, frame.assignee)
+
+    async def handle_transfer(self, frame):
+        await self.run_action(frame, "transfer", workflow.transfer, frame.department, frame.reason)
+
+    async def handle_status(self, frame):
+        await self.run_action(frame, "status", workflow.set_status, frame.status)
 
     def message_extra(self, event):
         return {"conversation": event["conversation"]}
 
-    async def bc_message(self, event):
+    async def may_follow(self, event):
+        """Whether a live event of an opened conversation is for this socket now."""
         if event["conversation"] not in self.subscriptions:
-            return
+            return False
         await self.refresh_permissions()
-        if event["department"] not in self.department_ids:
+        return event["department"] in self.department_ids
+
+    async def bc_message(self, event):
+        if await self.may_follow(event):
+            await super().bc_message(event)
+
+    async def bc_read(self, event):
+        if await self.may_follow(event):
+            await self.send_frame("read", conversation=event["conversation"], reader=event["reader"], up_to=event["up_to"])
+
+    async def bc_typing(self, event):
+        if event.get("channel") == self.channel_name or not await self.may_follow(event):
             return
-        await super().bc_message(event)
+        await self.send_frame(
+            "typing",
+            conversation=event["conversation"],
+            sender=event["sender"],
+            author=event["author"] or _("Citizen"),
+            active=event["active"],
+            note=event.get("note", False),
+        )
+
+    async def bc_transferred(self, event):
+        """An opened conversation moved to another department: staff of both see it; who
+        lost access stops following it (after this last frame)."""
+        conversation_id = event["conversation"]
+        if conversation_id not in self.subscriptions:
+            return
+        await self.refresh_permissions(force=True)
+        source, target = event["from_department"], event["to_department"]
+        if source["id"] not in self.department_ids and target["id"] not in self.department_ids:
+            return
+        access = target["id"] in self.department_ids
+        await self.send_frame(
+            "transferred",
+            conversation=conversation_id,
+            from_department=source,
+            to_department=target,
+            message=payloads.localize_message(event["message"], self.audience),
+            access=access,
+        )
+        if access:
+            self.subscriptions[conversation_id] = target["id"]
+        else:
+            del self.subscriptions[conversation_id]
+            await self.channel_layer.group_discard(groups.conversation_staff(conversation_id), self.channel_name)
 
     async def bc_conversation(self, event):
         await self.refresh_permissions()
         if event["department"] not in self.department_ids:
             return
-        await self.send_frame("conversation", conversation=event["conversation"])
+        await self.send_frame("conversation", conversation=payloads.localize_conversation(event["conversation"]))
 
     async def bc_permissions(self, event):
         await self.refresh_permissions(force=True)

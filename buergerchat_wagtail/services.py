@@ -10,16 +10,19 @@ import uuid
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from . import groups, payloads
+from . import groups, payloads, system_events
 from .conf import buergerchat_settings
 from .models import Conversation, ConversationStatus, Message, SenderType
 from .models.conversations import hash_secret, new_secret
+from .protocol import ProtocolError
+from .visibility import citizen_visible
 
 logger = logging.getLogger(__name__)
-
 
 
 def subject_from_text(text):
@@ -55,32 +58,58 @@ def start_conversation(*, department, text, name="", email=""):
     return conversation, secret
 
 
-def post_message(*, conversation, sender, body, client_id, author=None):
+def post_message(*, conversation, sender, body, client_id, author=None, internal=False):
     """Store a message once per ``client_id``; returns ``(message, created)``.
 
     A resend with the same client id returns the stored message and broadcasts nothing.
     The conversation row is locked first, so within one conversation message ids are
     committed in increasing order and a client resyncing "after id N" misses nothing.
     ``conversation`` may be a long-lived copy (a socket's); its fields are refreshed.
+
+    ``internal=True`` stores a staff note: staff see it, the citizen never does, and it
+    changes neither the status nor who is waiting. A citizen's message reopens a closed
+    conversation within the department's reopen window; after it, the message is refused
+    with ``conversation_closed`` (nothing is stored).
     """
     existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
     if existing is not None:
         return existing, False
+    if internal and sender != SenderType.STAFF:
+        raise ValueError("only staff write internal notes")
     try:
         with transaction.atomic():
-            locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+            locked = Conversation.objects.select_for_update().select_related("department").get(pk=conversation.pk)
             now = timezone.now()
             locked.last_activity_at = now
-            if sender == SenderType.CITIZEN:
+            events = []
+            status_changed = False
+            if internal:
+                pass
+            elif sender == SenderType.CITIZEN:
+                if locked.status == ConversationStatus.CLOSED:
+                    if not locked.accepts_citizen_messages(now):
+                        raise ProtocolError(
+                            "conversation_closed",
+                            _("This conversation has been closed. Please start a new conversation."),
+                            ref=str(client_id),
+                        )
+                    locked.status = ConversationStatus.OPEN
+                    locked.closed_at = None
+                    status_changed = True
+                    events.append((system_events.REOPENED, {"by_citizen": True}))
+                elif locked.status == ConversationStatus.WAITING:
+                    locked.status = ConversationStatus.OPEN
+                    status_changed = True
                 if locked.waiting_since is None:
                     locked.waiting_since = now
-                if locked.status == ConversationStatus.CLOSED:
-                    locked.status = ConversationStatus.OPEN
             elif sender == SenderType.STAFF:
                 locked.waiting_since = None
+                if locked.first_response_at is None:
+                    locked.first_response_at = now
                 if locked.status == ConversationStatus.NEW:
                     locked.status = ConversationStatus.OPEN
-            locked.save(update_fields=["last_activity_at", "waiting_since", "status"])
+                    status_changed = True
+            locked.save(update_fields=["last_activity_at", "waiting_since", "status", "closed_at", "first_response_at"])
             message = Message.objects.create(
                 conversation=conversation,
                 sender=sender,
@@ -88,21 +117,63 @@ def post_message(*, conversation, sender, body, client_id, author=None):
                 body=body,
                 client_id=client_id,
                 created_at=now,
+                internal=internal,
             )
-            for field in ("last_activity_at", "waiting_since", "status", "subject"):
-                setattr(conversation, field, getattr(locked, field))
-            transaction.on_commit(lambda: broadcast_message(conversation, message))
+            stored = [message] + [system_message(locked, event, data, created_at=now) for event, data in events]
+            refresh_copy(conversation, locked)
+            transaction.on_commit(lambda: broadcast(locked, stored, citizen_state=status_changed))
     except IntegrityError:
         # Two resends raced past the lookup: the other one stored it.
         return Message.objects.get(conversation=conversation, client_id=client_id), False
-    logger.info("message %s (%s) stored in conversation %s", message.pk, sender, conversation.pk)
+    logger.info(
+        "message %s (%s%s) stored in conversation %s", message.pk, sender, ", internal" if internal else "", conversation.pk
+    )
     return message, True
 
 
+def refresh_copy(conversation, fresh):
+    """Bring a long-lived copy (a socket's) up to date with a freshly read row."""
+    if conversation is fresh:
+        return
+    for field in Conversation._meta.concrete_fields:
+        setattr(conversation, field.attname, getattr(fresh, field.attname))
+    conversation.department = fresh.department
+
+
+def system_message(conversation, event, data, *, created_at=None):
+    """Store a system message for ``event`` (see system_events.py) inside the caller's transaction.
+
+    Its ``body`` keeps the text in the site's language (for search and records); clients
+    get it rendered per audience and language from ``event`` and ``event_data``.
+    """
+    audience = payloads.STAFF if system_events.is_internal(event) else payloads.CITIZEN
+    with translation.override(settings.LANGUAGE_CODE):
+        body = system_events.text(event, data, audience) or event
+    return Message.objects.create(
+        conversation=conversation,
+        sender=SenderType.SYSTEM,
+        body=body,
+        client_id=uuid.uuid4(),
+        created_at=created_at or timezone.now(),
+        internal=system_events.is_internal(event),
+        event=event,
+        event_data=data,
+    )
+
+
 def messages_after(conversation, after_id=0, limit=None):
+    """Staff view: every message after ``after_id``, internal ones included."""
     limit = limit or buergerchat_settings.SYNC_BATCH_SIZE
     return list(
         conversation.messages.filter(pk__gt=after_id).select_related("author").order_by("pk")[:limit]
+    )
+
+
+def citizen_messages_after(conversation, after_id=0, limit=None):
+    """Citizen view: the citizen-visible messages after ``after_id`` (never a note)."""
+    limit = limit or buergerchat_settings.SYNC_BATCH_SIZE
+    return list(
+        citizen_visible(conversation.messages.filter(pk__gt=after_id)).select_related("author").order_by("pk")[:limit]
     )
 
 
@@ -117,22 +188,47 @@ def _group_send(group, event):
 
 
 def broadcast_message(conversation, message):
-    """Notify the conversation's sockets and the department's inbox."""
-    department_name = conversation.department.name
-    for audience, group in (
-        (payloads.CITIZEN, groups.conversation_citizen(conversation.pk)),
-        (payloads.STAFF, groups.conversation_staff(conversation.pk)),
-    ):
+    """Notify the conversation's sockets and the department's inbox of one message."""
+    broadcast(conversation, [message])
+
+
+def broadcast(conversation, messages=(), *, citizen_state=False, departments=None, transfer=None):
+    """Tell every socket that should know: the citizen (citizen-visible messages and,
+    with ``citizen_state``, the new conversation state), the staff who opened the
+    conversation, and the inbox of the department (or of ``departments``, ids).
+    ``transfer=(source, target)`` also tells the staff who opened the conversation,
+    in either department, that it moved."""
+    department = conversation.department
+    citizen_group = groups.conversation_citizen(conversation.pk)
+    staff_group = groups.conversation_staff(conversation.pk)
+    visible = {m.pk for m in citizen_visible(messages)}
+    for message in messages:
+        event = {"type": "bc.message", "conversation": conversation.pk, "department": conversation.department_id}
+        if message.pk in visible:
+            _group_send(
+                citizen_group,
+                {**event, "message": payloads.message_payload(message, payloads.CITIZEN, department=department)},
+            )
+        _group_send(staff_group, {**event, "message": payloads.message_payload(message, payloads.STAFF, department=department)})
+    if transfer is not None:
+        source, target = transfer
         _group_send(
-            group,
+            staff_group,
             {
-                "type": "bc.message",
+                "type": "bc.transferred",
                 "conversation": conversation.pk,
-                "department": conversation.department_id,
-                "message": payloads.message_payload(message, audience, department_name=department_name),
+                "from_department": {"id": source.pk, "name": source.name},
+                "to_department": {"id": target.pk, "name": target.name},
+                "message": payloads.message_payload(messages[-1], payloads.STAFF, department=department),
             },
         )
-    broadcast_inbox(conversation, message)
+    if citizen_state:
+        _group_send(
+            citizen_group,
+            {"type": "bc.state", "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN)},
+        )
+    last = next((m for m in reversed(list(messages)) if m.sender != SenderType.SYSTEM), None)
+    broadcast_inbox(conversation, last, departments=departments)
 
 
 def broadcast_permissions_changed():
@@ -140,12 +236,12 @@ def broadcast_permissions_changed():
     _group_send(groups.STAFF_BROADCAST, {"type": "bc.permissions"})
 
 
-def broadcast_inbox(conversation, last_message=None):
-    _group_send(
-        groups.department(conversation.department_id),
-        {
-            "type": "bc.conversation",
-            "department": conversation.department_id,
-            "conversation": payloads.inbox_event_payload(conversation, last_message),
-        },
-    )
+def broadcast_inbox(conversation, last_message=None, *, departments=None):
+    """The inbox summary to the department's staff sockets (or to each of ``departments``:
+    after a transfer, the old department learns that the conversation left)."""
+    payload = payloads.inbox_event_payload(conversation, last_message)
+    for department_id in departments or (conversation.department_id,):
+        _group_send(
+            groups.department(department_id),
+            {"type": "bc.conversation", "department": department_id, "conversation": payload},
+        )

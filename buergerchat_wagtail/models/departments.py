@@ -1,4 +1,5 @@
 from django.contrib.auth.models import Group
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
@@ -11,6 +12,12 @@ class DepartmentQuerySet(models.QuerySet):
     def for_member(self, user):
         """Departments whose answering group ``user`` belongs to."""
         return self.filter(group__in=user.groups.all())
+
+
+class StaffNameDisplay(models.TextChoices):
+    FULL = "full", _("Full name (e.g. “Berta Baumann”)")
+    FIRST = "first", _("First name (e.g. “Berta”)")
+    DEPARTMENT = "department", _("Department only (e.g. “Bauverwaltung”)")
 
 
 class Department(index.Indexed, models.Model):
@@ -40,6 +47,22 @@ class Department(index.Indexed, models.Model):
     )
     is_active = models.BooleanField(
         _("active"), default=True, help_text=_("Inactive departments accept no new conversations.")
+    )
+    staff_name_display = models.CharField(
+        _("staff names shown to citizens"),
+        max_length=10,
+        choices=StaffNameDisplay.choices,
+        default=StaffNameDisplay.DEPARTMENT,
+        help_text=_("How citizens see who answers them. Without a name in the user account, the department is shown."),
+    )
+    reopen_window_days = models.PositiveSmallIntegerField(
+        _("reopen closed conversations for (days)"),
+        default=7,
+        validators=[MaxValueValidator(365)],
+        help_text=_(
+            "Within this many days after closing, a citizen's message reopens the conversation. "
+            "Later, or with 0, the citizen is asked to start a new conversation."
+        ),
     )
 
     objects = DepartmentQuerySet.as_manager()

@@ -15,7 +15,7 @@ from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyHeader
 from pydantic import Field
 
-from .. import payloads, services
+from .. import payloads, receipts, services, workflow
 from ..models import Conversation, SenderType
 from ..protocol import CITIZEN_FRAMES, PROTOCOL_VERSION, ProtocolError, parse_frame
 
@@ -74,7 +74,25 @@ class SyncQuery(Schema):
 
 
 def _messages(conversation, after):
-    return payloads.messages_payload(services.messages_after(conversation, after), payloads.CITIZEN, conversation)
+    return payloads.messages_payload(services.citizen_messages_after(conversation, after), payloads.CITIZEN, conversation)
+
+
+def _frame_from_body(request, frame_type):
+    """The request body as one citizen frame of ``frame_type`` (same validation as the socket)."""
+    try:
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError("invalid_json", _("The request body is not UTF-8 text.")) from None
+    return parse_frame(text, {frame_type: CITIZEN_FRAMES[frame_type]})
+
+
+def _frame_body(frame_type):
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": CITIZEN_FRAMES[frame_type].model_json_schema()}},
+        }
+    }
 
 
 @api.get("/conversation", summary="The conversation and its messages after an id")
@@ -96,20 +114,11 @@ def get_messages(request, query: Query[SyncQuery]):
 @api.post(
     "/messages",
     summary="Send a message (a `message` frame); a resend with the same client_id is stored once",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": CITIZEN_FRAMES["message"].model_json_schema()}},
-        }
-    },
+    openapi_extra=_frame_body("message"),
 )
 def post_message(request):
     conversation = request.auth
-    try:
-        text = request.body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ProtocolError("invalid_json", _("The request body is not UTF-8 text.")) from None
-    frame = parse_frame(text, {"message": CITIZEN_FRAMES["message"]})
+    frame = _frame_from_body(request, "message")
     message, created = services.post_message(
         conversation=conversation, sender=SenderType.CITIZEN, body=frame.body, client_id=frame.client_id
     )
@@ -119,7 +128,24 @@ def post_message(request):
             "type": "ack",
             "client_id": str(frame.client_id),
             "duplicate": not created,
-            "message": payloads.message_payload(message, payloads.CITIZEN, department_name=conversation.department.name),
+            "message": payloads.message_payload(message, payloads.CITIZEN, department=conversation.department),
         },
         status=201 if created else 200,
+    )
+
+
+@api.post("/read", summary="Tell the staff how far the citizen has read (a `read` frame)", openapi_extra=_frame_body("read"))
+def post_read(request):
+    frame = _frame_from_body(request, "read")
+    up_to = receipts.mark_read_by_citizen(request.auth, frame.up_to)
+    return {"v": PROTOCOL_VERSION, "type": "read", "reader": "citizen", "up_to": up_to}
+
+
+@api.post("/rating", summary="Rate a closed conversation (a `rate` frame)", openapi_extra=_frame_body("rate"))
+def post_rating(request):
+    frame = _frame_from_body(request, "rate")
+    conversation = workflow.rate(request.auth, frame.score, frame.comment)
+    return JsonResponse(
+        {"v": PROTOCOL_VERSION, "type": "rated", "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN)},
+        status=201,
     )
