@@ -7,6 +7,17 @@ from wagtail.snippets.blocks import SnippetChooserBlock
 
 from .conf import buergerchat_settings
 from .forms import StartConversationForm
+from .protocol import COMMENT_MAX_LENGTH
+
+
+def rating_choices():
+    return [
+        (1, _("1 – not satisfied")),
+        (2, "2"),
+        (3, "3"),
+        (4, "4"),
+        (5, _("5 – very satisfied")),
+    ]
 
 
 class ChatBlock(blocks.StructBlock):
@@ -50,6 +61,8 @@ class ChatBlock(blocks.StructBlock):
         context["department"] = department
         context["max_length"] = buergerchat_settings.MAX_MESSAGE_LENGTH
         context["socket_path"] = "/" + buergerchat_settings.WEBSOCKET_PATH + "citizen/"
+        context["rating_choices"] = rating_choices()
+        context["comment_max_length"] = COMMENT_MAX_LENGTH
         if department is not None:
             privacy_url = privacy_page.get_url(request) if privacy_page else None
             context["form"] = StartConversationForm(

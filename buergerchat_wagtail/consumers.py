@@ -378,10 +378,20 @@ class StaffConsumer(BaseChatConsumer):
         await database_sync_to_async(receipts.mark_read_by_staff)(conversation, self.user, frame.up_to)
 
     async def run_action(self, frame, action, function, *args):
+        """A staff action: checked here and again by the service on the locked row.
+        ``done`` carries the new state and whether the user may still open it (not
+        after passing it on to a department they do not belong to)."""
         conversation = await self.get_conversation(frame.conversation, action)
         conversation = await database_sync_to_async(function)(conversation, self.user, *args)
-        payload = await database_sync_to_async(payloads.conversation_payload)(conversation, payloads.STAFF)
-        await self.send_frame("done", action=frame.type, conversation=payload)
+
+        def answer():
+            return (
+                payloads.conversation_payload(conversation, payloads.STAFF),
+                conversation_permission_policy.user_has_permission_for_instance(self.user, "view", conversation),
+            )
+
+        payload, access = await database_sync_to_async(answer)()
+        await self.send_frame("done", action=frame.type, conversation=payload, access=access)
 
     async def handle_take(self, frame):
         await self.run_action(frame, "take", workflow.take)

@@ -51,6 +51,7 @@ class ActionView(ConversationView):
                 return JsonResponse(exc.as_frame(), status=error_status(exc))
             form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
             return self.form_invalid(form)
+        access = conversation_permission_policy.user_has_permission_for_instance(self.request.user, "view", conversation)
         if self.wants_json():
             return JsonResponse(
                 {
@@ -58,10 +59,11 @@ class ActionView(ConversationView):
                     "type": "done",
                     "action": self.action,
                     "conversation": payloads.conversation_payload(conversation, payloads.STAFF),
+                    "access": access,
                 }
             )
         admin_messages.success(self.request, self.success_message)
-        if not conversation_permission_policy.user_has_permission_for_instance(self.request.user, "view", conversation):
+        if not access:
             return redirect(self.index_url_name)
         return redirect(self.url_names["conversation"], conversation.pk)
 

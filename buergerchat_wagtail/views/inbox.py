@@ -282,6 +282,7 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
                 for name in ("take", "assign", "transfer", "status", "read")
             },
             next_url=reverse(self.url_names["next"]) + f"?after={conversation.pk}",
+            index_url=reverse(self.index_url_name),
             may_reply=self.may("reply"),
             may_note=self.may("note"),
             canned_answers=canned.answers_for(conversation, self.request.user) if self.may("reply") else [],
