@@ -290,7 +290,9 @@ class StaffConsumer(BaseChatConsumer):
         await self.refresh_permissions(force=True)
 
         def load():
-            conversation = Conversation.objects.select_related("department").filter(pk=conversation_id).first()
+            conversation = (
+                Conversation.objects.select_related("department", "assignee").filter(pk=conversation_id).first()
+            )
             if conversation is None or not conversation_permission_policy.user_has_permission_for_instance(
                 self.user, action, conversation
             ):

@@ -18,10 +18,8 @@ from ..forms import AssignForm, StatusForm, TakeForm, TransferForm
 from ..models import Conversation
 from ..permissions import conversation_permission_policy
 from ..protocol import PROTOCOL_VERSION, ProtocolError
+from .api import CONFLICT_CODES
 from .inbox import ConversationView, forbidden
-
-#: ProtocolError codes answered with 409 Conflict over HTTP (the state does not allow it).
-CONFLICT_CODES = {"conversation_closed", "not_closed", "already_rated"}
 
 
 def error_status(exc):

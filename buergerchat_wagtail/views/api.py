@@ -64,9 +64,13 @@ def on_database_error(request, exc):
     )
 
 
+#: Refusals because of the conversation's state (not the request's form): 409 Conflict.
+CONFLICT_CODES = {"conversation_closed", "not_closed", "already_rated"}
+
+
 @api.exception_handler(ProtocolError)
 def on_protocol_error(request, exc):
-    return error_response(exc, 400)
+    return error_response(exc, 409 if exc.code in CONFLICT_CODES else 400)
 
 
 class SyncQuery(Schema):
