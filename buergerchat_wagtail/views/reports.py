@@ -55,6 +55,13 @@ def format_rating(figures):
     }
 
 
+def as_date(value):
+    """django-filter's date range gives aware datetimes (start and end of the day)."""
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value, BERLIN).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
 def default_period(today=None):
     today = today or timezone.now().astimezone(BERLIN).date()
     return reporting.monday(today) - datetime.timedelta(weeks=DEFAULT_WEEKS - 1), today
@@ -158,9 +165,9 @@ class ConversationReportView(ReportView):
         if self.filters and self.filters.is_valid():
             value = self.filters.form.cleaned_data.get("period")
             if value and value.start:
-                date_from = value.start
+                date_from = as_date(value.start)
             if value and value.stop:
-                date_to = value.stop
+                date_to = as_date(value.stop)
             if date_from > date_to or (date_to - date_from).days > MAX_PERIOD_DAYS:
                 date_from, date_to = default_period()
         return date_from, date_to
