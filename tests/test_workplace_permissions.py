@@ -307,3 +307,22 @@ def test_after_passing_it_on_over_http_the_old_department_is_locked_out(dept_a, 
     for name, data in http_actions(conversation, dept_b, worker_a).values():
         assert client.post(reverse(f"buergerchat_inbox:{name}", args=[conversation.pk]), data).status_code == 403
     assert client.get(reverse("buergerchat_inbox:conversation", args=[conversation.pk])).status_code == 403
+
+
+@pytest.mark.django_db
+def test_http_action_errors_use_the_socket_codes(dept_a, dept_b, worker_a, start_conversation):
+    conversation, _ = start_conversation(dept_a)
+    client = client_for(worker_a)
+
+    def post(name, data):
+        response = client.post(reverse(f"buergerchat_inbox:{name}", args=[conversation.pk]), data, HTTP_ACCEPT="application/json")
+        assert response.status_code == 400
+        answer = response.json()
+        return answer["code"], answer["field"]
+
+    assert post("transfer", {"department": dept_b.pk, "reason": ""}) == ("reason_required", "reason")
+    assert post("transfer", {"department": dept_b.pk, "reason": "  "}) == ("reason_required", "reason")
+    assert post("transfer", {"department": dept_a.pk, "reason": "x"}) == ("invalid_department", "department")
+    assert post("transfer", {"department": dept_b.pk, "reason": "x" * 501}) == ("invalid_frame", "reason")
+    assert post("assign", {"assignee": "987654"}) == ("invalid_assignee", "assignee")
+    assert post("status", {"status": "new"}) == ("invalid_frame", "status")

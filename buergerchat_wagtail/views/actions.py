@@ -28,6 +28,17 @@ def error_status(exc):
     return 409 if exc.code in CONFLICT_CODES else 400
 
 
+def json_error_code(field, form_code):
+    """The protocol's code for a form error, as the socket would answer the same frame."""
+    if field == "assignee":
+        return "invalid_assignee"
+    if field == "department":
+        return "invalid_department"
+    if field == "reason" and form_code in ("required", "reason_required"):
+        return "reason_required"
+    return "invalid_frame"
+
+
 class ActionView(ConversationView):
     """Subclasses set ``form_class``, ``form_name``, ``action`` and define ``run(form)``."""
 
@@ -69,7 +80,7 @@ class ActionView(ConversationView):
         if self.wants_json():
             field, errors = next(iter(form.errors.as_data().items()))
             error = errors[0]
-            code = error.code if error.code in ("reason_required",) else "invalid_frame"
+            code = json_error_code(field, error.code)
             return JsonResponse(
                 {
                     "v": PROTOCOL_VERSION,
