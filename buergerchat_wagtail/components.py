@@ -1,12 +1,11 @@
 """Admin UI components: the dashboard panel "N citizens waiting" per department."""
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.urls import reverse
 from django.utils.translation import ngettext
 from wagtail.admin.ui.components import Component
 
-from .models import ConversationStatus
-from .models.conversations import ACTIVE_STATUSES
+from .models.conversations import citizens_waiting_q
 from .permissions import conversation_permission_policy
 
 
@@ -22,12 +21,7 @@ class WaitingCitizensPanel(Component):
         request = parent_context["request"]
         departments = (
             conversation_permission_policy.departments_for_user(request.user)
-            .annotate(
-                waiting=Count(
-                    "conversations",
-                    filter=Q(conversations__status__in=ACTIVE_STATUSES, conversations__waiting_since__isnull=False),
-                )
-            )
+            .annotate(waiting=Count("conversations", filter=citizens_waiting_q("conversations__")))
             .order_by("name")
         )
         inbox = reverse("buergerchat_inbox:index")
@@ -41,7 +35,7 @@ class WaitingCitizensPanel(Component):
             }
             for department in departments
         ]
-        return {"rows": rows, "inbox_url": inbox, "request": request, "statuses": ConversationStatus}
+        return {"rows": rows, "inbox_url": inbox, "request": request}
 
 
 def construct_homepage_panels(request, panels):

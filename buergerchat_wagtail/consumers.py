@@ -57,10 +57,11 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
     async def websocket_connect(self, message):
         self.language = scope_language(self.scope)
         self.typing_sent = (None, 0.0)
-        await super().websocket_connect(message)
+        with translation.override(self.language):
+            await super().websocket_connect(message)
 
     async def dispatch(self, message):
-        # Frames and channel-layer events alike are answered in the socket's language.
+        # Channel-layer events (bc_*) are rendered in the socket's language too.
         with translation.override(getattr(self, "language", None) or scope_language(self.scope)):
             await super().dispatch(message)
 
@@ -80,34 +81,33 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
         await self.send_json({"v": PROTOCOL_VERSION, "type": frame_type, **data})
 
     async def receive(self, text_data=None, bytes_data=None):
-        ref = None
-        try:
-            if text_data is None:
-                raise ProtocolError("binary_not_supported", _("Only text frames are accepted."))
-            frame = parse_frame(text_data, self.frame_types)
-            client_id = getattr(frame, "client_id", None)
-            ref = str(client_id) if client_id else None
-            await getattr(self, "handle_" + frame.type)(frame)
-        except ProtocolError as exc:
-            if exc.ref is None and ref is not None:
-                exc.ref = ref
-            await self.send_json(exc.as_frame())
-        except DatabaseError:
-            logger.warning("database unavailable while handling a frame", exc_info=True)
-            await self.send_json(
-                ProtocolError(
-                    "unavailable",
-                    _("The server cannot store messages right now. Please try again shortly."),
-                    ref=ref,
-                ).as_frame()
-            )
-        except Exception:
-            logger.exception("unexpected error while handling a frame")
-            await self.send_json(
-                ProtocolError(
-                    "server_error", _("Something went wrong on the server. Please try again."), ref=ref
-                ).as_frame()
-            )
+        with translation.override(self.language):
+            ref = None
+            try:
+                if text_data is None:
+                    raise ProtocolError("binary_not_supported", _("Only text frames are accepted."))
+                frame = parse_frame(text_data, self.frame_types)
+                client_id = getattr(frame, "client_id", None)
+                ref = str(client_id) if client_id else None
+                await getattr(self, "handle_" + frame.type)(frame)
+            except ProtocolError as exc:
+                await self.send_json(exc.as_frame())
+            except DatabaseError:
+                logger.warning("database unavailable while handling a frame", exc_info=True)
+                await self.send_json(
+                    ProtocolError(
+                        "unavailable",
+                        _("The server cannot store messages right now. Please try again shortly."),
+                        ref=ref,
+                    ).as_frame()
+                )
+            except Exception:
+                logger.exception("unexpected error while handling a frame")
+                await self.send_json(
+                    ProtocolError(
+                        "server_error", _("Something went wrong on the server. Please try again."), ref=ref
+                    ).as_frame()
+                )
 
     async def handle_ping(self, frame):
         await self.send_frame("pong")

@@ -78,7 +78,7 @@ def post_message(*, conversation, sender, body, client_id, author=None, internal
         raise ValueError("only staff write internal notes")
     try:
         with transaction.atomic():
-            locked = Conversation.objects.select_for_update().select_related("department").get(pk=conversation.pk)
+            locked = Conversation.objects.select_for_update(of=("self",)).select_related("department").get(pk=conversation.pk)
             now = timezone.now()
             locked.last_activity_at = now
             events = []

@@ -29,7 +29,7 @@ def forbidden():
 
 
 def _lock(conversation, user, action):
-    locked = Conversation.objects.select_for_update().select_related("department").filter(pk=conversation.pk).first()
+    locked = Conversation.objects.select_for_update(of=("self",)).select_related("department").filter(pk=conversation.pk).first()
     if locked is None or not conversation_permission_policy.user_has_permission_for_instance(user, action, locked):
         raise forbidden()
     return locked
@@ -150,7 +150,7 @@ def set_status(conversation, user, status):
 def rate(conversation, score, comment=""):
     """The citizen's satisfaction rating (1–5 and an optional comment), once, after closing."""
     with transaction.atomic():
-        locked = Conversation.objects.select_for_update().select_related("department").get(pk=conversation.pk)
+        locked = Conversation.objects.select_for_update(of=("self",)).select_related("department").get(pk=conversation.pk)
         if locked.status != ConversationStatus.CLOSED:
             refresh_copy(conversation, locked)
             raise ProtocolError("not_closed", _("You can rate the conversation once it has been closed."))

@@ -42,6 +42,13 @@ class ConversationStatus(models.TextChoices):
 ACTIVE_STATUSES = (ConversationStatus.NEW, ConversationStatus.OPEN)
 
 
+def citizens_waiting_q(prefix=""):
+    """The rule "a citizen waits for an answer" as a Q object (``prefix`` for lookups
+    through a relation, e.g. ``"conversations__"``): the menu badge, the dashboard
+    panel, the inbox filter and "next conversation" all use it."""
+    return models.Q(**{f"{prefix}status__in": ACTIVE_STATUSES, f"{prefix}waiting_since__isnull": False})
+
+
 class SenderType(models.TextChoices):
     CITIZEN = "citizen", _("citizen")
     STAFF = "staff", _("staff")
@@ -55,9 +62,8 @@ class ConversationQuerySet(models.QuerySet):
         return self.filter(secret_hash=hash_secret(secret))
 
     def citizens_waiting(self):
-        """Conversations in which a citizen waits for an answer: the one rule behind the
-        menu badge, the dashboard panel and the inbox filter."""
-        return self.filter(status__in=ACTIVE_STATUSES, waiting_since__isnull=False)
+        """Conversations in which a citizen waits for an answer (see citizens_waiting_q)."""
+        return self.filter(citizens_waiting_q())
 
 
 class Conversation(models.Model):

@@ -32,6 +32,7 @@ from .. import canned, payloads, receipts, services
 from ..conf import buergerchat_settings
 from ..forms import AssignForm, ReplyForm, StatusForm, TakeForm, TransferForm
 from ..models import Conversation, ConversationStatus, Message, ReadMarker, SenderType
+from ..models.conversations import citizens_waiting_q
 from ..permissions import conversation_permission_policy
 from ..protocol import PROTOCOL_VERSION
 
@@ -113,8 +114,7 @@ class ConversationFilterSet(WagtailFilterSet):
     def filter_waiting(self, queryset, name, value):
         if value is None:
             return queryset
-        waiting = Conversation.objects.citizens_waiting().values("pk")
-        return queryset.filter(pk__in=waiting) if value else queryset.exclude(pk__in=waiting)
+        return queryset.filter(citizens_waiting_q()) if value else queryset.exclude(citizens_waiting_q())
 
 
 def unread_count(user):
