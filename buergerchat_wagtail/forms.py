@@ -182,4 +182,8 @@ class StatusForm(ConversationActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].initial = self.conversation.status
+        field = self.fields["status"]
+        if self.conversation.status == ConversationStatus.NEW:
+            # "new" cannot be set; show it without preselecting another status.
+            field.choices = [("", ConversationStatus.NEW.label)] + list(field.choices)
+        field.initial = self.conversation.status
