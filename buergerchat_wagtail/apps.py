@@ -11,7 +11,9 @@ class BuergerchatConfig(AppConfig):
     def ready(self):
         from . import checks  # noqa: F401  (registers system checks)
         from .conf import connect_signals
+        from .notifications import connect_signals as connect_notifications
         from .signal_handlers import register_signal_handlers
 
         connect_signals()
         register_signal_handlers()
+        connect_notifications()

@@ -22,8 +22,31 @@ DEFAULTS = {
     "SYNC_BATCH_SIZE": 500,
     # Wrong secrets a citizen socket may send before it is closed.
     "MAX_AUTH_FAILURES": 5,
+    # Seconds between the clients' background resyncs (sync/ping frames): they re-join
+    # channel groups a restarted Redis forgot and fetch anything a dropped event missed.
+    "RESYNC_INTERVAL": 15,
     # URL path prefix of the WebSocket routes (see routing.py).
     "WEBSOCKET_PATH": "ws/buergerchat/",
+    # Seconds after which a staff socket that stopped pinging no longer counts as present.
+    "PRESENCE_TIMEOUT": 90,
+    # Days ahead that the office-hours iCalendar feed lists.
+    "ICS_DAYS": 90,
+    # Alias in Django's STORAGES of the private storage for attachments and transcripts.
+    # It must not be served by the web server (not under MEDIA_ROOT / MEDIA_URL).
+    "STORAGE": "buergerchat",
+    # Hard upper limit of one upload in bytes, whatever a department allows.
+    "MAX_UPLOAD_BYTES": 50 * 1024 * 1024,
+    # Largest image (width x height) that is decoded; larger ones are refused
+    # (protection against decompression bombs).
+    "MAX_IMAGE_PIXELS": 40_000_000,
+    # Dotted path of the malware scanner class (see scanning.py). ``None``: not set,
+    # which the system check buergerchat.W002 reports.
+    "MALWARE_SCANNER": None,
+    # Options of the ClamAV scanner: "SOCKET" (path of clamd's unix socket) or
+    # "HOST"/"PORT"; "TIMEOUT" in seconds.
+    "CLAMAV": {},
+    # Language of PDF transcripts (the city's records are kept in German).
+    "PDF_LANGUAGE": "de",
 }
 
 
@@ -39,9 +62,23 @@ class BuergerchatSettings:
                 "Unknown BUERGERCHAT setting(s): " + ", ".join(sorted(unknown))
             )
         merged = {**DEFAULTS, **user}
-        for key in ("MAX_MESSAGE_LENGTH", "MAX_FRAME_BYTES", "SUBJECT_LENGTH", "SYNC_BATCH_SIZE"):
+        for key in (
+            "MAX_MESSAGE_LENGTH",
+            "MAX_FRAME_BYTES",
+            "SUBJECT_LENGTH",
+            "SYNC_BATCH_SIZE",
+            "PRESENCE_TIMEOUT",
+            "ICS_DAYS",
+            "RESYNC_INTERVAL",
+            "MAX_UPLOAD_BYTES",
+            "MAX_IMAGE_PIXELS",
+        ):
             if not isinstance(merged[key], int) or merged[key] <= 0:
                 raise ImproperlyConfigured(f"BUERGERCHAT[{key!r}] must be a positive integer")
+        if not isinstance(merged["CLAMAV"], dict) or set(merged["CLAMAV"]) - {"SOCKET", "HOST", "PORT", "TIMEOUT"}:
+            raise ImproperlyConfigured(
+                "BUERGERCHAT['CLAMAV'] must be a dict with the keys SOCKET, HOST, PORT, TIMEOUT"
+            )
         return merged
 
     def __getattr__(self, name):

@@ -5,11 +5,14 @@ payload is built for one audience: ``"citizen"`` or ``"staff"``. A citizen paylo
 is never built for an internal message (see visibility.py).
 """
 
+from django.core.exceptions import ObjectDoesNotExist
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import system_events
 from .models import ConversationStatus, SenderType, StaffNameDisplay
+from .models.filetypes import mime_type
 from .visibility import citizen_visible
 
 CITIZEN = "citizen"
@@ -51,11 +54,39 @@ def author_label(message, audience, department):
     return department.name
 
 
+def message_attachment(message):
+    """The message's attachment, or ``None`` (without a query when it was prefetched)."""
+    try:
+        return message.attachment
+    except ObjectDoesNotExist:
+        return None
+
+
+def attachment_payload(attachment, audience):
+    data = {
+        "id": attachment.pk,
+        "name": attachment.name,
+        "size": attachment.size,
+        "content_type": mime_type(attachment.file_type),
+        "status": attachment.status,
+        "status_label": attachment.get_status_display(),
+        "sha256": attachment.sha256,
+    }
+    if audience == CITIZEN:
+        data["url"] = reverse("buergerchat:buergerchat-api:download_attachment", args=[attachment.pk])
+    else:
+        data["url"] = reverse("buergerchat_inbox:attachment", args=[attachment.pk])
+    return data
+
+
 def message_payload(message, audience, *, department=None):
+    """``department``: the conversation's department, passed by callers that have it
+    (saves a query; needed for how staff names are shown to citizens)."""
     if audience == CITIZEN and message.internal:
         raise ValueError(f"message {message.pk} is internal and must never reach a citizen")
     if department is None:
         department = message.conversation.department
+    attachment = message_attachment(message)
     data = {
         "id": message.pk,
         "client_id": str(message.client_id),
@@ -63,6 +94,7 @@ def message_payload(message, audience, *, department=None):
         "author": author_label(message, audience, department),
         "body": message.body,
         "created_at": _iso(message.created_at),
+        "attachment": attachment_payload(attachment, audience) if attachment is not None else None,
     }
     if audience == STAFF:
         data["internal"] = message.internal
@@ -92,6 +124,12 @@ def localize_message(data, audience):
     if data.get("event"):
         data = {**data, "body": system_events.text(data["event"], data.get("event_data"), audience, fallback=data["body"])}
     return data
+
+
+def preview_text(body, attachment_name=None):
+    """Inbox preview of a message: its text, else the attached file's name."""
+    text = body or (f"📎 {attachment_name}" if attachment_name else "")
+    return text if len(text) <= PREVIEW_LENGTH else text[: PREVIEW_LENGTH - 1] + "…"
 
 
 def messages_payload(messages, audience, conversation):
@@ -151,7 +189,7 @@ def inbox_event_payload(conversation, last_message=None):
     """Summary sent to the department's staff sockets when a conversation changes."""
     data = conversation_payload(conversation, STAFF)
     if last_message is not None:
-        body = last_message.body
-        data["last_message"] = body if len(body) <= PREVIEW_LENGTH else body[: PREVIEW_LENGTH - 1] + "…"
+        attachment = message_attachment(last_message)
+        data["last_message"] = preview_text(last_message.body, attachment.name if attachment else None)
     data["updated_at"] = _iso(timezone.now())
     return data

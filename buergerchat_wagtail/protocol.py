@@ -69,6 +69,10 @@ class CitizenSyncFrame(Frame):
     after: After
 
 
+class LeaveQueueFrame(Frame):
+    type: Literal["leave_queue"]
+
+
 class SubscribeFrame(Frame):
     type: Literal["subscribe"]
     conversation: Id
@@ -164,7 +168,14 @@ def _by_type(*frames):
 
 
 CITIZEN_FRAMES = _by_type(
-    PingFrame, AuthFrame, CitizenMessageFrame, CitizenSyncFrame, CitizenTypingFrame, CitizenReadFrame, RateFrame
+    PingFrame,
+    AuthFrame,
+    CitizenMessageFrame,
+    CitizenSyncFrame,
+    LeaveQueueFrame,
+    CitizenTypingFrame,
+    CitizenReadFrame,
+    RateFrame,
 )
 STAFF_FRAMES = _by_type(
     PingFrame,

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from . import groups, payloads, system_events
 from .conf import buergerchat_settings
 from .models import Conversation, ConversationStatus, Message, SenderType
+from .models.attachments import cache_no_attachment
 from .models.conversations import hash_secret, new_secret
 from .protocol import ProtocolError
 from .visibility import citizen_visible
@@ -53,7 +54,7 @@ def start_conversation(*, department, text, name="", email=""):
         message = Message.objects.create(
             conversation=conversation, sender=SenderType.CITIZEN, body=text, client_id=uuid.uuid4(), created_at=now
         )
-        transaction.on_commit(lambda: broadcast_message(conversation, message))
+        transaction.on_commit(lambda: broadcast_message(conversation, message, started=True))
     logger.info("conversation %s started in department %s", conversation.pk, department.pk)
     return conversation, secret
 
@@ -61,7 +62,8 @@ def start_conversation(*, department, text, name="", email=""):
 def post_message(*, conversation, sender, body, client_id, author=None, internal=False):
     """Store a message once per ``client_id``; returns ``(message, created)``.
 
-    A resend with the same client id returns the stored message and broadcasts nothing.
+    A resend with the same client id stores nothing and returns the stored message
+    (broadcast again, in case the first notification was lost).
     The conversation row is locked first, so within one conversation message ids are
     committed in increasing order and a client resyncing "after id N" misses nothing.
     ``conversation`` may be a long-lived copy (a socket's); its fields are refreshed.
@@ -71,14 +73,27 @@ def post_message(*, conversation, sender, body, client_id, author=None, internal
     conversation within the department's reopen window; after it, the message is refused
     with ``conversation_closed`` (nothing is stored).
     """
-    existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
-    if existing is not None:
-        return existing, False
     if internal and sender != SenderType.STAFF:
         raise ValueError("only staff write internal notes")
     try:
-        with transaction.atomic():
-            locked = Conversation.objects.select_for_update(of=("self",)).select_related("department").get(pk=conversation.pk)
+        return _store_message(conversation, sender, body, client_id, author, internal)
+    except IntegrityError:
+        # Only where row locks do not exist (SQLite in deferred mode): a concurrent
+        # resend stored it first.
+        existing = Message.objects.select_related("author", "attachment").get(conversation=conversation, client_id=client_id)
+        return existing, False
+
+
+def _store_message(conversation, sender, body, client_id, author, internal):
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update(of=("self",)).select_related("department").get(pk=conversation.pk)
+        # Checked under the lock: a concurrent resend of the same client id waits here.
+        existing = list(
+            Message.objects.filter(conversation=conversation, client_id=client_id)
+            .select_related("author", "attachment")
+            .order_by()[:1]
+        )
+        if not existing:
             now = timezone.now()
             locked.last_activity_at = now
             events = []
@@ -119,12 +134,16 @@ def post_message(*, conversation, sender, body, client_id, author=None, internal
                 created_at=now,
                 internal=internal,
             )
+            cache_no_attachment(message)  # none yet; payloads built in async code must not query
             stored = [message] + [system_message(locked, event, data, created_at=now) for event, data in events]
-            refresh_copy(conversation, locked)
+        refresh_copy(conversation, locked)
+        if not existing:
             transaction.on_commit(lambda: broadcast(locked, stored, citizen_state=status_changed))
-    except IntegrityError:
-        # Two resends raced past the lookup: the other one stored it.
-        return Message.objects.get(conversation=conversation, client_id=client_id), False
+    if existing:
+        # A resend means the sender never got its ack; the first broadcast may have been
+        # lost with it (worker killed between commit and send). Clients drop duplicates.
+        broadcast_message(locked, existing[0])
+        return existing[0], False
     logger.info(
         "message %s (%s%s) stored in conversation %s", message.pk, sender, ", internal" if internal else "", conversation.pk
     )
@@ -149,7 +168,7 @@ def system_message(conversation, event, data, *, created_at=None):
     audience = payloads.STAFF if system_events.is_internal(event) else payloads.CITIZEN
     with translation.override(settings.LANGUAGE_CODE):
         body = system_events.text(event, data, audience) or event
-    return Message.objects.create(
+    message = Message.objects.create(
         conversation=conversation,
         sender=SenderType.SYSTEM,
         body=body,
@@ -159,13 +178,14 @@ def system_message(conversation, event, data, *, created_at=None):
         event=event,
         event_data=data,
     )
+    return cache_no_attachment(message)  # payloads built in async code must not query
 
 
 def messages_after(conversation, after_id=0, limit=None):
     """Staff view: every message after ``after_id``, internal ones included."""
     limit = limit or buergerchat_settings.SYNC_BATCH_SIZE
     return list(
-        conversation.messages.filter(pk__gt=after_id).select_related("author").order_by("pk")[:limit]
+        conversation.messages.filter(pk__gt=after_id).select_related("author", "attachment").order_by("pk")[:limit]
     )
 
 
@@ -173,7 +193,9 @@ def citizen_messages_after(conversation, after_id=0, limit=None):
     """Citizen view: the citizen-visible messages after ``after_id`` (never a note)."""
     limit = limit or buergerchat_settings.SYNC_BATCH_SIZE
     return list(
-        citizen_visible(conversation.messages.filter(pk__gt=after_id)).select_related("author").order_by("pk")[:limit]
+        citizen_visible(conversation.messages.filter(pk__gt=after_id))
+        .select_related("author", "attachment")
+        .order_by("pk")[:limit]
     )
 
 
@@ -187,17 +209,19 @@ def _group_send(group, event):
         logger.warning("channel layer send to %s failed", group, exc_info=True)
 
 
-def broadcast_message(conversation, message):
-    """Notify the conversation's sockets and the department's inbox of one message."""
-    broadcast(conversation, [message])
+def broadcast_message(conversation, message, started=False):
+    """Notify the conversation's sockets and the department's inbox of one message
+    (``started``: it is the first of a new conversation)."""
+    broadcast(conversation, [message], started=started)
 
 
-def broadcast(conversation, messages=(), *, citizen_state=False, departments=None, transfer=None):
+def broadcast(conversation, messages=(), *, citizen_state=False, departments=None, transfer=None, started=False):
     """Tell every socket that should know: the citizen (citizen-visible messages and,
     with ``citizen_state``, the new conversation state), the staff who opened the
     conversation, and the inbox of the department (or of ``departments``, ids).
     ``transfer=(source, target)`` also tells the staff who opened the conversation,
-    in either department, that it moved."""
+    in either department, that it moved. ``started`` marks the inbox event of a new
+    conversation."""
     department = conversation.department
     citizen_group = groups.conversation_citizen(conversation.pk)
     staff_group = groups.conversation_staff(conversation.pk)
@@ -228,7 +252,7 @@ def broadcast(conversation, messages=(), *, citizen_state=False, departments=Non
             {"type": "bc.state", "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN)},
         )
     last = next((m for m in reversed(list(messages)) if m.sender != SenderType.SYSTEM), None)
-    broadcast_inbox(conversation, last, departments=departments)
+    broadcast_inbox(conversation, last, departments=departments, started=started)
 
 
 def broadcast_permissions_changed():
@@ -236,12 +260,13 @@ def broadcast_permissions_changed():
     _group_send(groups.STAFF_BROADCAST, {"type": "bc.permissions"})
 
 
-def broadcast_inbox(conversation, last_message=None, *, departments=None):
+def broadcast_inbox(conversation, last_message=None, *, departments=None, started=False):
     """The inbox summary to the department's staff sockets (or to each of ``departments``:
-    after a transfer, the old department learns that the conversation left)."""
+    after a transfer, the old department learns that the conversation left).
+    ``started``: a new conversation (issue 3: staff may be notified of it)."""
     payload = payloads.inbox_event_payload(conversation, last_message)
     for department_id in departments or (conversation.department_id,):
         _group_send(
             groups.department(department_id),
-            {"type": "bc.conversation", "department": department_id, "conversation": payload},
+            {"type": "bc.conversation", "department": department_id, "conversation": payload, "started": started},
         )

@@ -120,7 +120,9 @@ def transfer(conversation, user, department_id, reason):
 
 
 def set_status(conversation, user, status):
-    """Open, wait for the citizen, or close. Closing tells the citizen and offers the rating."""
+    """Open, wait for the citizen, or close. Closing tells the citizen and offers the rating,
+    and archives the conversation when its department asks for that (``archive_on_close``).
+    This is the one way a conversation is closed; closing a closed one changes nothing."""
     status = ConversationStatus(status)
     if status == ConversationStatus.NEW:
         raise ProtocolError("invalid_frame", _("This status cannot be set."), field="status")
@@ -136,6 +138,12 @@ def set_status(conversation, user, status):
             locked.closed_at = timezone.now()
             locked.waiting_since = None
             messages.append(system_message(locked, system_events.CLOSED, _by(user)))
+            if locked.department.archive_on_close:
+                # The department keeps a record of every closed conversation: a PDF/A
+                # transcript made in the background once this transaction commits.
+                from .transcripts import request_archive
+
+                request_archive(locked, user=user)
         else:
             locked.closed_at = None
             if previous == ConversationStatus.CLOSED:

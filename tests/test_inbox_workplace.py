@@ -115,7 +115,7 @@ def test_dashboard_panel_per_department(three, dept_a, dept_b, superuser, worker
     page = client_for(superuser).get("/admin/").content.decode()
     assert 'id="buergerchat-waiting' in page
     assert f'data-bc-waiting-department="{dept_a.pk}"' in page and f'data-bc-waiting-department="{dept_b.pk}"' in page
-    assert "1 citizen waiting" in page and "2 citizens waiting" in page
+    assert "1 Bürger wartet" in page and "2 Bürger warten" in page  # German, the demo language
     assert f"?department={dept_b.pk}&amp;waiting=true" in page
     only_b = client_for(worker_b).get("/admin/").content.decode()
     assert f'data-bc-waiting-department="{dept_a.pk}"' not in only_b

@@ -112,9 +112,10 @@ def test_figures_per_period_and_week(dept_a):
 
 def test_durations_for_people():
     assert format_duration(None) == "–"
-    assert format_duration(44 * 60) == "44 min"
-    assert format_duration(185 * 60) == "3 h 05 min"
-    assert format_duration((2 * 24 + 4) * 3600) == "2 d 4 h"
+    # German, the demo language (LANGUAGE_CODE)
+    assert format_duration(44 * 60) == "44 Min."
+    assert format_duration(185 * 60) == "3 Std. 05 Min."
+    assert format_duration((2 * 24 + 4) * 3600) == "2 T. 4 Std."
 
 
 def test_chart_geometry():
@@ -142,8 +143,8 @@ def test_report_view_with_chart_and_totals(dept_a, dept_b, worker_a):
     content = response.content.decode()
     assert 'role="img"' in content and "<title id=\"bc-chart-volume-title\">" in content
     assert "<desc id=\"bc-chart-volume-desc\">" in content
-    assert "2026-W10" in content and "10 min" in content
-    assert "99 min" not in content and "1 h 39 min" not in content  # the other department's numbers
+    assert "2026-W10" in content and "10 Min." in content
+    assert "99 Min." not in content and "1 Std. 39 Min." not in content  # the other department's numbers
     assert 'class="bc-chart__bar bc-chart__bar--0"' in content
     assert "style=" not in content.split('<figure class="bc-chart">', 1)[1].split("</figure>", 1)[0]  # CSP: no inline styles
 
@@ -152,12 +153,12 @@ def test_department_filter_cannot_reach_other_departments(dept_a, dept_b, worker
     conversation(dept_b, at(MONDAY, 9), answered_after=datetime.timedelta(minutes=99))
     params = {"period_from": "2026-03-01", "period_to": "2026-03-08", "department": dept_b.pk}
     content = client_for(worker_a).get(report_url(**params)).content.decode()
-    assert "1 h 39 min" not in content
+    assert "1 Std. 39 Min." not in content
     export = client_for(worker_a).get(report_url(export="csv", **params))
     rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
     assert rows[-1][2] == "0"  # total started: nothing from the other department
     admin = client_for(superuser).get(report_url(**params)).content.decode()
-    assert "1 h 39 min" in admin
+    assert "1 Std. 39 Min." in admin
 
 
 def test_csv_and_xlsx_export(dept_a, worker_a):
@@ -181,9 +182,9 @@ def test_csv_and_xlsx_export(dept_a, worker_a):
 
 def test_invalid_period_is_explained_and_replaced(dept_a, worker_a):
     content = client_for(worker_a).get(report_url(period_from="2026-03-10", period_to="2026-03-01")).content.decode()
-    assert "The period must not end before it starts." in content
+    assert "Der Zeitraum darf nicht vor seinem Beginn enden." in content
     content = client_for(worker_a).get(report_url(period_from="2020-01-01", period_to="2026-03-01")).content.decode()
-    assert "at most two years" in content
+    assert "höchstens zwei Jahren" in content
     assert client_for(worker_a).get(report_url(period_from="kein Datum")).status_code == 200
 
 

@@ -229,7 +229,7 @@ async def test_take_and_assign_are_seen_live_by_colleagues(
     assert done["action"] == "take" and done["conversation"]["assignee"] == {"id": worker_a.pk, "name": "Berta Baumann"}
     event = await receive_type(theirs, "message", skip=("conversation",))
     assert event["message"]["event"] == "assigned" and event["message"]["internal"] is True
-    assert event["message"]["body"] == "Berta Baumann took the conversation."
+    assert event["message"]["body"] == "Berta Baumann hat das Gespräch übernommen."
     summary = await receive_type(theirs, "conversation", skip=("message",))
     assert summary["conversation"]["assignee"]["name"] == "Berta Baumann"
 
@@ -237,7 +237,7 @@ async def test_take_and_assign_are_seen_live_by_colleagues(
     done = await receive_type(mine, "done", skip=("conversation",))
     assert done["conversation"]["assignee"]["name"] == "Klara Kollegin"
     event = await receive_type(theirs, "message", skip=("conversation",))
-    assert event["message"]["body"] == "Berta Baumann assigned the conversation to Klara Kollegin."
+    assert event["message"]["body"] == "Berta Baumann hat das Gespräch Klara Kollegin zugewiesen."
 
     await mine.send_json_to({"v": 1, "type": "assign", "conversation": conversation.pk, "assignee": None})
     done = await receive_type(mine, "done", skip=("conversation",))
@@ -273,7 +273,7 @@ def test_http_take_assign_status_without_javascript(dept_a, worker_a, start_conv
     assert Conversation.objects.get(pk=conversation.pk).assignee_id is None
     # The page shows the history of it.
     content = client.get(page).content.decode()
-    assert "Berta Baumann took the conversation." in content or "Berta Baumann" in content
+    assert "Berta Baumann hat das Gespräch übernommen." in content
 
 
 # --------------------------------------------------------------------------- transfer, seen live by everyone

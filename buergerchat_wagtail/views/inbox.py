@@ -2,7 +2,11 @@
 conversations and one view per conversation with history, reply box, notes and the
 case worker's actions (take, assign, transfer, status: see actions.py)."""
 
+import logging
+import uuid
+
 from django.contrib.auth import get_user_model
+from django.db import DatabaseError
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import JsonResponse
@@ -34,7 +38,9 @@ from ..forms import AssignForm, ReplyForm, StatusForm, TakeForm, TransferForm
 from ..models import Conversation, ConversationStatus, Message, ReadMarker, SenderType
 from ..models.conversations import citizens_waiting_q
 from ..permissions import conversation_permission_policy
-from ..protocol import PROTOCOL_VERSION
+from ..protocol import PROTOCOL_VERSION, ProtocolError
+
+logger = logging.getLogger(__name__)
 
 
 def forbidden(request):
@@ -161,7 +167,16 @@ class InboxView(generic.IndexView):
         return (
             conversation_permission_policy.instances_user_has_permission_for(self.request.user, "view")
             .select_related("department", "assignee")
-            .annotate(last_message_body=Subquery(last_message), unread=unread_count(self.request.user))
+            .annotate(
+                last_message_body=Subquery(last_message),
+                last_attachment_name=Subquery(
+                    Message.objects.filter(conversation=OuterRef("pk"))
+                    .exclude(sender=SenderType.SYSTEM)
+                    .order_by("-pk")
+                    .values("attachment__name")[:1]
+                ),
+                unread=unread_count(self.request.user),
+            )
         )
 
     def get_valid_orderings(self):
@@ -176,7 +191,7 @@ class InboxView(generic.IndexView):
             Column("assignee", label=_("Assigned to"), accessor=lambda c: payloads.staff_display_name(c.assignee) if c.assignee_id else ""),
             UnreadColumn("unread", label=_("Unread")),
             WaitingColumn("waiting", label=_("Waiting")),
-            Column("last_message", label=_("Last message"), accessor=lambda c: _preview(c.last_message_body)),
+            Column("last_message", label=_("Last message"), accessor=lambda c: payloads.preview_text(c.last_message_body, c.last_attachment_name)),
             Column("last_activity_at", label=_("Last activity"), accessor=lambda c: timezone.localtime(c.last_activity_at).strftime("%d.%m.%Y %H:%M"), sort_key="last_activity_at"),
         ]
 
@@ -184,7 +199,29 @@ class InboxView(generic.IndexView):
         context = super().get_context_data(**kwargs)
         context["socket_path"] = "/" + buergerchat_settings.WEBSOCKET_PATH + "staff/"
         context["next_url"] = reverse(self.next_url_name)
+        context["resync_interval"] = buergerchat_settings.RESYNC_INTERVAL
         return context
+
+
+def attachment_context(conversation):
+    """What the conversation view needs for files, closing and archiving."""
+    from ..models import ConversationStatus as Status
+    from ..models import Transcript
+    from ..models.filetypes import labels, mime_type
+
+    department = conversation.department
+    return {
+        "upload_url": reverse("buergerchat_inbox:upload", args=[conversation.pk]),
+        "close_url": reverse("buergerchat_inbox:close", args=[conversation.pk]),
+        "archive_url": reverse("buergerchat_inbox:archive", args=[conversation.pk]),
+        "upload_client_id": uuid.uuid4(),
+        "is_closed": conversation.status == Status.CLOSED,
+        "accept_types": ",".join(mime_type(kind) for kind in department.attachment_types),
+        "allowed_types_label": labels(department.attachment_types),
+        "max_attachment_mb": department.max_attachment_mb,
+        "max_attachment_bytes": department.max_attachment_bytes,
+        "archived_transcripts": list(Transcript.objects.archived().filter(conversation=conversation)[:5]),
+    }
 
 
 def _preview(text, length=payloads.PREVIEW_LENGTH):
@@ -211,10 +248,24 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
     url_names = None  # {"take": ..., "assign": ..., "transfer": ..., "status": ..., "read": ..., "next": ...}
 
     def dispatch(self, request, pk):
-        self.conversation = get_object_or_404(Conversation.objects.select_related("department", "assignee"), pk=pk)
-        if not conversation_permission_policy.user_has_permission_for_instance(request.user, "view", self.conversation):
-            return forbidden(request)
-        return super().dispatch(request, pk)
+        try:
+            self.conversation = get_object_or_404(Conversation.objects.select_related("department", "assignee"), pk=pk)
+            if not conversation_permission_policy.user_has_permission_for_instance(
+                request.user, "view", self.conversation
+            ):
+                return forbidden(request)
+            return super().dispatch(request, pk)
+        except DatabaseError:
+            if not self.wants_json():
+                raise
+            # The client keeps the reply and sends it again with the same client id.
+            logger.warning("database unavailable in the staff conversation view", exc_info=True)
+            return JsonResponse(
+                ProtocolError(
+                    "unavailable", _("The server cannot store messages right now. Please try again shortly.")
+                ).as_frame(),
+                status=503,
+            )
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
@@ -276,6 +327,7 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
             chat_messages=messages,
             last_id=self.last_message_id,
             socket_path="/" + buergerchat_settings.WEBSOCKET_PATH + "staff/",
+            resync_interval=buergerchat_settings.RESYNC_INTERVAL,
             messages_url=reverse(self.messages_url_name, args=[conversation.pk]),
             action_urls={
                 name: reverse(self.url_names[name], args=[conversation.pk])
@@ -289,6 +341,7 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
             assignee_name=payloads.staff_display_name(conversation.assignee) if conversation.assignee_id else "",
             citizen_label=conversation.citizen_name or _("Citizen"),
         )
+        context.update(attachment_context(self.conversation))
         return context
 
     def form_valid(self, form):
@@ -437,8 +490,7 @@ class InboxViewSet(ViewSet):
     menu_item_class = InboxMenuItem
 
     def get_urlpatterns(self):
-        from . import actions
-
+        from . import actions, staff_actions
         index = self.get_url_name("index")
         conversation = self.get_url_name("conversation")
         url_names = {
@@ -467,4 +519,8 @@ class InboxViewSet(ViewSet):
             path("conversations/<int:pk>/transfer/", actions.TransferView.as_view(**view_kwargs), name="transfer"),
             path("conversations/<int:pk>/status/", actions.StatusView.as_view(**view_kwargs), name="status"),
             path("conversations/<int:pk>/read/", actions.mark_read, name="read"),
+            path("conversations/<int:pk>/attachments/", staff_actions.upload_attachment, name="upload"),
+            path("conversations/<int:pk>/close/", staff_actions.close_conversation, name="close"),
+            path("conversations/<int:pk>/archive/", staff_actions.archive_conversation, name="archive"),
+            path("attachments/<int:pk>/", staff_actions.download_attachment, name="attachment"),
         ]

@@ -69,7 +69,7 @@ def test_transfer_from_bauverwaltung_to_buergerbuero_is_seen_live_by_citizen_and
 
     # And the conversation goes on with the new department.
     buergerbuero.get_by_label("Antwort").fill("Die Meldebescheinigung schicken wir Ihnen zu.")
-    buergerbuero.get_by_role("button", name="Senden").click()
+    buergerbuero.get_by_role("button", name="Senden", exact=True).click()
     expect(citizen.get_by_role("log")).to_contain_text("Die Meldebescheinigung schicken wir Ihnen zu.")
     # Bauverwaltung can no longer open it.
     assert bauamt.goto(bauamt.url).status == 403
@@ -86,7 +86,7 @@ def test_keyboard_reply_canned_answer_note_close_and_rating(new_context):
     # The citizen types: the case worker sees it.
     citizen.get_by_label("Nachricht", exact=True).press_sequentially("Hallo", delay=30)
     expect(staff.locator("[data-bc-conversation-target=typing]")).not_to_be_empty()
-    citizen.get_by_role("button", name="Senden").click()
+    citizen.get_by_role("button", name="Senden", exact=True).click()
     expect(staff.get_by_role("log")).to_contain_text("Hallo")
 
     # "?" shows the shortcuts (Wagtail's dialog component).

@@ -28,6 +28,18 @@
     return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
   }
 
+  function formatSize(bytes) {
+    var units = ["B", "KB", "MB"];
+    var value = bytes;
+    var unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit += 1;
+    }
+    var digits = unit === 0 ? 0 : 1;
+    return value.toLocaleString(document.documentElement.lang || undefined, { maximumFractionDigits: digits }) + " " + units[unit];
+  }
+
   /** A staff socket that reconnects with jittered backoff. */
   function StaffSocket(path, handlers) {
     this.path = path;
@@ -49,6 +61,10 @@
     socket.onopen = function () {
       opened = true;
       self.open = true;
+      // Pings keep the case worker counted as present (see presence.py).
+      self.heartbeat = window.setInterval(function () {
+        self.send({ type: "ping" });
+      }, 30000);
       var reconnect = self.failures > 0;
       self.failures = 0;
       if (self.handlers.open) {
@@ -68,6 +84,7 @@
     };
     socket.onclose = function (event) {
       self.open = false;
+      window.clearInterval(self.heartbeat);
       if (self.closed || event.code === 4401 || event.code === 4403) {
         return;
       }
@@ -172,7 +189,13 @@
     /* The inbox: reloads its listing when a conversation of the user's departments
        changes; j/k move through the list, n opens the next waiting conversation. */
     class InboxController extends Controller {
-      static values = { socket: String, resultsUrl: String, updated: String, nextUrl: String };
+      static values = {
+        socket: String,
+        resultsUrl: String,
+        updated: String,
+        nextUrl: String,
+        resync: { type: Number, default: 15 },
+      };
       static targets = ["status", "next", "help"];
 
       connect() {
@@ -192,11 +215,17 @@
             }
           },
         });
+        // Re-join groups (ping) and refresh the listing now and then: events may be lost.
+        this.resyncTimer = window.setInterval(() => {
+          this.socket.send({ type: "ping" });
+          this.scheduleRefresh(null);
+        }, this.resyncValue * 1000);
       }
 
       disconnect() {
         this.socket.close();
         window.clearTimeout(this.refreshTimer);
+        window.clearInterval(this.resyncTimer);
         window.removeEventListener("keydown", onHelpKey, true);
         document.removeEventListener("keydown", this.onKey);
       }
@@ -270,11 +299,19 @@
         indexUrl: String,
         user: Number,
         citizenRead: Number,
+        resync: { type: Number, default: 15 },
         sending: String,
         failed: String,
         offline: String,
         online: String,
         empty: String,
+        uploadUrl: String,
+        maxBytes: Number,
+        tooLarge: String,
+        uploading: String,
+        uploaded: String,
+        networkError: String,
+        checking: String,
       };
       static targets = [
         "thread",
@@ -291,6 +328,13 @@
         "next",
         "help",
         "cannedButton",
+        "attachmentTemplate",
+        "uploadForm",
+        "uploadClientId",
+        "fileInput",
+        "progress",
+        "uploadError",
+        "uploadButton",
       ];
 
       connect() {
@@ -339,8 +383,11 @@
           this.textarea.addEventListener("keydown", (event) => this.onTextKey(event));
         }
 
+        this.subscribed = false;
+        this.restoreOutbox();
         this.socket = new StaffSocket(this.socketValue, {
           open: (reconnect) => {
+            this.subscribed = false;
             this.stopPolling();
             this.socket.send({ type: "subscribe", conversation: this.idValue, after: this.lastIdValue });
             if (reconnect) {
@@ -357,6 +404,15 @@
           frame: (frame) => this.onFrame(frame),
         });
         this.markRead();
+        // The database is the truth: ask it for anything a dropped event missed.
+        this.resyncTimer = window.setInterval(() => {
+          if (this.subscribed) {
+            this.socket.send({ type: "sync", conversation: this.idValue, after: this.lastIdValue });
+          }
+          if (this.pending.size) {
+            this.resendPending();
+          }
+        }, this.resyncValue * 1000);
       }
 
       disconnect() {
@@ -367,6 +423,8 @@
         document.removeEventListener("visibilitychange", this.onVisible);
         window.clearTimeout(this.typingIdleTimer);
         window.clearTimeout(this.readTimer);
+        window.clearTimeout(this.retryTimer);
+        window.clearInterval(this.resyncTimer);
       }
 
       /* ---- frames ---- */
@@ -377,6 +435,7 @@
         }
         switch (frame.type) {
           case "ready":
+            this.subscribed = true;
             this.element.dataset.bcReady = "";
             this.updateMeta(frame.conversation);
             frame.messages.forEach((message) => this.addMessage(message));
@@ -415,6 +474,9 @@
             this.addMessage(frame.message);
             this.transferred(frame.to_department.name, frame.access);
             break;
+          case "attachment":
+            this.updateAttachment(frame.message, frame.attachment);
+            break;
           case "error":
             this.onError(frame);
             break;
@@ -424,14 +486,21 @@
       }
 
       onError(frame) {
+        var retryable = frame.code === "unavailable" || frame.code === "server_error";
         var node = frame.ref ? this.pending.get(frame.ref) : null;
         if (node) {
-          if (frame.code === "unavailable" || frame.code === "server_error") {
-            return; // stays pending; resent on the next (re)connect
+          if (retryable) {
+            this.scheduleRetry(); // stays pending and is sent again
+            return;
           }
           node.querySelector(".bc-thread__state").textContent = this.failedValue + " " + frame.detail;
           this.pending.delete(frame.ref);
+          this.saveOutbox();
           this.errorTarget.textContent = frame.detail;
+          return;
+        }
+        if (retryable && !this.subscribed && this.socket.open) {
+          this.socket.socket.close(); // reconnect with backoff and subscribe again
           return;
         }
         if (this.actionForm) {
@@ -446,8 +515,46 @@
         }
       }
 
-      /* ---- the thread ---- */
+      scheduleRetry() {
+        if (this.retryTimer) {
+          return;
+        }
+        this.retryFailures = (this.retryFailures || 0) + 1;
+        var delay = Math.min(30000, 500 * Math.pow(2, this.retryFailures)) * (0.5 + Math.random());
+        this.retryTimer = window.setTimeout(() => {
+          this.retryTimer = null;
+          this.resendPending();
+        }, delay);
+      }
 
+      /* Unsent replies and notes survive a reload of the page (sessionStorage, this tab only). */
+      get outboxKey() {
+        return "buergerchat.staff.outbox." + this.idValue;
+      }
+
+      saveOutbox() {
+        var items = [];
+        this.pending.forEach((node, clientId) =>
+          items.push({ client_id: clientId, body: node.dataset.body, kind: node.dataset.kind })
+        );
+        try {
+          window.sessionStorage.setItem(this.outboxKey, JSON.stringify(items));
+        } catch (e) {
+          /* storage unavailable: pending replies live until the page is left */
+        }
+      }
+
+      restoreOutbox() {
+        var items = [];
+        try {
+          items = JSON.parse(window.sessionStorage.getItem(this.outboxKey)) || [];
+        } catch (e) {
+          items = [];
+        }
+        items.forEach((item) => this.addPending(item.client_id, item.body, item.kind));
+      }
+
+      /* ---- the thread ---- */
       scrollToEnd() {
         this.threadTarget.scrollTop = this.threadTarget.scrollHeight;
       }
@@ -468,7 +575,133 @@
         }
         node.querySelector(".bc-thread__author").textContent = message.author;
         node.querySelector(".bc-thread__body").textContent = message.body;
+        if (message.attachment) {
+          this.renderAttachment(node, message.attachment);
+        }
         return node;
+      }
+
+      renderAttachment(node, attachment) {
+        var old = node.querySelector(".bc-thread__attachment");
+        if (old) {
+          old.remove();
+        }
+        var box = this.attachmentTemplateTarget.content.firstElementChild.cloneNode(true);
+        var link = box.querySelector("a");
+        var name = box.querySelector(".bc-thread__attachment-name");
+        box.dataset.bcAttachmentId = attachment.id;
+        box.dataset.status = attachment.status;
+        if (attachment.status === "clean") {
+          link.href = attachment.url;
+          link.textContent = attachment.name;
+          name.remove();
+          box.querySelector(".bc-thread__attachment-meta").textContent = "(" + formatSize(attachment.size) + ")";
+        } else {
+          link.remove();
+          name.textContent = attachment.name;
+          box.querySelector(".bc-thread__attachment-meta").textContent =
+            "(" + formatSize(attachment.size) + ", " + attachment.status_label + ")";
+        }
+        node.appendChild(box);
+      }
+
+      updateAttachment(messageId, attachment) {
+        var node = Array.from(this.threadTarget.children).find(
+          (child) => parseInt(child.dataset.id, 10) === messageId
+        );
+        if (node) {
+          this.renderAttachment(node, attachment);
+        }
+      }
+
+      /* ---- file upload: button or drag and drop, with progress ---- */
+
+      setUploadError(text) {
+        this.uploadErrorTarget.textContent = text || "";
+        if (text) {
+          this.fileInputTarget.setAttribute("aria-invalid", "true");
+        } else {
+          this.fileInputTarget.removeAttribute("aria-invalid");
+        }
+      }
+
+      fileChosen() {
+        this.setUploadError("");
+      }
+
+      dragOver(event) {
+        event.preventDefault();
+        this.uploadFormTarget.classList.add("bc-upload--over");
+      }
+
+      dragLeave() {
+        this.uploadFormTarget.classList.remove("bc-upload--over");
+      }
+
+      drop(event) {
+        event.preventDefault();
+        this.dragLeave();
+        if (event.dataTransfer && event.dataTransfer.files.length) {
+          this.fileInputTarget.files = event.dataTransfer.files;
+          this.upload(event);
+        }
+      }
+
+      upload(event) {
+        event.preventDefault();
+        var file = this.fileInputTarget.files[0];
+        if (!file) {
+          this.setUploadError(this.uploadErrorTarget.dataset.choose || this.emptyValue);
+          this.fileInputTarget.focus();
+          return;
+        }
+        if (file.size > this.maxBytesValue) {
+          this.setUploadError(this.tooLargeValue);
+          this.fileInputTarget.focus();
+          return;
+        }
+        this.setUploadError("");
+        var data = new FormData(this.uploadFormTarget);
+        var xhr = new XMLHttpRequest();
+        var progress = this.progressTarget;
+        progress.hidden = false;
+        progress.value = 0;
+        this.uploadButtonTarget.disabled = true;
+        this.statusTarget.textContent = this.uploadingValue;
+        xhr.open("POST", this.uploadUrlValue);
+        xhr.setRequestHeader("Accept", "application/json");
+        xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+        xhr.upload.onprogress = (e) => {
+          if (e.lengthComputable) {
+            progress.value = Math.round((e.loaded / e.total) * 100);
+          }
+        };
+        xhr.onload = () => {
+          this.uploadButtonTarget.disabled = false;
+          progress.hidden = true;
+          var frame = null;
+          try {
+            frame = JSON.parse(xhr.responseText);
+          } catch (e) {
+            frame = null;
+          }
+          if ((xhr.status === 200 || xhr.status === 201) && frame) {
+            this.onFrame(frame);
+            this.uploadFormTarget.reset();
+            this.uploadClientIdTarget.value = uuid4();
+            this.statusTarget.textContent = this.uploadedValue;
+          } else {
+            this.setUploadError((frame && frame.detail) || this.networkErrorValue);
+            this.statusTarget.textContent = "";
+            this.fileInputTarget.focus();
+          }
+        };
+        xhr.onerror = () => {
+          this.uploadButtonTarget.disabled = false;
+          progress.hidden = true;
+          this.setUploadError(this.networkErrorValue);
+        };
+        xhr.send(data);
       }
 
       addMessage(message) {
@@ -480,13 +713,15 @@
         var node = this.pending.get(message.client_id);
         if (node) {
           this.pending.delete(message.client_id);
+          this.saveOutbox();
+          this.retryFailures = 0;
           node.remove();
         }
         node = this.buildNode(message);
         node.dataset.id = message.id;
         var time = node.querySelector("time");
         time.dateTime = message.created_at;
-        time.textContent = this.timeFormat.format(new Date(message.created_at));
+        time.textContent = this.timeFormat.format(new Date(message.created_at)).replace(", ", " ");
         var after = Array.from(this.threadTarget.children).find(
           (child) => child.dataset.id && parseInt(child.dataset.id, 10) > message.id
         );
@@ -546,24 +781,30 @@
         this.textarea.removeAttribute("aria-invalid");
         this.errorTarget.textContent = "";
         var kind = this.kind;
-        var message = {
-          client_id: clientInput.value,
+        var clientId = clientInput.value;
+        this.addPending(clientId, body, kind);
+        this.textarea.value = "";
+        clientInput.value = uuid4();
+        this.stopTyping();
+        this.deliver(clientId, body, kind);
+      }
+
+      addPending(clientId, body, kind) {
+        kind = kind === "note" ? "note" : "reply";
+        var node = this.buildNode({
+          client_id: clientId,
           body: body,
           sender: "staff",
           author: "",
           internal: kind === "note",
-        };
-        var node = this.buildNode(message);
+        });
         node.querySelector(".bc-thread__state").textContent = this.sendingValue;
         node.dataset.body = body;
         node.dataset.kind = kind;
-        this.pending.set(message.client_id, node);
+        this.pending.set(clientId, node);
+        this.saveOutbox();
         this.threadTarget.appendChild(node);
         this.scrollToEnd();
-        this.textarea.value = "";
-        clientInput.value = uuid4();
-        this.stopTyping();
-        this.deliver(message.client_id, body, kind);
       }
 
       deliver(clientId, body, kind) {
@@ -594,8 +835,13 @@
           headers: { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" },
         })
           .then((response) => response.json())
-          .then((frame) => this.onFrame(frame))
-          .catch(() => {});
+          .then((frame) => {
+            if (frame.type === "error" && !frame.ref) {
+              frame.ref = clientId;
+            }
+            this.onFrame(frame);
+          })
+          .catch(() => this.scheduleRetry());
       }
 
       onTextKey(event) {
@@ -815,9 +1061,13 @@
         });
         if (!access) {
           this.lostAccess = true;
+          this.subscribed = false; // no more syncs of a conversation this user may not open
           this.stopTyping();
           if (this.hasFormTarget) {
             this.formTarget.hidden = true;
+          }
+          if (this.hasUploadFormTarget) {
+            this.uploadFormTarget.hidden = true;
           }
           this.actionsTarget.hidden = true;
           this.socket.send({ type: "unsubscribe", conversation: this.idValue });
@@ -992,6 +1242,56 @@
       }
     }
 
+    /* A consultation session's queue: reloads when the queue changes (host view). */
+    class QueueController extends Controller {
+      static values = { socket: String, session: Number, fragmentUrl: String, updated: String };
+      static targets = ["results", "status"];
+
+      connect() {
+        this.socket = new StaffSocket(this.socketValue, {
+          frame: (frame) => {
+            if (frame.type === "queue" && frame.session === this.sessionValue) {
+              this.refresh();
+            }
+          },
+          open: (reconnect) => {
+            if (reconnect) {
+              this.refresh();
+            }
+          },
+        });
+        // The session's start and end change the page too: look again every 30 s.
+        this.timer = window.setInterval(() => this.refresh(), 30000);
+      }
+
+      disconnect() {
+        this.socket.close();
+        window.clearInterval(this.timer);
+      }
+
+      refresh() {
+        fetch(this.fragmentUrlValue, { credentials: "same-origin", headers: { "X-Requested-With": "XMLHttpRequest" } })
+          .then((response) => (response.ok ? response.text() : null))
+          .then((html) => {
+            if (html === null || html === this.lastHtml) {
+              return;
+            }
+            this.lastHtml = html;
+            var focused = document.activeElement && document.activeElement.closest("[data-bc-queue-target=results]");
+            this.resultsTarget.innerHTML = html;
+            this.statusTarget.textContent = this.updatedValue;
+            if (focused) {
+              var again = this.resultsTarget.querySelector("[data-bc-take-next]");
+              if (again) {
+                again.focus();
+              }
+            }
+          })
+          .catch(() => {});
+      }
+    }
+
+    window.wagtail.app.register("bc-queue", QueueController);
     window.wagtail.app.register("bc-inbox", InboxController);
     window.wagtail.app.register("bc-conversation", ConversationController);
   }
