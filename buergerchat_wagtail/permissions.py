@@ -11,8 +11,10 @@ from wagtail.permission_policies.base import BasePermissionPolicy
 
 from .models import Conversation, Department, Transcript
 
-#: Actions a case worker may take on a conversation of one of their departments.
-STAFF_ACTIONS = ("view", "reply")
+#: Actions a case worker may take on a conversation of one of their departments:
+#: read it (and mark it read), answer, write internal notes, take it, assign it to a
+#: colleague, transfer it to another department, change its status.
+STAFF_ACTIONS = ("view", "reply", "note", "take", "assign", "transfer", "status")
 
 
 class ConversationPermissionPolicy(BasePermissionPolicy):
@@ -71,6 +73,21 @@ class ConversationPermissionPolicy(BasePermissionPolicy):
             .filter(Q(is_superuser=True) | Q(groups__buergerchat_departments=instance.department_id))
             .distinct()
         )
+
+
+    def may_be_assigned(self, user, conversation):
+        """Whether ``user`` can be made responsible for ``conversation``: an active
+        colleague who may answer in its department."""
+        return user is not None and self.user_has_permission_for_instance(user, "reply", conversation)
+
+    def assignable_users(self, conversation, acting_user=None):
+        """The colleagues offered when assigning: active members of the department's
+        answering group, plus the acting user if they may take it themselves."""
+        User = get_user_model()
+        users = User.objects.filter(is_active=True, groups=conversation.department.group_id)
+        if acting_user is not None and self.may_be_assigned(acting_user, conversation):
+            users = users | User.objects.filter(pk=acting_user.pk)
+        return users.distinct().order_by("first_name", "last_name", User.USERNAME_FIELD)
 
 
 conversation_permission_policy = ConversationPermissionPolicy(Conversation)

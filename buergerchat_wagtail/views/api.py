@@ -16,7 +16,7 @@ from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyHeader
 from pydantic import Field
 
-from .. import attachments, payloads, services, transcripts
+from .. import attachments, payloads, receipts, services, transcripts, workflow
 from ..conf import buergerchat_settings
 from ..models import Attachment, Conversation, Message, ScanStatus, SenderType, TranscriptKind
 from ..protocol import CITIZEN_FRAMES, PROTOCOL_VERSION, ProtocolError, clean_body, parse_frame
@@ -66,9 +66,13 @@ def on_database_error(request, exc):
     )
 
 
+#: Refusals because of the conversation's state (not the request's form): 409 Conflict.
+CONFLICT_CODES = {"conversation_closed", "not_closed", "already_rated"}
+
+
 @api.exception_handler(ProtocolError)
 def on_protocol_error(request, exc):
-    return error_response(exc, 400)
+    return error_response(exc, 409 if exc.code in CONFLICT_CODES else 400)
 
 
 class SyncQuery(Schema):
@@ -76,7 +80,25 @@ class SyncQuery(Schema):
 
 
 def _messages(conversation, after):
-    return payloads.messages_payload(services.messages_after(conversation, after), payloads.CITIZEN, conversation)
+    return payloads.messages_payload(services.citizen_messages_after(conversation, after), payloads.CITIZEN, conversation)
+
+
+def _frame_from_body(request, frame_type):
+    """The request body as one citizen frame of ``frame_type`` (same validation as the socket)."""
+    try:
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError("invalid_json", _("The request body is not UTF-8 text.")) from None
+    return parse_frame(text, {frame_type: CITIZEN_FRAMES[frame_type]})
+
+
+def _frame_body(frame_type):
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": CITIZEN_FRAMES[frame_type].model_json_schema()}},
+        }
+    }
 
 
 @api.get("/conversation", summary="The conversation and its messages after an id")
@@ -98,20 +120,11 @@ def get_messages(request, query: Query[SyncQuery]):
 @api.post(
     "/messages",
     summary="Send a message (a `message` frame); a resend with the same client_id is stored once",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": CITIZEN_FRAMES["message"].model_json_schema()}},
-        }
-    },
+    openapi_extra=_frame_body("message"),
 )
 def post_message(request):
     conversation = request.auth
-    try:
-        text = request.body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ProtocolError("invalid_json", _("The request body is not UTF-8 text.")) from None
-    frame = parse_frame(text, {"message": CITIZEN_FRAMES["message"]})
+    frame = _frame_from_body(request, "message")
     message, created = services.post_message(
         conversation=conversation, sender=SenderType.CITIZEN, body=frame.body, client_id=frame.client_id
     )
@@ -121,9 +134,26 @@ def post_message(request):
             "type": "ack",
             "client_id": str(frame.client_id),
             "duplicate": not created,
-            "message": payloads.message_payload(message, payloads.CITIZEN, department_name=conversation.department.name),
+            "message": payloads.message_payload(message, payloads.CITIZEN, department=conversation.department),
         },
         status=201 if created else 200,
+    )
+
+
+@api.post("/read", summary="Tell the staff how far the citizen has read (a `read` frame)", openapi_extra=_frame_body("read"))
+def post_read(request):
+    frame = _frame_from_body(request, "read")
+    up_to = receipts.mark_read_by_citizen(request.auth, frame.up_to)
+    return {"v": PROTOCOL_VERSION, "type": "read", "reader": "citizen", "up_to": up_to}
+
+
+@api.post("/rating", summary="Rate a closed conversation (a `rate` frame)", openapi_extra=_frame_body("rate"))
+def post_rating(request):
+    frame = _frame_from_body(request, "rate")
+    conversation = workflow.rate(request.auth, frame.score, frame.comment)
+    return JsonResponse(
+        {"v": PROTOCOL_VERSION, "type": "rated", "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN)},
+        status=201,
     )
 
 
@@ -171,7 +201,9 @@ def read_upload(request, department):
 
 
 def upload_status(exc):
-    return 413 if exc.code == "attachment_too_large" else 400
+    if exc.code == "attachment_too_large":
+        return 413
+    return 409 if exc.code in CONFLICT_CODES else 400
 
 
 def fresh_message(message):
@@ -220,7 +252,7 @@ def upload_attachment(request):
             "client_id": str(client_id),
             "duplicate": not created,
             "message": payloads.message_payload(
-                fresh_message(message), payloads.CITIZEN, department_name=conversation.department.name
+                fresh_message(message), payloads.CITIZEN, department=conversation.department
             ),
         },
         status=201 if created else 200,
