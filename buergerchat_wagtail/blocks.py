@@ -6,7 +6,7 @@ from wagtail import blocks
 from wagtail.snippets.blocks import SnippetChooserBlock
 
 from .conf import buergerchat_settings
-from .forms import StartConversationForm
+from .forms import StartConversationForm, privacy_token
 
 
 class ChatBlock(blocks.StructBlock):
@@ -56,6 +56,9 @@ class ChatBlock(blocks.StructBlock):
                 privacy_url=privacy_url,
                 widget_id=widget_id,
                 action=reverse("buergerchat:start", args=[department.pk]),
-                initial={"privacy_page": privacy_page.pk if privacy_page else None},
+                initial={
+                    "privacy_page": privacy_page.pk if privacy_page else None,
+                    "privacy_token": privacy_token(privacy_page.pk) if privacy_page else "",
+                },
             )
         return context

@@ -151,6 +151,14 @@ class CitizenConsumer(BaseChatConsumer):
             services.messages_after(self.conversation, after), payloads.CITIZEN, self.conversation
         )
 
+    async def bc_deleted(self, event):
+        """The conversation was deleted (by the citizen, staff or the purge)."""
+        if self.conversation is None or self.conversation.pk != event["conversation"]:
+            return
+        await self.channel_layer.group_discard(groups.conversation_citizen(self.conversation.pk), self.channel_name)
+        self.conversation = None
+        await self.send_frame("deleted")
+
     async def handle_sync(self, frame):
         self.require_conversation()
         messages = await database_sync_to_async(self._messages_after)(frame.after)
@@ -312,6 +320,14 @@ class StaffConsumer(BaseChatConsumer):
         if event["department"] not in self.department_ids:
             return
         await self.send_frame("conversation", conversation=event["conversation"])
+
+    async def bc_deleted(self, event):
+        if event["conversation"] in self.subscriptions:
+            del self.subscriptions[event["conversation"]]
+            await self.channel_layer.group_discard(groups.conversation_staff(event["conversation"]), self.channel_name)
+        await self.refresh_permissions()
+        if event["department"] in self.department_ids:
+            await self.send_frame("deleted", conversation=event["conversation"])
 
     async def bc_permissions(self, event):
         await self.refresh_permissions(force=True)

@@ -12,7 +12,9 @@ from wagtail.permission_policies.base import BasePermissionPolicy
 from .models import Conversation, Department
 
 #: Actions a case worker may take on a conversation of one of their departments.
-STAFF_ACTIONS = ("view", "reply")
+STAFF_ACTIONS = ("view", "reply", "close", "export", "erase")
+#: Actions that need a Django permission on top of department membership.
+EXTRA_PERMISSIONS = {"erase": "buergerchat.erase_conversation"}
 
 
 class ConversationPermissionPolicy(BasePermissionPolicy):
@@ -33,17 +35,25 @@ class ConversationPermissionPolicy(BasePermissionPolicy):
     def departments_for_user(self, user):
         return Department.objects.filter(pk__in=self.department_ids_for_user(user))
 
+    def _has_extra_permission(self, user, action):
+        codename = EXTRA_PERMISSIONS.get(action)
+        return codename is None or user.has_perm(codename)
+
     def user_has_permission(self, user, action):
         if action not in STAFF_ACTIONS:
             return False
         if not (user.is_authenticated and user.is_active):
+            return False
+        if not self._has_extra_permission(user, action):
             return False
         return user.is_superuser or bool(self.department_ids_for_user(user))
 
     def user_has_permission_for_instance(self, user, action, instance):
         if action not in STAFF_ACTIONS:
             return False
-        return instance.department_id in self.department_ids_for_user(user)
+        if instance.department_id not in self.department_ids_for_user(user):
+            return False
+        return self._has_extra_permission(user, action)
 
     def instances_user_has_any_permission_for(self, user, actions):
         if not any(action in STAFF_ACTIONS for action in actions):

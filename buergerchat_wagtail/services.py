@@ -12,11 +12,13 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from . import groups, payloads
+from . import audit, groups, payloads, ratelimit, retention
 from .conf import buergerchat_settings
 from .models import Conversation, ConversationStatus, Message, SenderType
 from .models.conversations import hash_secret, new_secret
+from .protocol import ProtocolError
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +30,7 @@ def subject_from_text(text):
     return first_line if len(first_line) <= limit else first_line[: limit - 1].rstrip() + "…"
 
 
-def start_conversation(*, department, text, name="", email=""):
+def start_conversation(*, department, text, name="", email="", privacy_page=None):
     """Open a conversation whose first message is the citizen's concern.
 
     Returns ``(conversation, secret)``. The secret is shown to the citizen's browser
@@ -46,13 +48,29 @@ def start_conversation(*, department, text, name="", email=""):
             created_at=now,
             last_activity_at=now,
             waiting_since=now,
+            **privacy_fields(privacy_page),
         )
         message = Message.objects.create(
             conversation=conversation, sender=SenderType.CITIZEN, body=text, client_id=uuid.uuid4(), created_at=now
         )
         transaction.on_commit(lambda: broadcast_message(conversation, message))
+        retention.schedule_purge()
     logger.info("conversation %s started in department %s", conversation.pk, department.pk)
     return conversation, secret
+
+
+def privacy_fields(page):
+    """The privacy notice version the citizen confirmed: the page's live revision."""
+    if page is None:
+        return {}
+    revision = page.live_revision
+    published = page.last_published_at or (revision.created_at if revision else None)
+    version = f"page {page.pk}"
+    if revision is not None:
+        version += f", revision {revision.pk}"
+    if published is not None:
+        version += ", " + timezone.localtime(published).strftime("%Y-%m-%d %H:%M")
+    return {"privacy_page": page, "privacy_revision": revision, "privacy_version": version}
 
 
 def post_message(*, conversation, sender, body, client_id, author=None):
@@ -66,9 +84,14 @@ def post_message(*, conversation, sender, body, client_id, author=None):
     existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
     if existing is not None:
         return existing, False
+    ratelimit.check_message(conversation.pk, sender, ref=str(client_id))
     try:
         with transaction.atomic():
-            locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+            locked = Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
+            if locked is None:
+                raise ProtocolError(
+                    "conversation_deleted", _("This conversation has been deleted."), ref=str(client_id)
+                )
             now = timezone.now()
             locked.last_activity_at = now
             if sender == SenderType.CITIZEN:
@@ -76,11 +99,12 @@ def post_message(*, conversation, sender, body, client_id, author=None):
                     locked.waiting_since = now
                 if locked.status == ConversationStatus.CLOSED:
                     locked.status = ConversationStatus.OPEN
+                    locked.closed_at = None  # retention counts from the next close
             elif sender == SenderType.STAFF:
                 locked.waiting_since = None
                 if locked.status == ConversationStatus.NEW:
                     locked.status = ConversationStatus.OPEN
-            locked.save(update_fields=["last_activity_at", "waiting_since", "status"])
+            locked.save(update_fields=["last_activity_at", "waiting_since", "status", "closed_at"])
             message = Message.objects.create(
                 conversation=conversation,
                 sender=sender,
@@ -89,14 +113,34 @@ def post_message(*, conversation, sender, body, client_id, author=None):
                 client_id=client_id,
                 created_at=now,
             )
-            for field in ("last_activity_at", "waiting_since", "status", "subject"):
+            for field in ("last_activity_at", "waiting_since", "status", "subject", "closed_at"):
                 setattr(conversation, field, getattr(locked, field))
+            if sender == SenderType.STAFF:
+                audit.log(conversation, audit.REPLY, user=author, data={"message": message.pk})
             transaction.on_commit(lambda: broadcast_message(conversation, message))
     except IntegrityError:
         # Two resends raced past the lookup: the other one stored it.
         return Message.objects.get(conversation=conversation, client_id=client_id), False
     logger.info("message %s (%s) stored in conversation %s", message.pk, sender, conversation.pk)
     return message, True
+
+
+def close_conversation(conversation, *, user):
+    """Close ``conversation``: the retention period starts now. Idempotent."""
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if locked.status == ConversationStatus.CLOSED:
+            return False
+        locked.status = ConversationStatus.CLOSED
+        locked.closed_at = timezone.now()
+        locked.waiting_since = None
+        locked.save(update_fields=["status", "closed_at", "waiting_since"])
+        for field in ("status", "closed_at", "waiting_since"):
+            setattr(conversation, field, getattr(locked, field))
+        audit.log(conversation, audit.CLOSE, user=user)
+        transaction.on_commit(lambda: broadcast_inbox(conversation))
+    logger.info("conversation %s closed by user %s", conversation.pk, getattr(user, "pk", None))
+    return True
 
 
 def messages_after(conversation, after_id=0, limit=None):

@@ -8,6 +8,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
+from . import audit
 from .models import Conversation
 from .permissions import conversation_permission_policy
 from .views.departments import DepartmentViewSet
@@ -31,3 +32,15 @@ register_snippet(BuergerchatViewSetGroup)
 @hooks.register("insert_global_admin_css")
 def buergerchat_admin_css():
     return format_html('<link rel="stylesheet" href="{}">', static("buergerchat_wagtail/css/admin.css"))
+
+
+@hooks.register("register_log_actions")
+def buergerchat_log_actions(actions):
+    audit.register_actions(actions)
+
+
+@hooks.register("register_permissions")
+def buergerchat_permissions():
+    from django.contrib.auth.models import Permission
+
+    return Permission.objects.filter(content_type__app_label="buergerchat", codename="erase_conversation")

@@ -1,4 +1,5 @@
 from django.contrib.auth.models import Group
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
@@ -40,6 +41,20 @@ class Department(index.Indexed, models.Model):
     )
     is_active = models.BooleanField(
         _("active"), default=True, help_text=_("Inactive departments accept no new conversations.")
+    )
+    retention_days = models.PositiveIntegerField(
+        _("retention period (days)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_("Closed conversations are deleted automatically this many days after closing."),
+    )
+    archive_before_purge = models.BooleanField(
+        _("archive before deletion"),
+        default=False,
+        help_text=_(
+            "Records duty: a closed conversation is deleted only after it has been archived. "
+            "Conversations without an archive are kept and listed by the purge."
+        ),
     )
 
     objects = DepartmentQuerySet.as_manager()

@@ -15,9 +15,10 @@ from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyHeader
 from pydantic import Field
 
-from .. import payloads, services
+from .. import audit, payloads, rights, services
 from ..models import Conversation, SenderType
 from ..protocol import CITIZEN_FRAMES, PROTOCOL_VERSION, ProtocolError, parse_frame
+from ..ratelimit import RateLimited
 
 SECRET_HEADER = "X-Buergerchat-Secret"
 logger = logging.getLogger(__name__)
@@ -67,6 +68,13 @@ def on_database_error(request, exc):
 @api.exception_handler(ProtocolError)
 def on_protocol_error(request, exc):
     return error_response(exc, 400)
+
+
+@api.exception_handler(RateLimited)
+def on_rate_limited(request, exc):
+    response = error_response(exc, 429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 class SyncQuery(Schema):
@@ -123,3 +131,19 @@ def post_message(request):
         },
         status=201 if created else 200,
     )
+
+
+@api.get("/export", summary="All data of the conversation as a JSON document (Art. 15 GDPR)")
+def export(request):
+    conversation = request.auth
+    audit.log(conversation, audit.CITIZEN_EXPORT)
+    response = JsonResponse(rights.export_document(conversation, payloads.CITIZEN, request))
+    response["Content-Disposition"] = f'attachment; filename="{rights.export_filename(conversation)}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@api.post("/erase", summary="Delete the conversation (Art. 17 GDPR), or request it if it must be archived first")
+def erase(request):
+    outcome = rights.citizen_requests_erasure(request.auth)
+    return {"v": PROTOCOL_VERSION, "type": "erased" if outcome == "erased" else "erasure_requested"}

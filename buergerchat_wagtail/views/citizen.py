@@ -14,6 +14,7 @@ from .. import payloads, services
 from ..forms import StartConversationForm
 from ..models import Department
 from ..protocol import PROTOCOL_VERSION
+from ..ratelimit import RateLimited, check_start, request_address
 
 
 def _privacy_url(request, raw_page_id):
@@ -54,11 +55,20 @@ def start_conversation(request, department_id):
             },
             status=400,
         )
+    try:
+        check_start(request_address(request))
+    except RateLimited as exc:
+        response = JsonResponse(exc.as_frame(), status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    page_id = form.cleaned_data["privacy_token"]
+    privacy_page = Page.objects.live().public().filter(pk=page_id).first() if page_id else None
     conversation, secret = services.start_conversation(
         department=department,
         text=form.cleaned_data["text"],
         name=form.cleaned_data["name"].strip(),
         email=form.cleaned_data["email"],
+        privacy_page=privacy_page,
     )
     messages = services.messages_after(conversation)
     return JsonResponse(

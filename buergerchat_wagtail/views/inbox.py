@@ -1,9 +1,9 @@
 """The staff inbox in the Wagtail admin: a listing of the user's departments'
 conversations and one view per conversation with history and reply box."""
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -23,22 +23,15 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 import django_filters
 
-from .. import payloads, services
+from .. import audit, payloads, services
 from ..conf import buergerchat_settings
 from ..forms import ReplyForm
+from ..ratelimit import RateLimited
 from ..models import Conversation, ConversationStatus, Department, Message, SenderType
 from ..permissions import conversation_permission_policy
 from ..protocol import PROTOCOL_VERSION
-
-
-def forbidden(request):
-    """A plain 403 (Wagtail's admin would turn PermissionDenied into a redirect)."""
-    if "application/json" in request.headers.get("Accept", ""):
-        return JsonResponse(
-            {"v": PROTOCOL_VERSION, "type": "error", "code": "forbidden", "detail": _("You may not access this conversation.")},
-            status=403,
-        )
-    return TemplateResponse(request, "buergerchat_wagtail/admin/forbidden.html", status=403)
+from . import rights as rights_views
+from .access import conversation_for, forbidden
 
 
 class WaitingColumn(Column):
@@ -89,6 +82,19 @@ class InboxView(generic.IndexView):
             .annotate(last_message_body=Subquery(last_message))
         )
 
+    def search_queryset(self, queryset):
+        """Subjects are encrypted, so the database cannot search them: the reference is
+        matched in the database, the subject after decryption in Python, over the newest
+        ``SUBJECT_SEARCH_LIMIT`` conversations the user may see (docs/data-protection.md)."""
+        if not self.is_searching:
+            return queryset
+        term = self.search_query.strip()
+        folded = term.casefold()
+        limit = buergerchat_settings.SUBJECT_SEARCH_LIMIT
+        candidates = queryset.order_by("-last_activity_at", "-pk").values_list("pk", "subject")[:limit]
+        subject_ids = [pk for pk, subject in candidates if folded in (subject or "").casefold()]
+        return queryset.filter(Q(reference__icontains=term) | Q(pk__in=subject_ids))
+
     def get_valid_orderings(self):
         return ["last_activity_at", "-last_activity_at", "created_at", "-created_at", "waiting_since", "-waiting_since"]
 
@@ -126,11 +132,20 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
     index_url_name = None
     messages_url_name = None
 
+    close_url_name = None
+    export_url_name = None
+    erase_url_name = None
+    history_url_name = None
+
     def dispatch(self, request, pk):
-        self.conversation = get_object_or_404(Conversation.objects.select_related("department"), pk=pk)
-        if not conversation_permission_policy.user_has_permission_for_instance(request.user, "view", self.conversation):
+        self.conversation = conversation_for(request.user, pk, "view")
+        if self.conversation is None:
             return forbidden(request)
         return super().dispatch(request, pk)
+
+    def get(self, request, *args, **kwargs):
+        audit.log(self.conversation, audit.VIEW, user=request.user)
+        return super().get(request, *args, **kwargs)
 
     def get_page_title(self):
         return self.conversation.subject
@@ -156,24 +171,40 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
             last_id=messages[-1].pk if messages else 0,
             socket_path="/" + buergerchat_settings.WEBSOCKET_PATH + "staff/",
             messages_url=reverse(self.messages_url_name, args=[self.conversation.pk]),
-            may_reply=conversation_permission_policy.user_has_permission_for_instance(
-                self.request.user, "reply", self.conversation
-            ),
+            may_reply=self.may("reply"),
+            may_close=self.may("close") and self.conversation.status != ConversationStatus.CLOSED,
+            may_export=self.may("export"),
+            may_erase=self.may("erase"),
+            close_url=reverse(self.close_url_name, args=[self.conversation.pk]),
+            export_url=reverse(self.export_url_name, args=[self.conversation.pk]),
+            erase_url=reverse(self.erase_url_name, args=[self.conversation.pk]),
+            history_url=reverse(self.history_url_name, args=[self.conversation.pk]),
         )
         return context
+
+    def may(self, action):
+        return conversation_permission_policy.user_has_permission_for_instance(
+            self.request.user, action, self.conversation
+        )
 
     def form_valid(self, form):
         if not conversation_permission_policy.user_has_permission_for_instance(
             self.request.user, "reply", self.conversation
         ):
             return forbidden(self.request)
-        message, created = services.post_message(
-            conversation=self.conversation,
-            sender=SenderType.STAFF,
-            body=form.cleaned_data["body"],
-            client_id=form.cleaned_data["client_id"],
-            author=self.request.user,
-        )
+        try:
+            message, created = services.post_message(
+                conversation=self.conversation,
+                sender=SenderType.STAFF,
+                body=form.cleaned_data["body"],
+                client_id=form.cleaned_data["client_id"],
+                author=self.request.user,
+            )
+        except RateLimited as exc:
+            if self.wants_json():
+                return JsonResponse({**exc.as_frame(), "field": "body"}, status=429)
+            form.add_error("body", exc.detail)
+            return super().form_invalid(form)
         if self.wants_json():
             return JsonResponse(
                 {
@@ -212,8 +243,8 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
 
 def conversation_messages(request, pk):
     """HTTP fallback for the staff view: messages after an id, as JSON."""
-    conversation = get_object_or_404(Conversation.objects.select_related("department"), pk=pk)
-    if not conversation_permission_policy.user_has_permission_for_instance(request.user, "view", conversation):
+    conversation = conversation_for(request.user, pk, "view")
+    if conversation is None:
         return forbidden(request)
     try:
         after = max(0, int(request.GET.get("after", "0")))
@@ -272,8 +303,43 @@ class InboxViewSet(ViewSet):
             ),
             path(
                 "conversations/<int:pk>/",
-                ConversationView.as_view(index_url_name=index, messages_url_name=self.get_url_name("messages")),
+                ConversationView.as_view(
+                    index_url_name=index,
+                    messages_url_name=self.get_url_name("messages"),
+                    close_url_name=self.get_url_name("close"),
+                    export_url_name=self.get_url_name("export"),
+                    erase_url_name=self.get_url_name("erase"),
+                    history_url_name=self.get_url_name("history"),
+                ),
                 name="conversation",
             ),
             path("conversations/<int:pk>/messages/", conversation_messages, name="messages"),
+            path("conversations/<int:pk>/close/", rights_views.close_conversation, name="close"),
+            path("conversations/<int:pk>/export/", rights_views.export_conversation, name="export"),
+            path(
+                "conversations/<int:pk>/erase/",
+                rights_views.EraseView.as_view(index_url_name=index, conversation_url_name=conversation),
+                name="erase",
+            ),
+            path(
+                "conversations/<int:pk>/history/",
+                rights_views.ConversationHistoryView.as_view(
+                    index_url_name=index,
+                    edit_url_name=conversation,
+                    history_url_name=self.get_url_name("history"),
+                    history_results_url_name=self.get_url_name("history_results"),
+                ),
+                name="history",
+            ),
+            path(
+                "conversations/<int:pk>/history/results/",
+                rights_views.ConversationHistoryView.as_view(
+                    index_url_name=index,
+                    edit_url_name=conversation,
+                    history_url_name=self.get_url_name("history"),
+                    history_results_url_name=self.get_url_name("history_results"),
+                    results_only=True,
+                ),
+                name="history_results",
+            ),
         ]
