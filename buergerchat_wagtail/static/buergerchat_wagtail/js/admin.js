@@ -106,6 +106,8 @@
           frame: (frame) => {
             if (frame.type === "conversation") {
               this.scheduleRefresh(frame.conversation);
+            } else if (frame.type === "deleted") {
+              this.scheduleRefresh(null);
             }
           },
           open: (reconnect) => {
@@ -157,6 +159,7 @@
         offline: String,
         online: String,
         empty: String,
+        deleted: String,
       };
       static targets = ["thread", "template", "form", "error", "status"];
 
@@ -214,6 +217,12 @@
             break;
           case "error":
             this.onError(frame);
+            break;
+          case "deleted":
+            this.statusTarget.textContent = this.deletedValue;
+            if (this.hasFormTarget) {
+              this.formTarget.hidden = true;
+            }
             break;
           default:
             break;
