@@ -29,7 +29,7 @@ DEFAULTS = {
     "ENCRYPTION_KEYS": [],
     # Rate limits (ratelimit.py). 0 switches a limit off.
     "MESSAGES_PER_MINUTE": 20,  # per conversation and sender side
-    "CONVERSATIONS_PER_HOUR": 5,  # started per client (keyed hash of the address)
+    "CONVERSATIONS_PER_HOUR": 10,  # started per client (keyed hash of the address)
     "UPLOADS_PER_HOUR": 30,  # per conversation and sender side (used by attachments)
     # Retention (retention.py): how often the purge task is enqueued at most, in hours.
     # 0: never automatically (run `manage.py buergerchat_purge` from cron instead).
