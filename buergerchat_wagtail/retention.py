@@ -177,21 +177,20 @@ PURGE_SCHEDULE_KEY = "buergerchat:purge:scheduled"
 
 
 def schedule_purge():
-    """Enqueue the purge task at most once per ``PURGE_INTERVAL_HOURS`` (after the
-    current transaction commits). The shared cache makes this once across workers."""
+    """After the current transaction commits, enqueue the purge task -- at most once per
+    ``PURGE_INTERVAL_HOURS``; the shared cache makes this once across workers. Called
+    when a conversation starts, so an active site purges without cron."""
     hours = buergerchat_settings.PURGE_INTERVAL_HOURS
     if not hours:
-        return False
-    if not cache.add(PURGE_SCHEDULE_KEY, timezone.now().isoformat(), timeout=hours * 3600):
-        return False
+        return
     from .tasks import purge_expired_conversations
 
     def enqueue():
+        if not cache.add(PURGE_SCHEDULE_KEY, timezone.now().isoformat(), timeout=hours * 3600):
+            return
         try:
             purge_expired_conversations.enqueue()
-        except Exception:  # noqa: BLE001  (a failed enqueue must not break the request)
-            logger.warning("could not enqueue the purge task", exc_info=True)
-            cache.delete(PURGE_SCHEDULE_KEY)
+        except Exception:  # noqa: BLE001  (a failed purge must not break the citizen's request)
+            logger.warning("the purge task failed or could not be enqueued", exc_info=True)
 
     transaction.on_commit(enqueue)
-    return True
