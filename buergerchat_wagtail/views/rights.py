@@ -118,8 +118,16 @@ class ConversationHistoryView(HistoryView):
     header_icon = "history"
     filterset_class = ConversationHistoryFilterSet
 
+    def setup(self, request, *args, **kwargs):
+        # Check before Wagtail loads the object (which would answer 404 for a missing id).
+        self.allowed = conversation_for(request.user, kwargs.get("pk"), "view") is not None
+        if self.allowed:
+            super().setup(request, *args, **kwargs)
+        else:
+            View.setup(self, request, *args, **kwargs)
+
     def dispatch(self, request, *args, **kwargs):
-        if conversation_for(request.user, kwargs.get("pk"), "view") is None:
+        if not self.allowed:
             return forbidden(request)
         return super().dispatch(request, *args, **kwargs)
 
