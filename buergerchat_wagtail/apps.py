@@ -10,8 +10,10 @@ class BuergerchatConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers system checks)
+        from . import logfilters
         from .conf import connect_signals
         from .signal_handlers import register_signal_handlers
 
         connect_signals()
         register_signal_handlers()
+        logfilters.install()

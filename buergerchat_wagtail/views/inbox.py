@@ -147,16 +147,19 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
         audit.log(self.conversation, audit.VIEW, user=request.user)
         return super().get(request, *args, **kwargs)
 
+    # The title shows the reference, not the subject: titles end up in browser history
+    # and tab bars, and template debug logs print the context (the subject is shown in
+    # the page body instead).
     def get_page_title(self):
-        return self.conversation.subject
+        return self.conversation.reference
 
     def get_page_subtitle(self):
-        return self.conversation.reference
+        return self.conversation.department.name
 
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [
             {"url": reverse(self.index_url_name), "label": _("Inbox")},
-            {"url": "", "label": self.conversation.subject, "sublabel": self.conversation.reference},
+            {"url": "", "label": self.conversation.reference},
         ]
 
     def wants_json(self):

@@ -68,11 +68,7 @@ class EraseView(WagtailAdminTemplateMixin, View):
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [
             {"url": reverse(self.index_url_name), "label": _("Inbox")},
-            {
-                "url": reverse(self.conversation_url_name, args=[self.conversation.pk]),
-                "label": self.conversation.subject,
-                "sublabel": self.conversation.reference,
-            },
+            {"url": reverse(self.conversation_url_name, args=[self.conversation.pk]), "label": self.conversation.reference},
             {"url": "", "label": _("Erase")},
         ]
 
