@@ -81,7 +81,8 @@ def post_message(*, conversation, sender, body, client_id, author=None):
     committed in increasing order and a client resyncing "after id N" misses nothing.
     ``conversation`` may be a long-lived copy (a socket's); its fields are refreshed.
     """
-    existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
+    # select_related: the caller may build the payload in async code (staff resends).
+    existing = Message.objects.select_related("author").filter(conversation=conversation, client_id=client_id).first()
     if existing is not None:
         return existing, False
     ratelimit.check_message(conversation.pk, sender, ref=str(client_id))
@@ -120,7 +121,7 @@ def post_message(*, conversation, sender, body, client_id, author=None):
             transaction.on_commit(lambda: broadcast_message(conversation, message))
     except IntegrityError:
         # Two resends raced past the lookup: the other one stored it.
-        return Message.objects.get(conversation=conversation, client_id=client_id), False
+        return Message.objects.select_related("author").get(conversation=conversation, client_id=client_id), False
     logger.info("message %s (%s) stored in conversation %s", message.pk, sender, conversation.pk)
     return message, True
 
