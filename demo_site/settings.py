@@ -173,6 +173,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
     "loggers": {
+        # DJANGO_LOG_LEVEL=DEBUG also shows the SQL log (with DJANGO_DEBUG=1).
+        "django": {"level": os.environ.get("DJANGO_LOG_LEVEL", "INFO"), "propagate": True},
         "buergerchat_wagtail": {
             "handlers": ["console"],
             "level": os.environ.get("BUERGERCHAT_LOG_LEVEL", "INFO"),

@@ -51,7 +51,8 @@ def wait_for_port(port, process, timeout=60):
 class DemoServer:
     """The demo site prepared like `make demo` does, served by daphne."""
 
-    def __init__(self, env_overrides=None):
+    def __init__(self, env_overrides=None, daphne_args=()):
+        self.daphne_args = list(daphne_args)
         self.var_dir = Path(tempfile.mkdtemp(prefix="buergerchat-e2e-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -77,7 +78,10 @@ class DemoServer:
         self.manage("load_demo")
         self.manage("collectstatic", "--noinput", "-v0")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "demo_site.asgi:application"],
+            [
+                sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+                *self.daphne_args, "demo_site.asgi:application",
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=self.log,
@@ -103,12 +107,21 @@ class DemoServer:
 
 #: The browser tests start many chats from one address (127.0.0.1): lift the
 #: per-client start limit for the shared server (the limits have their own tests).
-SHARED_SERVER_ENV = {"BUERGERCHAT_JSON": '{"CONVERSATIONS_PER_HOUR": 10000}'}
+#: The server logs everything it can (daphne -v 2, every Django logger at DEBUG,
+#: including SQL): tests/e2e/test_server_security.py checks that output.
+SHARED_SERVER_ENV = {
+    "BUERGERCHAT_JSON": '{"CONVERSATIONS_PER_HOUR": 10000}',
+    "DJANGO_DEBUG": "1",
+    "DJANGO_LOG_LEVEL": "DEBUG",
+    "BUERGERCHAT_LOG_LEVEL": "DEBUG",
+    "PYTHONUNBUFFERED": "1",
+}
+SHARED_SERVER_DAPHNE_ARGS = ["-v", "2"]
 
 
 @pytest.fixture(scope="session")
 def demo_server():
-    server = DemoServer(SHARED_SERVER_ENV).start()
+    server = DemoServer(SHARED_SERVER_ENV, daphne_args=SHARED_SERVER_DAPHNE_ARGS).start()
     yield server
     server.stop()
 
