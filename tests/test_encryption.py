@@ -22,7 +22,7 @@ NAME = "Erika Vertraulich-Mustermann"
 EMAIL = "erika.vertraulich@example.org"
 BODY = "Mein Flurstück 4711 hat Altlasten"
 REPLY = "Antwort der Sachbearbeiterin Zeichen 0815"
-PLAINTEXTS = [SUBJECT, "Lindenstraße", NAME, "Vertraulich", EMAIL, "vertraulich@example", BODY, "Flurstück", REPLY, "0815"]
+PLAINTEXTS = [SUBJECT, "Lindenstraße", NAME, "Vertraulich", EMAIL, "vertraulich@example", BODY, "Flurstück", REPLY, "Zeichen 0815"]  # no short fragments: hex hashes could contain them
 
 KEY_1 = Fernet.generate_key().decode()
 KEY_2 = Fernet.generate_key().decode()

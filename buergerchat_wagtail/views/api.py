@@ -13,7 +13,9 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyHeader
-from pydantic import Field
+from typing import Literal, Optional
+
+from pydantic import ConfigDict, Field
 
 from .. import audit, payloads, rights, services
 from ..models import Conversation, SenderType
@@ -77,6 +79,77 @@ def on_rate_limited(request, exc):
     return response
 
 
+class OpenSchema(Schema):
+    model_config = ConfigDict(extra="allow")
+
+
+class ErrorFrame(OpenSchema):
+    v: int
+    type: Literal["error"]
+    code: str
+    detail: str
+    ref: Optional[str] = None
+    field: Optional[str] = None
+    retry_after: Optional[int] = None
+
+
+class MessageOut(OpenSchema):
+    id: int
+    client_id: str
+    sender: str
+    author: str
+    body: str
+    created_at: str
+
+
+class ConversationOut(OpenSchema):
+    reference: str
+    subject: str
+    status: str
+    status_label: str
+    department: str
+    created_at: str
+
+
+class ReadyFrame(OpenSchema):
+    v: int
+    type: Literal["ready"]
+    conversation: ConversationOut
+    messages: list[MessageOut]
+
+
+class MessagesFrame(OpenSchema):
+    v: int
+    type: Literal["messages"]
+    messages: list[MessageOut]
+
+
+class AckFrame(OpenSchema):
+    v: int
+    type: Literal["ack"]
+    client_id: str
+    duplicate: bool
+    message: MessageOut
+
+
+class ExportDocument(OpenSchema):
+    format: str
+    exported_at: str
+    conversation: dict
+    messages: list[MessageOut]
+    attachments: list
+    documents: list
+
+
+class ErasedFrame(OpenSchema):
+    v: int
+    type: Literal["erased", "erasure_requested"]
+
+
+#: Error answers every endpoint may give (documented for the OpenAPI schema).
+ERRORS = {400: ErrorFrame, 401: ErrorFrame, 429: ErrorFrame, 503: ErrorFrame}
+
+
 class SyncQuery(Schema):
     after: int = Field(0, ge=0, le=2**63 - 1)
 
@@ -85,29 +158,45 @@ def _messages(conversation, after):
     return payloads.messages_payload(services.messages_after(conversation, after), payloads.CITIZEN, conversation)
 
 
-@api.get("/conversation", summary="The conversation and its messages after an id")
+@api.get("/conversation", summary="The conversation and its messages after an id", response={200: ReadyFrame, **ERRORS})
 def get_conversation(request, query: Query[SyncQuery]):
     conversation = request.auth
-    return {
-        "v": PROTOCOL_VERSION,
-        "type": "ready",
-        "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN),
-        "messages": _messages(conversation, query.after),
-    }
+    # JsonResponse: the response schemas document the frames; the payload modules build them.
+    return JsonResponse(
+        {
+            "v": PROTOCOL_VERSION,
+            "type": "ready",
+            "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN),
+            "messages": _messages(conversation, query.after),
+        }
+    )
 
 
-@api.get("/messages", summary="Messages after an id")
+@api.get("/messages", summary="Messages after an id", response={200: MessagesFrame, **ERRORS})
 def get_messages(request, query: Query[SyncQuery]):
-    return {"v": PROTOCOL_VERSION, "type": "messages", "messages": _messages(request.auth, query.after)}
+    return JsonResponse({"v": PROTOCOL_VERSION, "type": "messages", "messages": _messages(request.auth, query.after)})
+
+
+def message_request_schema():
+    """The ``message`` frame as JSON schema, with the text rule of ``protocol.clean_body``
+    (some non-blank character, at most MAX_MESSAGE_LENGTH characters)."""
+    from ..conf import buergerchat_settings
+
+    schema = CITIZEN_FRAMES["message"].model_json_schema()
+    schema["properties"]["body"].update(
+        minLength=1, maxLength=buergerchat_settings.MAX_MESSAGE_LENGTH, pattern=r"[^\s\x00]"
+    )
+    return schema
 
 
 @api.post(
     "/messages",
     summary="Send a message (a `message` frame); a resend with the same client_id is stored once",
+    response={200: AckFrame, 201: AckFrame, **ERRORS},
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": CITIZEN_FRAMES["message"].model_json_schema()}},
+            "content": {"application/json": {"schema": message_request_schema()}},
         }
     },
 )
@@ -133,7 +222,11 @@ def post_message(request):
     )
 
 
-@api.get("/export", summary="All data of the conversation as a JSON document (Art. 15 GDPR)")
+@api.get(
+    "/export",
+    summary="All data of the conversation as a JSON document (Art. 15 GDPR)",
+    response={200: ExportDocument, **ERRORS},
+)
 def export(request):
     conversation = request.auth
     audit.log(conversation, audit.CITIZEN_EXPORT)
@@ -143,7 +236,11 @@ def export(request):
     return response
 
 
-@api.post("/erase", summary="Delete the conversation (Art. 17 GDPR), or request it if it must be archived first")
+@api.post(
+    "/erase",
+    summary="Delete the conversation (Art. 17 GDPR), or request it if it must be archived first",
+    response={200: ErasedFrame, **ERRORS},
+)
 def erase(request):
     outcome = rights.citizen_requests_erasure(request.auth)
-    return {"v": PROTOCOL_VERSION, "type": "erased" if outcome == "erased" else "erasure_requested"}
+    return JsonResponse({"v": PROTOCOL_VERSION, "type": "erased" if outcome == "erased" else "erasure_requested"})
