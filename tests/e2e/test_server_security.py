@@ -10,11 +10,19 @@ import asyncio
 import json
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 import websockets
 from websockets.exceptions import InvalidStatus
+
+
+def run_async(coroutine_function):
+    """Run a coroutine in its own thread and loop (Playwright's sync API may already
+    run an event loop in this thread)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine_function())).result()
 
 
 CITIZEN_WS = "/ws/buergerchat/citizen/"
@@ -81,7 +89,7 @@ def test_foreign_origin_is_refused(demo_server):
             await ws.send(json.dumps({"v": 1, "type": "ping"}))
             assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"v": 1, "type": "pong"}
 
-    asyncio.run(scenario())
+    run_async(scenario)
 
 
 NAME = "Walburga Serverlog"
@@ -127,7 +135,7 @@ def test_server_output_of_a_full_conversation_has_no_personal_data(demo_server):
                     break
         return conversation_id
 
-    conversation_id = asyncio.run(talk())
+    conversation_id = run_async(talk)
     base = f"{server.url}/admin/buergerchat/conversations/{conversation_id}/"
     assert session.get(base, timeout=10).status_code == 200
     assert session.get(base + "export/", timeout=10).status_code == 200
