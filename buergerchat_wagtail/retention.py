@@ -30,6 +30,7 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import audit, groups
@@ -102,13 +103,15 @@ class PurgeResult:
 
 
 def expired_conversations(now=None):
-    """Closed conversations whose department's retention period has passed."""
+    """Closed conversations whose department's retention period has passed, and
+    conversations whose citizen asked for erasure (deleted as soon as archived)."""
     now = now or timezone.now()
     for department in Department.objects.order_by("pk"):
         cutoff = now - timedelta(days=department.retention_days)
         yield from (
-            Conversation.objects.filter(
-                department=department, status=ConversationStatus.CLOSED, closed_at__lte=cutoff
+            Conversation.objects.filter(department=department)
+            .filter(
+                Q(status=ConversationStatus.CLOSED, closed_at__lte=cutoff) | Q(erasure_requested_at__isnull=False)
             )
             .select_related("department")
             .order_by("pk")

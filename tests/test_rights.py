@@ -117,6 +117,17 @@ def test_citizen_request_is_recorded_when_an_archive_is_required(talk, dept_a, w
     page = logged_in(worker_a).get(conv_url(conversation)).content.decode()
     assert "data-bc-erasure-requested" in page
 
+    # The purge keeps it until it is archived, then deletes it without waiting for the retention period.
+    from buergerchat_wagtail import retention
+
+    assert retention.purge_expired().blocked == 1
+    retention.set_archive_predicate(lambda c: True)
+    try:
+        assert retention.purge_expired().conversations == 1
+    finally:
+        retention.set_archive_predicate(None)
+    assert not Conversation.objects.exists()
+
 
 @pytest.mark.django_db(transaction=True)
 async def test_open_sockets_hear_of_the_deletion(talk, worker_a, open_socket):
