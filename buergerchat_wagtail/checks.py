@@ -34,7 +34,7 @@ def check_encryption_keys(app_configs, **kwargs):
         crypto.reset()
         crypto.encrypt_str("check")
     except ImproperlyConfigured as exc:
-        return [checks.Error(str(exc), id="buergerchat.E002")]
+        return [checks.Error(str(exc), id="buergerchat.E010")]
     if crypto.uses_derived_key() and not settings.DEBUG:
         errors.append(
             checks.Warning(
@@ -42,7 +42,7 @@ def check_encryption_keys(app_configs, **kwargs):
                 "encrypted with a key derived from SECRET_KEY, so changing SECRET_KEY makes them unreadable.",
                 hint="Generate a key with Fernet.generate_key(), set it in ENCRYPTION_KEYS, then run "
                 "manage.py buergerchat_rotate_keys (see docs/configuration.md).",
-                id="buergerchat.W002",
+                id="buergerchat.W010",
             )
         )
     return errors

@@ -25,7 +25,7 @@ DEFAULTS = {
     # URL path prefix of the WebSocket routes (see routing.py).
     "WEBSOCKET_PATH": "ws/buergerchat/",
     # Encryption at rest (crypto.py): Fernet keys, newest first. Empty: one key derived
-    # from SECRET_KEY (system check buergerchat.W002 warns when DEBUG is off).
+    # from SECRET_KEY (system check buergerchat.W010 warns when DEBUG is off).
     "ENCRYPTION_KEYS": [],
     # Rate limits (ratelimit.py). 0 switches a limit off.
     "MESSAGES_PER_MINUTE": 20,  # per conversation and sender side

@@ -7,7 +7,7 @@ the old key is removed from the list.
 
 Without configured keys a key is derived from ``SECRET_KEY`` (HKDF-SHA256): fine for
 development and the demo, but production should set its own keys (system check
-``buergerchat.W002``), because the data must stay readable when SECRET_KEY rotates.
+``buergerchat.W010``), because the data must stay readable when SECRET_KEY rotates.
 The derived key is always accepted last for decryption, so after configuring keys
 ``buergerchat_rotate_keys`` moves old data to them.
 

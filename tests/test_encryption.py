@@ -220,11 +220,11 @@ def test_system_checks_for_keys():
     from buergerchat_wagtail.checks import check_encryption_keys
 
     with override_settings(DEBUG=False, BUERGERCHAT={}):
-        assert [e.id for e in check_encryption_keys(None)] == ["buergerchat.W002"]
+        assert [e.id for e in check_encryption_keys(None)] == ["buergerchat.W010"]
     with override_settings(DEBUG=False, BUERGERCHAT={"ENCRYPTION_KEYS": [KEY_1]}):
         assert check_encryption_keys(None) == []
     with override_settings(BUERGERCHAT={"ENCRYPTION_KEYS": ["not-a-key"]}):
         errors = check_encryption_keys(None)
-        assert [e.id for e in errors] == ["buergerchat.E002"]
+        assert [e.id for e in errors] == ["buergerchat.E010"]
         assert isinstance(errors[0], checks.Error)
     crypto.reset()
