@@ -7,14 +7,14 @@ PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 LOCALES := de en
 
-.PHONY: demo install messages check-messages test test-fast screenshots clean
+.PHONY: demo install messages check-messages test test-fast screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[test,demo,redis,postgres]"
+	$(BIN)/python -m pip install --quiet -e ".[test,demo,redis,postgres,bench]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -33,12 +33,13 @@ demo: install
 	$(MANAGE) collectstatic --noinput -v0
 	@echo ""
 	@echo "Bürgerchat demo on http://$(HOST):$(PORT)/"
-	@echo "  Citizen pages: http://$(HOST):$(PORT)/bauverwaltung/  http://$(HOST):$(PORT)/buergerbuero/"
+	@echo "  Citizen pages: http://$(HOST):$(PORT)/bauverwaltung/  http://$(HOST):$(PORT)/buergerbuero/  http://$(HOST):$(PORT)/buergersprechstunde/"
 	@echo "  Staff admin:   http://$(HOST):$(PORT)/admin/buergerchat/"
 	@echo "  Logins (DEMO ONLY, never use these passwords anywhere else):"
 	@echo "    admin / admin                 superuser"
 	@echo "    bauamt / bauamt               case worker, Bauverwaltung"
 	@echo "    buergerbuero / buergerbuero   case worker, Bürgerbüro"
+	@echo "    sprechstunde / sprechstunde   host of the Bürgersprechstunde (Bürgermeisteramt)"
 	@echo ""
 	$(BIN)/daphne -b $(HOST) -p $(PORT) demo_site.asgi:application
 
@@ -51,9 +52,18 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -m "not browser"
 
+# Time and peak memory of PDF/A transcripts of 100, 1,000 and 5,000 messages;
+# JSON report in bench/results/pdf_transcripts.json.
+bench: install
+	$(BIN)/python bench/pdf_transcripts.py
+
 clean:
 	rm -rf var build dist *.egg-info .pytest_cache
 
 # Screenshots for the README, taken by the browser tests.
 screenshots: install
 	BUERGERCHAT_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e -k talk_live -q
+
+# Benchmarks (separate server and client processes on 127.0.0.1); JSON under bench/results/.
+bench: install
+	$(BIN)/python -m bench.run

@@ -12,8 +12,10 @@ class BuergerchatConfig(AppConfig):
         from . import checks  # noqa: F401  (registers system checks)
         from . import logfilters
         from .conf import connect_signals
+        from .notifications import connect_signals as connect_notifications
         from .signal_handlers import register_signal_handlers
 
         connect_signals()
         register_signal_handlers()
         logfilters.install()
+        connect_notifications()

@@ -46,3 +46,70 @@ def check_encryption_keys(app_configs, **kwargs):
             )
         )
     return errors
+
+
+@checks.register()
+def check_attachments(app_configs, **kwargs):
+    """Private storage and malware scanner (reported only when the settings are valid)."""
+    from .conf import buergerchat_settings
+
+    try:
+        buergerchat_settings.reload()
+        buergerchat_settings.STORAGE  # noqa: B018  (forces validation)
+    except ImproperlyConfigured:
+        return []  # reported as buergerchat.E001
+    errors = check_private_storage()
+    if not (getattr(settings, "BUERGERCHAT", {}) or {}).get("MALWARE_SCANNER"):
+        errors.append(
+            checks.Warning(
+                "No malware scanner is configured: uploaded files are offered without a scan.",
+                hint='Set BUERGERCHAT["MALWARE_SCANNER"] to "buergerchat_wagtail.scanning.ClamdScanner", '
+                'or to "buergerchat_wagtail.scanning.NoScanner" if files are scanned elsewhere.',
+                id="buergerchat.W002",
+            )
+        )
+    return errors
+
+
+def _inside(path, parent):
+    from pathlib import Path
+
+    try:
+        Path(path).resolve().relative_to(Path(parent).resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def check_private_storage():
+    """Attachments and transcripts must live in a storage the web server does not serve."""
+    from django.core.files.storage import FileSystemStorage, InvalidStorageError, storages
+
+    from .conf import buergerchat_settings
+
+    alias = buergerchat_settings.STORAGE
+    try:
+        storage = storages[alias]
+    except InvalidStorageError:
+        return [
+            checks.Error(
+                f"The storage {alias!r} for attachments and transcripts is not defined in STORAGES.",
+                hint='Add a private storage, e.g. STORAGES["buergerchat"] = {"BACKEND": '
+                '"django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": "/srv/buergerchat-private", '
+                '"base_url": None}}',
+                id="buergerchat.E002",
+            )
+        ]
+    if isinstance(storage, FileSystemStorage):
+        for name in ("MEDIA_ROOT", "STATIC_ROOT"):
+            public = getattr(settings, name, None)
+            if public and _inside(storage.location, public):
+                return [
+                    checks.Error(
+                        f"The storage {alias!r} for attachments and transcripts lies inside {name}, "
+                        "where the web server may serve the files without any rights check.",
+                        hint="Choose a directory outside MEDIA_ROOT and STATIC_ROOT.",
+                        id="buergerchat.E003",
+                    )
+                ]
+    return []

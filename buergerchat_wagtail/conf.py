@@ -22,6 +22,9 @@ DEFAULTS = {
     "SYNC_BATCH_SIZE": 500,
     # Wrong secrets a citizen socket may send before it is closed.
     "MAX_AUTH_FAILURES": 5,
+    # Seconds between the clients' background resyncs (sync/ping frames): they re-join
+    # channel groups a restarted Redis forgot and fetch anything a dropped event missed.
+    "RESYNC_INTERVAL": 15,
     # URL path prefix of the WebSocket routes (see routing.py).
     "WEBSOCKET_PATH": "ws/buergerchat/",
     # Encryption at rest (crypto.py): Fernet keys, newest first. Empty: one key derived
@@ -38,9 +41,40 @@ DEFAULTS = {
     "PURGE_ARCHIVED_PDFS": False,
     # How many conversations the inbox decrypts at most to search subjects.
     "SUBJECT_SEARCH_LIMIT": 2000,
+    # Seconds after which a staff socket that stopped pinging no longer counts as present.
+    "PRESENCE_TIMEOUT": 90,
+    # Days ahead that the office-hours iCalendar feed lists.
+    "ICS_DAYS": 90,
+    # Alias in Django's STORAGES of the private storage for attachments and transcripts.
+    # It must not be served by the web server (not under MEDIA_ROOT / MEDIA_URL).
+    "STORAGE": "buergerchat",
+    # Hard upper limit of one upload in bytes, whatever a department allows.
+    "MAX_UPLOAD_BYTES": 50 * 1024 * 1024,
+    # Largest image (width x height) that is decoded; larger ones are refused
+    # (protection against decompression bombs).
+    "MAX_IMAGE_PIXELS": 40_000_000,
+    # Dotted path of the malware scanner class (see scanning.py). ``None``: not set,
+    # which the system check buergerchat.W002 reports.
+    "MALWARE_SCANNER": None,
+    # Options of the ClamAV scanner: "SOCKET" (path of clamd's unix socket) or
+    # "HOST"/"PORT"; "TIMEOUT" in seconds.
+    "CLAMAV": {},
+    # Language of PDF transcripts (the city's records are kept in German).
+    "PDF_LANGUAGE": "de",
 }
 
-INTEGER_KEYS = ("MAX_MESSAGE_LENGTH", "MAX_FRAME_BYTES", "SUBJECT_LENGTH", "SYNC_BATCH_SIZE", "SUBJECT_SEARCH_LIMIT")
+INTEGER_KEYS = (
+    "MAX_MESSAGE_LENGTH",
+    "MAX_FRAME_BYTES",
+    "SUBJECT_LENGTH",
+    "SYNC_BATCH_SIZE",
+    "SUBJECT_SEARCH_LIMIT",
+    "PRESENCE_TIMEOUT",
+    "ICS_DAYS",
+    "RESYNC_INTERVAL",
+    "MAX_UPLOAD_BYTES",
+    "MAX_IMAGE_PIXELS",
+)
 NON_NEGATIVE_KEYS = ("MESSAGES_PER_MINUTE", "CONVERSATIONS_PER_HOUR", "UPLOADS_PER_HOUR", "PURGE_INTERVAL_HOURS")
 
 
@@ -65,6 +99,10 @@ class BuergerchatSettings:
         keys = merged["ENCRYPTION_KEYS"]
         if isinstance(keys, str) or not isinstance(keys, (list, tuple)):
             raise ImproperlyConfigured("BUERGERCHAT['ENCRYPTION_KEYS'] must be a list of Fernet keys")
+        if not isinstance(merged["CLAMAV"], dict) or set(merged["CLAMAV"]) - {"SOCKET", "HOST", "PORT", "TIMEOUT"}:
+            raise ImproperlyConfigured(
+                "BUERGERCHAT['CLAMAV'] must be a dict with the keys SOCKET, HOST, PORT, TIMEOUT"
+            )
         return merged
 
     def __getattr__(self, name):

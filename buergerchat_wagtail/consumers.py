@@ -4,6 +4,7 @@ Every refused frame gets an error frame and the socket stays open. Only a staff
 socket without rights is closed (4401 not logged in, 4403 forbidden).
 """
 
+import asyncio
 import json
 import logging
 import time
@@ -13,12 +14,12 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import DatabaseError
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import groups, payloads, services
+from . import availability, consultations, groups, payloads, presence, services
 from .conf import buergerchat_settings
-from .models import Conversation, SenderType
+from .models import Conversation, QueueEntry, SenderType
 from .permissions import conversation_permission_policy, fresh_user_permissions
 from .protocol import CITIZEN_FRAMES, PROTOCOL_VERSION, STAFF_FRAMES, ProtocolError, parse_frame
 
@@ -28,6 +29,9 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_MANY_FAILURES = 4429
 PERMISSION_RECHECK_SECONDS = 30
+#: Timers for clock transitions (office hours begin or end, a session ends) are
+#: capped, so a far-away change is re-planned now and then instead of sleeping days.
+MAX_TIMER_SECONDS = 6 * 3600
 
 
 def scope_language(scope):
@@ -92,13 +96,24 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
                 )
 
     async def handle_ping(self, frame):
+        await self.rejoin_groups()
         await self.send_frame("pong")
+
+    async def rejoin_groups(self):
+        """Join this socket's groups again. Idempotent; restores memberships that a
+        restarted channel layer (Redis) forgot. Clients ping or sync periodically."""
 
     async def bc_message(self, event):
         await self.send_frame("message", message=event["message"], **self.message_extra(event))
 
     def message_extra(self, event):
         return {}
+
+    async def bc_attachment(self, event):
+        """An attachment's malware check finished (released, removed or failed)."""
+        await self.send_frame(
+            "attachment", message=event["message"], attachment=event["attachment"], **self.message_extra(event)
+        )
 
 
 class CitizenConsumer(BaseChatConsumer):
@@ -109,11 +124,94 @@ class CitizenConsumer(BaseChatConsumer):
     async def connect(self):
         self.conversation = None
         self.auth_failures = 0
+        self.timers = {}
         await self.accept()
 
     async def disconnect(self, code):
+        self.cancel_timers()
         if self.conversation is not None:
-            await self.channel_layer.group_discard(groups.conversation_citizen(self.conversation.pk), self.channel_name)
+            await self.leave_conversation_groups(self.conversation)
+
+    async def leave_conversation_groups(self, conversation):
+        await self.channel_layer.group_discard(groups.conversation_citizen(conversation.pk), self.channel_name)
+        await self.channel_layer.group_discard(groups.availability(conversation.department_id), self.channel_name)
+
+    # ---- clock transitions, computed on the server and pushed
+
+    def cancel_timers(self):
+        for handle in self.timers.values():
+            handle.cancel()
+        self.timers = {}
+
+    def schedule(self, name, seconds, callback):
+        """Run ``callback`` (a coroutine function) after ``seconds``; replaces a timer of that name."""
+        if name in self.timers:
+            self.timers.pop(name).cancel()
+        if seconds is None:
+            return
+        loop = asyncio.get_running_loop()
+        delay = min(max(seconds, 1), MAX_TIMER_SECONDS)
+        self.timers[name] = loop.call_later(delay, lambda: asyncio.ensure_future(self.run_timer(callback)))
+
+    async def run_timer(self, callback):
+        with translation.override(self.language):
+            try:
+                await callback()
+            except Exception:  # noqa: BLE001  (a timer must not kill the socket)
+                logger.warning("citizen socket timer failed", exc_info=True)
+
+    async def send_availability(self):
+        conversation = self.conversation
+        if conversation is None:
+            return
+        data = await database_sync_to_async(self._availability)(conversation.department_id)
+        if data is None:
+            return
+        await self.send_frame("availability", availability=data)
+        self.schedule_availability(data)
+
+    def schedule_availability(self, data):
+        """Push the new state when office hours begin or end (computed on the server)."""
+        if data is not None:
+            self.schedule("availability", data["refresh_in"] if data["next_change"] else None, self.send_availability)
+
+    def _availability(self, department_id):
+        from .models import Department
+
+        department = Department.objects.select_related("office_hours").filter(pk=department_id).first()
+        return availability.department_state(department).as_payload() if department else None
+
+    async def send_queue(self):
+        conversation = self.conversation
+        if conversation is None:
+            return
+        data = await database_sync_to_async(self._queue)(conversation.pk)
+        if data is None:
+            return
+        await self.send_frame("queue", queue=data["payload"])
+        self.schedule("queue", data["ends_in"], self.send_queue)
+
+    def _queue(self, conversation_id):
+        entry = QueueEntry.objects.select_related("session", "session__department").filter(
+            conversation_id=conversation_id
+        ).first()
+        if entry is None:
+            return None
+        if consultations.finish_if_over(entry.session):
+            entry.refresh_from_db()
+        ends_in = None
+        if entry.status in consultations.OPEN_STATUSES and not entry.session.has_ended():
+            ends_in = (entry.session.ends_at - timezone.now()).total_seconds() + 1
+        return {"payload": consultations.entry_payload(entry), "ends_in": ends_in}
+
+    async def bc_availability(self, event):
+        with translation.override(self.language):
+            state = availability.DepartmentState.from_event(event["state"])
+            await self.send_frame("availability", availability=state.as_payload())
+
+    async def bc_queue(self, event):
+        with translation.override(self.language):
+            await self.send_frame("queue", queue=consultations.queue_payload(event["queue"]))
 
     def require_conversation(self):
         if self.conversation is None:
@@ -134,17 +232,38 @@ class CitizenConsumer(BaseChatConsumer):
                 return
             raise ProtocolError("auth_failed", _("This conversation code is not valid."))
         if self.conversation is not None and self.conversation.pk != conversation.pk:
-            await self.channel_layer.group_discard(groups.conversation_citizen(self.conversation.pk), self.channel_name)
+            await self.leave_conversation_groups(self.conversation)
+            self.cancel_timers()
         self.conversation = conversation
         await self.channel_layer.group_add(groups.conversation_citizen(conversation.pk), self.channel_name)
+        await self.channel_layer.group_add(groups.availability(conversation.department_id), self.channel_name)
         # Join first, then read: a message stored in between arrives twice, never zero times
         # (clients drop duplicates by id).
         messages = await database_sync_to_async(self._messages_after)(frame.after)
+        state = await database_sync_to_async(self._availability)(conversation.department_id)
+        queue = await database_sync_to_async(self._queue)(conversation.pk)
         await self.send_frame(
             "ready",
             conversation=payloads.conversation_payload(conversation, payloads.CITIZEN),
             messages=messages,
+            availability=state,
+            queue=queue["payload"] if queue else None,
         )
+        self.schedule_availability(state)
+        if queue:
+            self.schedule("queue", queue["ends_in"], self.send_queue)
+
+    async def handle_leave_queue(self, frame):
+        conversation = self.require_conversation()
+
+        def leave():
+            entry = QueueEntry.objects.select_related("session").filter(conversation_id=conversation.pk).first()
+            if entry is None:
+                raise ProtocolError("not_in_queue", _("This conversation is not in a queue."))
+            consultations.leave(entry)
+            return consultations.entry_payload(entry)
+
+        await self.send_frame("queue", queue=await database_sync_to_async(leave)())
 
     def _messages_after(self, after):
         return payloads.messages_payload(
@@ -158,9 +277,13 @@ class CitizenConsumer(BaseChatConsumer):
         await self.channel_layer.group_discard(groups.conversation_citizen(self.conversation.pk), self.channel_name)
         self.conversation = None
         await self.send_frame("deleted")
+    async def rejoin_groups(self):
+        if self.conversation is not None:
+            await self.channel_layer.group_add(groups.conversation_citizen(self.conversation.pk), self.channel_name)
 
     async def handle_sync(self, frame):
         self.require_conversation()
+        await self.rejoin_groups()
         messages = await database_sync_to_async(self._messages_after)(frame.after)
         await self.send_frame("messages", messages=messages)
 
@@ -201,6 +324,25 @@ class StaffConsumer(BaseChatConsumer):
         await self.channel_layer.group_add(groups.STAFF_BROADCAST, self.channel_name)
         await self.apply_department_ids(department_ids)
         await self.send_frame("hello", departments=sorted(self.department_ids))
+        await database_sync_to_async(self._register_presence)()
+
+    def _register_presence(self):
+        presence.register(self.channel_name, self.user)
+        self.present = True
+        availability.broadcast(presence.department_ids_of(self.user), presence_changed=True)
+
+    def _unregister_presence(self):
+        presence.unregister(self.channel_name)
+        availability.broadcast(presence.department_ids_of(self.user), presence_changed=True)
+
+    async def handle_ping(self, frame):
+        if getattr(self, "present", False):
+            recreated = await database_sync_to_async(presence.heartbeat)(self.channel_name, self.user)
+            if recreated:
+                await database_sync_to_async(
+                    lambda: availability.broadcast(presence.department_ids_of(self.user), presence_changed=True)
+                )()
+        await self.send_frame("pong")
 
     def _may_use_inbox(self):
         return self.user.has_perm("wagtailadmin.access_admin") and conversation_permission_policy.user_has_permission(
@@ -208,6 +350,12 @@ class StaffConsumer(BaseChatConsumer):
         )
 
     async def disconnect(self, code):
+        if getattr(self, "present", False):
+            self.present = False
+            try:
+                await database_sync_to_async(self._unregister_presence)()
+            except DatabaseError:
+                logger.warning("could not unregister staff presence", exc_info=True)
         await self.channel_layer.group_discard(groups.STAFF_BROADCAST, self.channel_name)
         for department_id in self.department_ids:
             await self.channel_layer.group_discard(groups.department(department_id), self.channel_name)
@@ -278,8 +426,16 @@ class StaffConsumer(BaseChatConsumer):
             await self.channel_layer.group_discard(groups.conversation_staff(frame.conversation), self.channel_name)
         await self.send_frame("unsubscribed", conversation=frame.conversation)
 
+    async def rejoin_groups(self):
+        await self.channel_layer.group_add(groups.STAFF_BROADCAST, self.channel_name)
+        for department_id in self.department_ids:
+            await self.channel_layer.group_add(groups.department(department_id), self.channel_name)
+        for conversation_id in self.subscriptions:
+            await self.channel_layer.group_add(groups.conversation_staff(conversation_id), self.channel_name)
+
     async def handle_sync(self, frame):
         conversation = await self.get_conversation(frame.conversation, "view")
+        await self.rejoin_groups()
         messages = await database_sync_to_async(
             lambda: payloads.messages_payload(
                 services.messages_after(conversation, frame.after), payloads.STAFF, conversation
@@ -315,11 +471,33 @@ class StaffConsumer(BaseChatConsumer):
             return
         await super().bc_message(event)
 
+    async def bc_attachment(self, event):
+        if event["conversation"] not in self.subscriptions:
+            return
+        await self.refresh_permissions()
+        if event["department"] not in self.department_ids:
+            return
+        await super().bc_attachment(event)
+
     async def bc_conversation(self, event):
         await self.refresh_permissions()
         if event["department"] not in self.department_ids:
             return
-        await self.send_frame("conversation", conversation=event["conversation"])
+        await self.send_frame("conversation", conversation=event["conversation"], started=event.get("started", False))
+
+    async def bc_availability(self, event):
+        await self.refresh_permissions()
+        if event["department"] not in self.department_ids:
+            return
+        with translation.override(self.language):
+            state = availability.DepartmentState.from_event(event["state"])
+            await self.send_frame("availability", availability=state.as_payload())
+
+    async def bc_queue_staff(self, event):
+        await self.refresh_permissions()
+        if event["department"] not in self.department_ids:
+            return
+        await self.send_frame("queue", session=event["session"])
 
     async def bc_deleted(self, event):
         if event["conversation"] in self.subscriptions:

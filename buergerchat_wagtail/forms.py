@@ -2,7 +2,7 @@ import re
 import uuid
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+from crispy_forms.layout import Layout, Submit
 from django import forms
 from django.core import signing
 from django.utils.html import format_html
@@ -59,6 +59,8 @@ class StartConversationForm(forms.Form):
     # The privacy page id signed by the server when it rendered the block: the version
     # the citizen confirmed is recorded from it, so it cannot be swapped by the client.
     privacy_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
+    # The page the chat is on: the "an answer is waiting" e-mail points back to it.
+    page = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1)
     widget_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=16)
 
     def __init__(self, *args, privacy_url=None, widget_id="", action="", **kwargs):
@@ -90,6 +92,14 @@ class StartConversationForm(forms.Form):
 
     def clean_privacy_token(self):
         return verified_privacy_page_id(self.cleaned_data.get("privacy_token") or "")
+    def clean_page(self):
+        """A live, public page or nothing (an unknown id is ignored, not an error)."""
+        from wagtail.models import Page
+
+        page_id = self.cleaned_data.get("page")
+        if not page_id:
+            return None
+        return Page.objects.live().public().filter(pk=page_id).first()
 
     def clean_widget_id(self):
         value = self.cleaned_data.get("widget_id") or ""
@@ -112,6 +122,25 @@ def verified_privacy_page_id(token):
     except signing.BadSignature:
         return None
     return value if isinstance(value, int) and value > 0 else None
+class JoinQueueForm(StartConversationForm):
+    """The start form of a consultation session: the concern is the citizen's question."""
+
+    publish = forms.BooleanField(required=False)
+
+    def __init__(self, *args, public_qa=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["text"].label = _("Your question")
+        self.fields["text"].error_messages["required"] = _("Please enter your question.")
+        if public_qa:
+            self.fields["publish"].label = _(
+                "My question and the answer may be published on this page after the consultation hour "
+                "(without my name)."
+            )
+        else:
+            del self.fields["publish"]
+        self.helper.layout = Layout(*self.fields)
+        self.helper.inputs = []
+        self.helper.add_input(Submit("start", _("Join the queue"), css_class="bc-button"))
 
 
 class ReplyForm(forms.Form):

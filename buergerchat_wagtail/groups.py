@@ -17,3 +17,8 @@ def conversation_citizen(conversation_id):
 def conversation_staff(conversation_id):
     """Staff sockets that opened one conversation."""
     return f"buergerchat.conv.{conversation_id}.staff"
+
+
+def availability(department_id):
+    """Citizen sockets of one department: told when its state changes (presence)."""
+    return f"buergerchat.avail.{department_id}"

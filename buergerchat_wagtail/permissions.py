@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from wagtail.permission_policies.base import BasePermissionPolicy
 
-from .models import Conversation, Department
+from .models import Conversation, Department, Transcript
 
 #: Actions a case worker may take on a conversation of one of their departments.
 STAFF_ACTIONS = ("view", "reply", "close", "export", "erase")
@@ -94,3 +94,46 @@ def fresh_user_permissions(user):
     if hasattr(user, ConversationPermissionPolicy.permission_cache_name):
         delattr(user, ConversationPermissionPolicy.permission_cache_name)
     return user
+
+
+def may_host_session(user, session):
+    """Staff of the session's department host it: take citizens from the queue and end talks."""
+    return session.department_id in conversation_permission_policy.department_ids_for_user(user)
+
+
+def hostable_sessions(user):
+    from .models import ConsultationSession
+
+    return ConsultationSession.objects.filter(department_id__in=conversation_permission_policy.department_ids_for_user(user))
+class TranscriptPermissionPolicy(BasePermissionPolicy):
+    """Archived transcripts: staff of the transcript's department may list and
+    download them (the department is kept on the transcript itself, so the right
+    survives the deletion of the conversation)."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.departments = conversation_permission_policy
+
+    def user_has_permission(self, user, action):
+        return self.departments.user_has_permission(user, "view") if action in STAFF_ACTIONS else False
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        if action not in STAFF_ACTIONS:
+            return False
+        return instance.department_id in self.departments.department_ids_for_user(user)
+
+    def instances_user_has_any_permission_for(self, user, actions):
+        if not any(action in STAFF_ACTIONS for action in actions):
+            return Transcript.objects.none()
+        if user.is_active and user.is_superuser:
+            return Transcript.objects.archived()
+        return Transcript.objects.archived().filter(department_id__in=self.departments.department_ids_for_user(user))
+
+    def users_with_any_permission(self, actions):
+        return self.departments.users_with_any_permission(actions)
+
+    def users_with_any_permission_for_instance(self, actions, instance):
+        return self.departments.users_with_any_permission_for_instance(actions, instance)
+
+
+transcript_permission_policy = TranscriptPermissionPolicy(Transcript)

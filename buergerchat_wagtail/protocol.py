@@ -65,6 +65,10 @@ class CitizenSyncFrame(Frame):
     after: After
 
 
+class LeaveQueueFrame(Frame):
+    type: Literal["leave_queue"]
+
+
 class SubscribeFrame(Frame):
     type: Literal["subscribe"]
     conversation: Id
@@ -89,7 +93,7 @@ class StaffSyncFrame(Frame):
     after: After
 
 
-CITIZEN_FRAMES = {f.model_fields["type"].annotation.__args__[0]: f for f in (PingFrame, AuthFrame, CitizenMessageFrame, CitizenSyncFrame)}
+CITIZEN_FRAMES = {f.model_fields["type"].annotation.__args__[0]: f for f in (PingFrame, AuthFrame, CitizenMessageFrame, CitizenSyncFrame, LeaveQueueFrame)}
 STAFF_FRAMES = {
     f.model_fields["type"].annotation.__args__[0]: f
     for f in (PingFrame, SubscribeFrame, UnsubscribeFrame, StaffMessageFrame, StaffSyncFrame)

@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 from . import audit, groups, payloads, ratelimit, retention
 from .conf import buergerchat_settings
 from .models import Conversation, ConversationStatus, Message, SenderType
+from .models.attachments import cache_no_attachment
 from .models.conversations import hash_secret, new_secret
 from .protocol import ProtocolError
 
 logger = logging.getLogger(__name__)
-
 
 
 def subject_from_text(text):
@@ -53,7 +53,7 @@ def start_conversation(*, department, text, name="", email="", privacy_page=None
         message = Message.objects.create(
             conversation=conversation, sender=SenderType.CITIZEN, body=text, client_id=uuid.uuid4(), created_at=now
         )
-        transaction.on_commit(lambda: broadcast_message(conversation, message))
+        transaction.on_commit(lambda: broadcast_message(conversation, message, started=True))
         retention.schedule_purge()
     logger.info("conversation %s started in department %s", conversation.pk, department.pk)
     return conversation, secret
@@ -76,78 +76,74 @@ def privacy_fields(page):
 def post_message(*, conversation, sender, body, client_id, author=None):
     """Store a message once per ``client_id``; returns ``(message, created)``.
 
-    A resend with the same client id returns the stored message and broadcasts nothing.
+    A resend with the same client id stores nothing and returns the stored message
+    (broadcast again, in case the first notification was lost).
     The conversation row is locked first, so within one conversation message ids are
     committed in increasing order and a client resyncing "after id N" misses nothing.
     ``conversation`` may be a long-lived copy (a socket's); its fields are refreshed.
     """
-    # select_related: the caller may build the payload in async code (staff resends).
-    existing = Message.objects.select_related("author").filter(conversation=conversation, client_id=client_id).first()
-    if existing is not None:
-        return existing, False
-    ratelimit.check_message(conversation.pk, sender, ref=str(client_id))
     try:
-        with transaction.atomic():
-            locked = Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
-            if locked is None:
-                raise ProtocolError(
-                    "conversation_deleted", _("This conversation has been deleted."), ref=str(client_id)
-                )
+        return _store_message(conversation, sender, body, client_id, author)
+    except IntegrityError:
+        # Only where row locks do not exist (SQLite in deferred mode): a concurrent
+        # resend stored it first.
+        existing = Message.objects.select_related("author", "attachment").get(conversation=conversation, client_id=client_id)
+        return existing, False
+
+
+def _store_message(conversation, sender, body, client_id, author):
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().only("status", "waiting_since").filter(pk=conversation.pk).first()
+        if locked is None:
+            raise ProtocolError("conversation_deleted", _("This conversation has been deleted."), ref=str(client_id))
+        # Checked under the lock: a concurrent resend of the same client id waits here.
+        existing = list(
+            Message.objects.filter(conversation=conversation, client_id=client_id)
+            .select_related("author", "attachment")
+            .order_by()[:1]
+        )
+        if not existing:
+            # Resends of a stored message never count against the limit.
+            ratelimit.check_message(conversation.pk, sender, ref=str(client_id))
             now = timezone.now()
-            locked.last_activity_at = now
+            updates = {"last_activity_at": now}
             if sender == SenderType.CITIZEN:
                 if locked.waiting_since is None:
-                    locked.waiting_since = now
+                    updates["waiting_since"] = now
                 if locked.status == ConversationStatus.CLOSED:
-                    locked.status = ConversationStatus.OPEN
-                    locked.closed_at = None  # retention counts from the next close
+                    updates["status"] = ConversationStatus.OPEN
+                    updates["closed_at"] = None  # retention counts from the next close
             elif sender == SenderType.STAFF:
-                locked.waiting_since = None
+                if locked.waiting_since is not None:
+                    updates["waiting_since"] = None
                 if locked.status == ConversationStatus.NEW:
-                    locked.status = ConversationStatus.OPEN
-            locked.save(update_fields=["last_activity_at", "waiting_since", "status", "closed_at"])
+                    updates["status"] = ConversationStatus.OPEN
+            Conversation.objects.filter(pk=conversation.pk).update(**updates)
             message = Message.objects.create(
-                conversation=conversation,
-                sender=sender,
-                author=author,
-                body=body,
-                client_id=client_id,
-                created_at=now,
+                conversation=conversation, sender=sender, author=author, body=body, client_id=client_id, created_at=now
             )
-            for field in ("last_activity_at", "waiting_since", "status", "subject", "closed_at"):
-                setattr(conversation, field, getattr(locked, field))
+            conversation.status = updates.get("status", locked.status)
+            conversation.waiting_since = updates.get("waiting_since", locked.waiting_since)
+            conversation.last_activity_at = now
+            if "closed_at" in updates:
+                conversation.closed_at = None
+            cache_no_attachment(message)  # none yet; payloads built in async code must not query
             if sender == SenderType.STAFF:
                 audit.log(conversation, audit.REPLY, user=author, data={"message": message.pk})
             transaction.on_commit(lambda: broadcast_message(conversation, message))
-    except IntegrityError:
-        # Two resends raced past the lookup: the other one stored it.
-        return Message.objects.select_related("author").get(conversation=conversation, client_id=client_id), False
+    if existing:
+        # A resend means the sender never got its ack; the first broadcast may have been
+        # lost with it (worker killed between commit and send). Clients drop duplicates.
+        broadcast_message(conversation, existing[0])
+        return existing[0], False
     logger.info("message %s (%s) stored in conversation %s", message.pk, sender, conversation.pk)
     return message, True
-
-
-def close_conversation(conversation, *, user):
-    """Close ``conversation``: the retention period starts now. Idempotent."""
-    with transaction.atomic():
-        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        if locked.status == ConversationStatus.CLOSED:
-            return False
-        locked.status = ConversationStatus.CLOSED
-        locked.closed_at = timezone.now()
-        locked.waiting_since = None
-        locked.save(update_fields=["status", "closed_at", "waiting_since"])
-        for field in ("status", "closed_at", "waiting_since"):
-            setattr(conversation, field, getattr(locked, field))
-        audit.log(conversation, audit.CLOSE, user=user)
-        transaction.on_commit(lambda: broadcast_inbox(conversation))
-    logger.info("conversation %s closed by user %s", conversation.pk, getattr(user, "pk", None))
-    return True
 
 
 def messages_after(conversation, after_id=0, limit=None):
     limit = limit or buergerchat_settings.SYNC_BATCH_SIZE
     return list(
-        conversation.messages.filter(pk__gt=after_id).select_related("author").order_by("pk")[:limit]
+        conversation.messages.filter(pk__gt=after_id).select_related("author", "attachment").order_by("pk")[:limit]
     )
 
 
@@ -161,7 +157,7 @@ def _group_send(group, event):
         logger.warning("channel layer send to %s failed", group, exc_info=True)
 
 
-def broadcast_message(conversation, message):
+def broadcast_message(conversation, message, started=False):
     """Notify the conversation's sockets and the department's inbox."""
     department_name = conversation.department.name
     for audience, group in (
@@ -177,7 +173,7 @@ def broadcast_message(conversation, message):
                 "message": payloads.message_payload(message, audience, department_name=department_name),
             },
         )
-    broadcast_inbox(conversation, message)
+    broadcast_inbox(conversation, message, started=started)
 
 
 def broadcast_permissions_changed():
@@ -185,12 +181,38 @@ def broadcast_permissions_changed():
     _group_send(groups.STAFF_BROADCAST, {"type": "bc.permissions"})
 
 
-def broadcast_inbox(conversation, last_message=None):
+def broadcast_inbox(conversation, last_message=None, started=False):
     _group_send(
         groups.department(conversation.department_id),
         {
             "type": "bc.conversation",
             "department": conversation.department_id,
             "conversation": payloads.inbox_event_payload(conversation, last_message),
+            "started": started,
         },
     )
+
+
+def close_conversation(conversation, *, user=None):
+    """Mark a conversation closed; archive it when its department asks for that.
+
+    Returns True if it was open before. A citizen's next message reopens it.
+    """
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().select_related("department").get(pk=conversation.pk)
+        if locked.status == ConversationStatus.CLOSED:
+            return False
+        locked.status = ConversationStatus.CLOSED
+        locked.closed_at = timezone.now()  # the retention period starts now
+        locked.waiting_since = None
+        locked.save(update_fields=["status", "closed_at", "waiting_since"])
+        for field in ("status", "closed_at", "waiting_since"):
+            setattr(conversation, field, getattr(locked, field))
+        audit.log(conversation, audit.CLOSE, user=user)
+        if locked.department.archive_on_close:
+            from .transcripts import request_archive
+
+            request_archive(locked, user=user)
+        transaction.on_commit(lambda: broadcast_inbox(locked))
+    logger.info("conversation %s closed by user %s", conversation.pk, getattr(user, "pk", None))
+    return True

@@ -6,12 +6,17 @@ Wagtail's catch-all::
 
 from django.urls import path
 
-from .views import citizen
+from .views import calendar, citizen, queue, status
 from .views.api import api
 
 app_name = "buergerchat"
 
 urlpatterns = [
     path("start/<int:department_id>/", citizen.start_conversation, name="start"),
+    path("status/<int:department_id>/", status.department_status, name="department_status"),
+    path("office-hours/<int:department_id>.ics", calendar.office_hours_feed, name="office_hours_ics"),
+    path("consultations/<int:session_id>/status/", status.session_status, name="session_status"),
+    path("consultations/<int:session_id>/join/", queue.join_queue, name="join_queue"),
+    path("consultations/<int:session_id>.ics", calendar.session_event, name="session_ics"),
     path("api/v1/", api.urls),
 ]

@@ -1,6 +1,7 @@
 """Everything registered with Wagtail, and only that."""
 
 from django.templatetags.static import static
+from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -9,24 +10,51 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
 from . import audit
-from .models import Conversation
-from .permissions import conversation_permission_policy
+from .conf import buergerchat_settings
+from .models import Conversation, Transcript
+from .permissions import conversation_permission_policy, transcript_permission_policy
+from .views.archive import ArchiveViewSet
+from .views.consultations import ConsultationHostViewSet, ConsultationSessionViewSet
 from .views.departments import DepartmentViewSet
 from .views.inbox import InboxViewSet
+from .views.office_hours import OfficeHoursViewSet
+from .views.presence import set_away
 
 register_permission_policy(Conversation, conversation_permission_policy)
+register_permission_policy(Transcript, transcript_permission_policy)
 
 
 class BuergerchatViewSetGroup(SnippetViewSetGroup):
-    """The "Bürgerchat" menu: the staff inbox and the editors' department snippets."""
+    """The "Bürgerchat" menu: the staff inbox, live consultations and the archive, and
+    the editors' snippets (departments, office hours, consultation sessions)."""
 
     menu_label = _("Bürgerchat")
     menu_icon = "comment"
     menu_order = 250
-    items = (InboxViewSet, DepartmentViewSet)
+    items = (
+        InboxViewSet,
+        ConsultationHostViewSet,
+        ArchiveViewSet,
+        DepartmentViewSet,
+        OfficeHoursViewSet,
+        ConsultationSessionViewSet,
+    )
 
 
 register_snippet(BuergerchatViewSetGroup)
+
+
+@hooks.register("register_admin_urls")
+def buergerchat_admin_urls():
+    return [path("buergerchat/presence/away/", set_away, name="buergerchat_presence_away")]
+
+
+@hooks.register("register_log_actions")
+def buergerchat_log_actions(actions):
+    from .transcripts import ARCHIVE_ACTION, DOWNLOAD_ACTION
+
+    actions.register_action(ARCHIVE_ACTION, _("Archive conversation"), _("Conversation archived as PDF/A"))
+    actions.register_action(DOWNLOAD_ACTION, _("Download archived transcript"), _("Archived transcript downloaded"))
 
 
 @hooks.register("insert_global_admin_css")
@@ -44,3 +72,14 @@ def buergerchat_permissions():
     from django.contrib.auth.models import Permission
 
     return Permission.objects.filter(content_type__app_label="buergerchat", codename="erase_conversation")
+@hooks.register("insert_global_admin_js")
+def buergerchat_presence_js():
+    """On every admin page: the staff socket that makes a case worker present and
+    brings browser notifications (the socket closes at once for users without a department)."""
+    return format_html(
+        '<script src="{}" defer data-bc-presence data-socket="{}" data-title="{}" data-body="{}"></script>',
+        static("buergerchat_wagtail/js/presence.js"),
+        "/" + buergerchat_settings.WEBSOCKET_PATH + "staff/",
+        _("New conversation"),
+        _("A citizen has started a conversation with %(department)s."),
+    )

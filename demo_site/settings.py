@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "django_tasks",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -88,12 +89,21 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / 'demo.sqlite3'}",
-        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "0")),
+        # Keep connections per worker thread (a new PostgreSQL connection costs
+        # milliseconds per message); health checks replace broken ones.
+        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several threads of one daphne process write: wait instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Several threads of one daphne process write: wait instead of failing at once,
+    # take the write lock at BEGIN (no lock upgrade deadlocks), and use the WAL journal
+    # (readers do not block the writer; a commit costs no fsync of the main file).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    )
 
 if os.environ.get("REDIS_URL"):
     CHANNEL_LAYERS = {
@@ -129,7 +139,17 @@ MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Chat attachments and transcripts: outside MEDIA_ROOT, never served by the web
+    # server, only through the Bürgerchat views that check rights.
+    "buergerchat": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": VAR_DIR / "private", "base_url": None},
+    },
 }
+
+# Background jobs (django-tasks). The demo runs them right after the commit in the
+# same process; production uses a queue backend with a worker (docs/deployment.md).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -140,9 +160,26 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+BUERGERCHAT = {
+    # With BUERGERCHAT_CLAMD_SOCKET set (e.g. /var/run/clamav/clamd.ctl), uploads are
+    # scanned by ClamAV; the demo without it scans nothing, on purpose and visibly.
+    "MALWARE_SCANNER": (
+        "buergerchat_wagtail.scanning.ClamdScanner"
+        if os.environ.get("BUERGERCHAT_CLAMD_SOCKET")
+        else "buergerchat_wagtail.scanning.NoScanner"
+    ),
+    "CLAMAV": {"SOCKET": os.environ["BUERGERCHAT_CLAMD_SOCKET"]} if os.environ.get("BUERGERCHAT_CLAMD_SOCKET") else {},
+}
+if os.environ.get("BUERGERCHAT_RESYNC_INTERVAL"):
+    BUERGERCHAT["RESYNC_INTERVAL"] = int(os.environ["BUERGERCHAT_RESYNC_INTERVAL"])
+
+# Content-free notification e-mails; the demo prints them instead of sending them.
+EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "buergerchat@musterstadt.example")
+
 # Optional JSON overrides, e.g. BUERGERCHAT_JSON='{"MESSAGES_PER_MINUTE": 60}'.
 # Production: set ENCRYPTION_KEYS (Fernet keys, newest first) from a secret store.
-BUERGERCHAT = json.loads(os.environ.get("BUERGERCHAT_JSON") or "{}")
+BUERGERCHAT.update(json.loads(os.environ.get("BUERGERCHAT_JSON") or "{}"))
 if os.environ.get("BUERGERCHAT_ENCRYPTION_KEYS"):
     BUERGERCHAT["ENCRYPTION_KEYS"] = os.environ["BUERGERCHAT_ENCRYPTION_KEYS"].split(",")
 

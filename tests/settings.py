@@ -13,6 +13,11 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "buergerchat": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
 }
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+
+# The database queue of django-tasks, used by tests/test_background_tasks.py (the
+# other tests run jobs with the immediate backend, as the demo does).
+INSTALLED_APPS = [*INSTALLED_APPS, "django_tasks_db"]  # noqa: F405

@@ -304,7 +304,10 @@ async def test_idempotent_resend(open_socket, conversation_a, worker_a):
         assert await count_messages(conversation=conversation, client_id=client_id) == 1
         staff_frames = await drain(staff)
         delivered = [f for f in staff_frames if f["type"] == "message"]
-        assert [f["message"]["id"] for f in delivered] == [first["message"]["id"]]
+        # A resend is notified again (its first notification may have been lost);
+        # it is the same stored message, which clients show once by id.
+        assert {f["message"]["id"] for f in delivered} == {first["message"]["id"]}
+        assert 1 <= len(delivered) <= 2
         assert delivered[0]["conversation"] == conversation.pk
         assert delivered[0]["message"]["body"] == "Einmal bitte"
     finally:

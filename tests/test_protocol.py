@@ -70,7 +70,7 @@ def test_parse_staff_frames():
 
 
 def test_frame_sets_are_separate():
-    assert set(CITIZEN_FRAMES) == {"ping", "auth", "message", "sync"}
+    assert set(CITIZEN_FRAMES) == {"ping", "auth", "message", "sync", "leave_queue"}
     assert set(STAFF_FRAMES) == {"ping", "subscribe", "unsubscribe", "message", "sync"}
     assert refused({"v": 1, "type": "auth", "secret": "x"}, STAFF_FRAMES).code == "unknown_type"
     assert refused({"v": 1, "type": "subscribe", "conversation": 1}).code == "unknown_type"

@@ -56,7 +56,7 @@ def test_upload_limiter_api():
     ratelimit.check_upload(1, "staff")
     with pytest.raises(ratelimit.RateLimited) as exc:
         ratelimit.check_upload(1, "citizen")
-    assert "Too many files" in exc.value.detail
+    assert "zu viele Dateien" in exc.value.detail
 
 
 @pytest.mark.django_db
@@ -70,7 +70,7 @@ def test_conversations_started_per_hour_per_client(dept_a):
     assert [start(ADDRESS).status_code for _ in range(2)] == [201, 201]
     refused = start(ADDRESS)
     assert refused.status_code == 429
-    assert refused.json()["code"] == "rate_limited" and "Too many chats" in refused.json()["detail"]
+    assert refused.json()["code"] == "rate_limited" and "zu viele Chats" in refused.json()["detail"]
     assert int(refused["Retry-After"]) > 0
     assert start("198.51.100.9").status_code == 201  # another client is not affected
     # An invalid form does not use up the quota of the other client either.
@@ -126,7 +126,7 @@ async def test_socket_limit_gives_an_error_frame_and_stays_usable(dept_a, worker
     await citizen.send_json_to(refused)
     error = await receive_type(citizen, "error")
     assert error["code"] == "rate_limited" and error["ref"] == refused["client_id"]
-    assert error["retry_after"] >= 1 and "too quickly" in error["detail"]
+    assert error["retry_after"] >= 1 and "zu schnell" in error["detail"]
     await ping_pong(citizen)
     # A resend of an acknowledged message still gets its ack (nothing is lost).
     await citizen.send_json_to(sent[0])
@@ -150,6 +150,6 @@ def test_staff_form_shows_the_limit_next_to_the_field(dept_a, worker_a, start_co
     url = f"/admin/buergerchat/conversations/{conversation.pk}/"
     assert client.post(url, {"body": "Eins", "client_id": str(uuid.uuid4())}).status_code == 302
     response = client.post(url, {"body": "Zwei", "client_id": str(uuid.uuid4())})
-    assert response.status_code == 200 and "too quickly" in response.content.decode()
+    assert response.status_code == 200 and "zu schnell" in response.content.decode()
     response = client.post(url, {"body": "Drei", "client_id": str(uuid.uuid4())}, HTTP_ACCEPT="application/json")
     assert response.status_code == 429 and response.json()["code"] == "rate_limited"

@@ -184,7 +184,7 @@ def test_staff_close_starts_the_retention_period(dept_a, worker_a, worker_b, sta
     entry = ModelLogEntry.objects.get(action=audit.CLOSE)
     assert (entry.user, entry.object_id, entry.label) == (worker_a, str(conversation.pk), conversation.reference)
     page = client.get(f"/admin/buergerchat/conversations/{conversation.pk}/").content.decode()
-    assert "deleted 90 days after closing" in page
+    assert "wird 90 Tage nach dem Schließen gelöscht" in page
     assert 'data-bc-action="close"' not in page  # already closed
     # Closing again changes nothing and logs nothing.
     client.post(close_url(conversation))

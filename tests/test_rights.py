@@ -251,12 +251,12 @@ def test_history_is_visible_in_wagtail_reports(talk, worker_a, worker_b, superus
     history = client.get(conv_url(conversation, "history/"))
     assert history.status_code == 200
     content = history.content.decode()
-    for label in ("Conversation opened", "Reply sent", "Conversation exported (Art. 15 GDPR)"):
+    for label in ("Gespräch geöffnet", "Antwort gesendet", "Gespräch exportiert (Art. 15 DSGVO)"):
         assert label in content
     assert logged_in(worker_b).get(conv_url(conversation, "history/")).status_code == 403
     assert logged_in(worker_b).get(conv_url(conversation, "history/results/")).status_code == 403
     site_history = logged_in(superuser).get("/admin/reports/site-history/").content.decode()
-    assert "Conversation exported (Art. 15 GDPR)" in site_history
+    assert "Gespräch exportiert (Art. 15 DSGVO)" in site_history
     assert conversation.reference in site_history
     assert "Frage zur Garage" not in site_history and "Erika" not in site_history
 

@@ -4,6 +4,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
 
+from .filetypes import FileTypesField
+
+
+class AvailabilityMode(models.TextChoices):
+    HOURS = "hours", _("Office hours only")
+    PRESENCE = "presence", _("Office hours and staff online")
+
 
 class DepartmentQuerySet(models.QuerySet):
     def active(self):
@@ -57,6 +64,48 @@ class Department(index.Indexed, models.Model):
         ),
     )
 
+    office_hours = models.ForeignKey(
+        "buergerchat.OfficeHours",
+        verbose_name=_("office hours"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="departments",
+        help_text=_("When the chat is staffed. Empty: always."),
+    )
+    availability_mode = models.CharField(
+        _("counts as staffed"),
+        max_length=10,
+        choices=AvailabilityMode.choices,
+        default=AvailabilityMode.HOURS,
+        help_text=_("With “staff online”, the chat is shown as staffed only while a case worker has the admin open."),
+    )
+    offline_messages = models.BooleanField(
+        _("messages outside office hours"),
+        default=True,
+        help_text=_("Citizens may start a chat when no one is available; staff answer later."),
+    )
+    answer_days = models.PositiveSmallIntegerField(
+        _("usual answer time (working days)"),
+        default=2,
+        help_text=_("Told to citizens who write outside office hours."),
+    )
+    attachment_types = FileTypesField(
+        _("allowed attachment types"),
+        help_text=_("Checked by the file's content, not its name. None checked: no attachments."),
+    )
+    max_attachment_mb = models.PositiveSmallIntegerField(
+        _("largest attachment (MB)"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_("Upper limit for one file, in megabytes (1 to 50)."),
+    )
+    archive_on_close = models.BooleanField(
+        _("archive on close"),
+        default=False,
+        help_text=_("When a case worker closes a conversation, archive it as a PDF/A transcript."),
+    )
+
     objects = DepartmentQuerySet.as_manager()
 
     search_fields = [
@@ -72,3 +121,7 @@ class Department(index.Indexed, models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def max_attachment_bytes(self):
+        return self.max_attachment_mb * 1024 * 1024

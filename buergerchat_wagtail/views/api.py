@@ -6,6 +6,7 @@ as on the socket; see docs/protocol.md.
 """
 
 import logging
+import uuid
 
 from django.db import DatabaseError
 from django.http import JsonResponse
@@ -17,9 +18,10 @@ from typing import Literal, Optional
 
 from pydantic import ConfigDict, Field
 
-from .. import audit, payloads, rights, services
-from ..models import Conversation, SenderType
-from ..protocol import CITIZEN_FRAMES, PROTOCOL_VERSION, ProtocolError, parse_frame
+from .. import attachments, audit, payloads, rights, services, transcripts
+from ..conf import buergerchat_settings
+from ..models import Attachment, Conversation, Message, ScanStatus, SenderType, TranscriptKind
+from ..protocol import CITIZEN_FRAMES, PROTOCOL_VERSION, ProtocolError, clean_body, parse_frame
 from ..ratelimit import RateLimited
 
 SECRET_HEADER = "X-Buergerchat-Secret"
@@ -141,6 +143,13 @@ class ExportDocument(OpenSchema):
     documents: list
 
 
+class PendingFrame(OpenSchema):
+    v: int
+    type: Literal["pending"]
+    detail: str
+    retry_after: int
+
+
 class ErasedFrame(OpenSchema):
     v: int
     type: Literal["erased", "erasure_requested"]
@@ -148,6 +157,18 @@ class ErasedFrame(OpenSchema):
 
 #: Error answers every endpoint may give (documented for the OpenAPI schema).
 ERRORS = {400: ErrorFrame, 401: ErrorFrame, 429: ErrorFrame, 503: ErrorFrame}
+
+
+def file_responses(content_type, description):
+    """OpenAPI of a file download (the schema of ``response=`` covers JSON only)."""
+    return {
+        "responses": {
+            "200": {
+                "description": description,
+                "content": {content_type: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    }
 
 
 class SyncQuery(Schema):
@@ -244,3 +265,164 @@ def export(request):
 def erase(request):
     outcome = rights.citizen_requests_erasure(request.auth)
     return JsonResponse({"v": PROTOCOL_VERSION, "type": "erased" if outcome == "erased" else "erasure_requested"})
+
+
+# --------------------------------------------------------------------------- attachments
+
+#: Room for the multipart envelope and the other fields around the file.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def upload_limit(department):
+    return min(department.max_attachment_bytes, buergerchat_settings.MAX_UPLOAD_BYTES)
+
+
+def read_upload(request, department):
+    """``(uploaded file, client id, caption)`` of a multipart upload, or ProtocolError.
+
+    Shared by the citizen API and the staff view. A body larger than the
+    department's limit is refused before it is parsed.
+    """
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    limit = upload_limit(department)
+    if length > limit + MULTIPART_OVERHEAD:
+        from ..uploads import check_size
+
+        check_size(length - MULTIPART_OVERHEAD, department)
+    if not request.content_type.startswith("multipart/form-data"):
+        raise ProtocolError("invalid_request", _("Please send the file as multipart/form-data."), field="file")
+    raw_client_id = request.POST.get("client_id", "")
+    try:
+        client_id = uuid.UUID(raw_client_id)
+    except ValueError:
+        raise ProtocolError(
+            "invalid_frame", _("The frame has a missing or invalid field: %(field)s.") % {"field": "client_id"}, field="client_id"
+        ) from None
+    ref = str(client_id)
+    uploaded = request.FILES.get("file")
+    if uploaded is None:
+        raise ProtocolError("attachment_missing", _("Please choose a file."), ref=ref, field="file")
+    caption = request.POST.get("body", "")
+    caption = clean_body(caption, ref=ref) if caption.strip() else ""
+    return uploaded, client_id, caption
+
+
+def upload_status(exc):
+    return 413 if exc.code == "attachment_too_large" else 400
+
+
+def fresh_message(message):
+    """The message with its attachment as it is now (the scan may have finished)."""
+    return Message.objects.select_related("attachment", "author").get(pk=message.pk)
+
+
+@api.post(
+    "/attachments",
+    summary="Send a file (multipart: file, client_id, optional body); a resend with the same client_id is stored once",
+    response={200: AckFrame, 201: AckFrame, 413: ErrorFrame, **ERRORS},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file", "client_id"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "client_id": {"type": "string", "format": "uuid"},
+                            "body": {"type": "string"},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+def upload_attachment(request):
+    conversation = request.auth
+    ref = None
+    try:
+        uploaded, client_id, caption = read_upload(request, conversation.department)
+        ref = str(client_id)
+        message, created = attachments.store_attachment(
+            conversation=conversation, sender=SenderType.CITIZEN, uploaded=uploaded, client_id=client_id, body=caption
+        )
+    except ProtocolError as exc:
+        exc.ref = exc.ref or ref
+        return error_response(exc, upload_status(exc))
+    return JsonResponse(
+        {
+            "v": PROTOCOL_VERSION,
+            "type": "ack",
+            "client_id": str(client_id),
+            "duplicate": not created,
+            "message": payloads.message_payload(
+                fresh_message(message), payloads.CITIZEN, department_name=conversation.department.name
+            ),
+        },
+        status=201 if created else 200,
+    )
+
+
+def attachment_unavailable(attachment):
+    if attachment.status == ScanStatus.INFECTED:
+        return error_response(
+            ProtocolError("attachment_removed", _("This file was removed because malware was found in it.")), 410
+        )
+    return error_response(
+        ProtocolError("attachment_not_ready", _("This file is still being checked for malware. Please try again shortly.")),
+        409,
+    )
+
+
+@api.get(
+    "/attachments/{attachment_id}",
+    summary="Download a file of this conversation",
+    url_name="download_attachment",
+    response={403: ErrorFrame, 409: ErrorFrame, 410: ErrorFrame, **ERRORS},
+    openapi_extra=file_responses("*/*", "The file, with its own content type"),
+)
+def download_attachment(request, attachment_id: int):
+    attachment = Attachment.objects.filter(pk=attachment_id).first()
+    # Unknown and foreign ids get the same answer, so ids of other conversations leak nothing.
+    if attachment is None or attachment.conversation_id != request.auth.pk:
+        return error_response(ProtocolError("forbidden", _("You may not access this file.")), 403)
+    if not attachment.is_available:
+        return attachment_unavailable(attachment)
+    return attachments.file_response(attachment)
+
+
+# --------------------------------------------------------------------------- transcript
+
+
+@api.get(
+    "/transcript",
+    summary="The conversation as a PDF/A file; 202 while it is being prepared (ask again)",
+    url_name="citizen_transcript",
+    response={202: PendingFrame, **ERRORS},
+    openapi_extra=file_responses("application/pdf", "The PDF/A transcript"),
+)
+def citizen_transcript(request):
+    conversation = request.auth
+    transcript = transcripts.current_transcript(conversation, TranscriptKind.CITIZEN)
+    if transcript is None:
+        transcripts.request_citizen_transcript(conversation)
+        # With the immediate task backend the job has already run.
+        transcript = transcripts.current_transcript(conversation, TranscriptKind.CITIZEN)
+    if transcript is None:
+        response = JsonResponse(
+            {
+                "v": PROTOCOL_VERSION,
+                "type": "pending",
+                "detail": _("The PDF is being prepared. Please wait a moment."),
+                "retry_after": 2,
+            },
+            status=202,
+        )
+        response["Retry-After"] = "2"
+        return response
+    return transcripts.transcript_response(transcript)

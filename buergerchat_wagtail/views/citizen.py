@@ -1,5 +1,6 @@
 """Citizen HTTP endpoints that are not part of the JSON API: the start form."""
 
+from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -10,9 +11,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from wagtail.models import Page
 
-from .. import payloads, services
+from .. import availability, payloads, services
 from ..forms import StartConversationForm
-from ..models import Department
+from ..models import CitizenNotice, Department
 from ..protocol import PROTOCOL_VERSION
 from ..ratelimit import RateLimited, check_start, request_address
 
@@ -34,7 +35,19 @@ def _privacy_url(request, raw_page_id):
 @require_POST
 @sensitive_post_parameters("text", "name", "email")
 def start_conversation(request, department_id):
-    department = get_object_or_404(Department.objects.active(), pk=department_id)
+    department = get_object_or_404(Department.objects.active().select_related("office_hours"), pk=department_id)
+    state = availability.department_state(department)
+    if not state.accepts_messages:
+        return JsonResponse(
+            {
+                "v": PROTOCOL_VERSION,
+                "type": "error",
+                "code": "closed",
+                "detail": f"{state.label} {state.detail}".strip(),
+                "availability": state.as_payload(),
+            },
+            status=409,
+        )
     form = StartConversationForm(
         request.POST,
         widget_id=request.POST.get("widget_id", ""),
@@ -58,26 +71,44 @@ def start_conversation(request, department_id):
     try:
         check_start(request_address(request))
     except RateLimited as exc:
-        response = JsonResponse(exc.as_frame(), status=429)
-        response["Retry-After"] = str(exc.retry_after)
-        return response
+        return rate_limited_response(exc)
     page_id = form.cleaned_data["privacy_token"]
     privacy_page = Page.objects.live().public().filter(pk=page_id).first() if page_id else None
-    conversation, secret = services.start_conversation(
-        department=department,
-        text=form.cleaned_data["text"],
-        name=form.cleaned_data["name"].strip(),
-        email=form.cleaned_data["email"],
-        privacy_page=privacy_page,
-    )
+    with transaction.atomic():
+        conversation, secret = services.start_conversation(
+            department=department,
+            text=form.cleaned_data["text"],
+            name=form.cleaned_data["name"].strip(),
+            email=form.cleaned_data["email"],
+            privacy_page=privacy_page,
+        )
+        CitizenNotice.objects.create(conversation=conversation, page=form.cleaned_data["page"])
+    return started_response(conversation, secret, state)
+
+
+def rate_limited_response(exc):
+    response = JsonResponse(exc.as_frame(), status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def started_response(conversation, secret, state, **extra):
+    """The ``started`` answer: the only time the secret is sent, and, outside office
+    hours, the confirmation with the usual answer time."""
     messages = services.messages_after(conversation)
-    return JsonResponse(
-        {
-            "v": PROTOCOL_VERSION,
-            "type": "started",
-            "secret": secret,
-            "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN),
-            "messages": payloads.messages_payload(messages, payloads.CITIZEN, conversation),
-        },
-        status=201,
-    )
+    data = {
+        "v": PROTOCOL_VERSION,
+        "type": "started",
+        "secret": secret,
+        "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN),
+        "messages": payloads.messages_payload(messages, payloads.CITIZEN, conversation),
+        "availability": state.as_payload() if state is not None else None,
+        "notice": None,
+        **extra,
+    }
+    if state is not None and not state.available:
+        parts = [_("Thank you, we have received your message."), availability.answer_time_text(state.answer_days)]
+        if conversation.citizen_email:
+            parts.append(_("We will let you know by e-mail when the answer is there."))
+        data["notice"] = " ".join(str(p) for p in parts)
+    return JsonResponse(data, status=201)

@@ -3,7 +3,15 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.admin.ui.tables import BooleanColumn, Column, TitleColumn
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from .. import availability
 from ..models import Department
+
+
+class AvailabilityColumn(Column):
+    """The department's state now, from the one function that the page and the widget use."""
+
+    def get_value(self, instance):
+        return availability.department_state(instance).label
 
 
 class DepartmentViewSet(SnippetViewSet):
@@ -12,7 +20,12 @@ class DepartmentViewSet(SnippetViewSet):
     menu_label = _("Departments")
     menu_order = 200
     url_prefix = "buergerchat/departments"
-    list_display = ["name", Column("group", label=_("Answering group")), BooleanColumn("is_active", label=_("Active"))]
+    list_display = [
+        "name",
+        Column("group", label=_("Answering group")),
+        BooleanColumn("is_active", label=_("Active")),
+        AvailabilityColumn("availability", label=_("Now")),
+    ]
     list_filter = ["is_active"]
     search_fields = ["name", "description"]
     ordering = ["name"]
@@ -24,5 +37,18 @@ class DepartmentViewSet(SnippetViewSet):
         MultiFieldPanel(
             [FieldPanel("group"), FieldPanel("email"), FieldPanel("is_active")],
             heading=_("For staff"),
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("office_hours"),
+                FieldPanel("availability_mode"),
+                FieldPanel("offline_messages"),
+                FieldPanel("answer_days"),
+            ],
+            heading=_("Office hours"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("attachment_types"), FieldPanel("max_attachment_mb"), FieldPanel("archive_on_close")],
+            heading=_("Attachments and archive"),
         ),
     ]

@@ -1,6 +1,10 @@
 """The staff inbox in the Wagtail admin: a listing of the user's departments'
 conversations and one view per conversation with history and reply box."""
 
+import logging
+import uuid
+
+from django.db import DatabaseError
 from django.db.models import OuterRef, Q, Subquery
 from django.http import JsonResponse
 from django.shortcuts import redirect
@@ -29,9 +33,11 @@ from ..forms import ReplyForm
 from ..ratelimit import RateLimited
 from ..models import Conversation, ConversationStatus, Department, Message, SenderType
 from ..permissions import conversation_permission_policy
-from ..protocol import PROTOCOL_VERSION
+from ..protocol import PROTOCOL_VERSION, ProtocolError
 from . import rights as rights_views
 from .access import conversation_for, forbidden
+
+logger = logging.getLogger(__name__)
 
 
 class WaitingColumn(Column):
@@ -79,7 +85,12 @@ class InboxView(generic.IndexView):
         return (
             conversation_permission_policy.instances_user_has_permission_for(self.request.user, "view")
             .select_related("department")
-            .annotate(last_message_body=Subquery(last_message))
+            .annotate(
+                last_message_body=Subquery(last_message),
+                last_attachment_name=Subquery(
+                    Message.objects.filter(conversation=OuterRef("pk")).order_by("-pk").values("attachment__name")[:1]
+                ),
+            )
         )
 
     def search_queryset(self, queryset):
@@ -105,14 +116,36 @@ class InboxView(generic.IndexView):
             Column("department", label=_("Department"), accessor="department.name"),
             StatusTagColumn("status", label=_("Status"), accessor="get_status_display", primary=lambda c: c.status == ConversationStatus.NEW),
             WaitingColumn("waiting", label=_("Waiting")),
-            Column("last_message", label=_("Last message"), accessor=lambda c: _preview(c.last_message_body)),
+            Column("last_message", label=_("Last message"), accessor=lambda c: payloads.preview_text(c.last_message_body, c.last_attachment_name)),
             Column("last_activity_at", label=_("Last activity"), accessor=lambda c: timezone.localtime(c.last_activity_at).strftime("%d.%m.%Y %H:%M"), sort_key="last_activity_at"),
         ]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["socket_path"] = "/" + buergerchat_settings.WEBSOCKET_PATH + "staff/"
+        context["resync_interval"] = buergerchat_settings.RESYNC_INTERVAL
         return context
+
+
+def attachment_context(conversation):
+    """What the conversation view needs for files, closing and archiving."""
+    from ..models import ConversationStatus as Status
+    from ..models import Transcript
+    from ..models.filetypes import labels, mime_type
+
+    department = conversation.department
+    return {
+        "upload_url": reverse("buergerchat_inbox:upload", args=[conversation.pk]),
+        "close_url": reverse("buergerchat_inbox:close", args=[conversation.pk]),
+        "archive_url": reverse("buergerchat_inbox:archive", args=[conversation.pk]),
+        "upload_client_id": uuid.uuid4(),
+        "is_closed": conversation.status == Status.CLOSED,
+        "accept_types": ",".join(mime_type(kind) for kind in department.attachment_types),
+        "allowed_types_label": labels(department.attachment_types),
+        "max_attachment_mb": department.max_attachment_mb,
+        "max_attachment_bytes": department.max_attachment_bytes,
+        "archived_transcripts": list(Transcript.objects.archived().filter(conversation=conversation)[:5]),
+    }
 
 
 def _preview(text, length=payloads.PREVIEW_LENGTH):
@@ -138,10 +171,22 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
     history_url_name = None
 
     def dispatch(self, request, pk):
-        self.conversation = conversation_for(request.user, pk, "view")
-        if self.conversation is None:
-            return forbidden(request)
-        return super().dispatch(request, pk)
+        try:
+            self.conversation = conversation_for(request.user, pk, "view")
+            if self.conversation is None:
+                return forbidden(request)
+            return super().dispatch(request, pk)
+        except DatabaseError:
+            if not self.wants_json():
+                raise
+            # The client keeps the reply and sends it again with the same client id.
+            logger.warning("database unavailable in the staff conversation view", exc_info=True)
+            return JsonResponse(
+                ProtocolError(
+                    "unavailable", _("The server cannot store messages right now. Please try again shortly.")
+                ).as_frame(),
+                status=503,
+            )
 
     def get(self, request, *args, **kwargs):
         audit.log(self.conversation, audit.VIEW, user=request.user)
@@ -173,6 +218,7 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
             chat_messages=messages,
             last_id=messages[-1].pk if messages else 0,
             socket_path="/" + buergerchat_settings.WEBSOCKET_PATH + "staff/",
+            resync_interval=buergerchat_settings.RESYNC_INTERVAL,
             messages_url=reverse(self.messages_url_name, args=[self.conversation.pk]),
             may_reply=self.may("reply"),
             may_close=self.may("close") and self.conversation.status != ConversationStatus.CLOSED,
@@ -183,6 +229,7 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
             erase_url=reverse(self.erase_url_name, args=[self.conversation.pk]),
             history_url=reverse(self.history_url_name, args=[self.conversation.pk]),
         )
+        context.update(attachment_context(self.conversation))
         return context
 
     def may(self, action):
@@ -282,6 +329,8 @@ class InboxViewSet(ViewSet):
     menu_item_class = InboxMenuItem
 
     def get_urlpatterns(self):
+        from . import staff_actions
+
         index = self.get_url_name("index")
         conversation = self.get_url_name("conversation")
         return [
@@ -317,7 +366,7 @@ class InboxViewSet(ViewSet):
                 name="conversation",
             ),
             path("conversations/<int:pk>/messages/", conversation_messages, name="messages"),
-            path("conversations/<int:pk>/close/", rights_views.close_conversation, name="close"),
+            path("conversations/<int:pk>/close/", staff_actions.close_conversation, name="close"),
             path("conversations/<int:pk>/export/", rights_views.export_conversation, name="export"),
             path(
                 "conversations/<int:pk>/erase/",
@@ -345,4 +394,7 @@ class InboxViewSet(ViewSet):
                 ),
                 name="history_results",
             ),
+            path("conversations/<int:pk>/attachments/", staff_actions.upload_attachment, name="upload"),
+            path("conversations/<int:pk>/archive/", staff_actions.archive_conversation, name="archive"),
+            path("attachments/<int:pk>/", staff_actions.download_attachment, name="attachment"),
         ]

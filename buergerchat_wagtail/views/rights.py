@@ -1,5 +1,6 @@
-"""Staff actions on one conversation that concern its data: close (the retention
-period starts), export (Art. 15 GDPR), erase (Art. 17) and the audit history.
+"""Staff actions on one conversation that concern its data: export (Art. 15 GDPR),
+erase (Art. 17) and the audit history (closing, which starts the retention period,
+is in staff_actions.py).
 Every action is checked against the permission policy and recorded in Wagtail's log."""
 
 from django.http import JsonResponse
@@ -20,16 +21,6 @@ from .. import audit, payloads, rights, services
 from ..models import Conversation
 from ..permissions import conversation_permission_policy
 from .access import conversation_for, forbidden
-
-
-@require_POST
-def close_conversation(request, pk):
-    conversation = conversation_for(request.user, pk, "close")
-    if conversation is None:
-        return forbidden(request)
-    if services.close_conversation(conversation, user=request.user):
-        admin_messages.success(request, _("The conversation has been closed."))
-    return redirect(reverse("buergerchat_inbox:conversation", args=[conversation.pk]))
 
 
 @require_GET

@@ -4,13 +4,14 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
 
-from buergerchat_wagtail.blocks import ChatBlock
+from buergerchat_wagtail.blocks import ChatBlock, ConsultationBlock
 
 
 class BodyBlock(blocks.StreamBlock):
     heading = blocks.CharBlock(form_classname="title", label=_("Heading"))
     paragraph = blocks.RichTextBlock(label=_("Paragraph"))
     chat = ChatBlock()
+    consultations = ConsultationBlock()
 
 
 class HomePage(Page):

@@ -6,17 +6,11 @@ BUERGERCHAT_REQUIRE_ALL=1, which turns any skip into a failure.
 """
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.live_servers import ROOT, DemoSite  # noqa: F401  (ROOT is used by tests)
+
 CHROMIUM = os.environ.get("BUERGERCHAT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -29,87 +23,44 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, process, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"server did not listen on {port} within {timeout}s")
-
-
 class DemoServer:
-    """The demo site prepared like `make demo` does, served by daphne."""
+    """The demo site prepared like `make demo` does, served by one daphne worker."""
 
-    def __init__(self, env_overrides=None, daphne_args=()):
-        self.daphne_args = list(daphne_args)
-        self.var_dir = Path(tempfile.mkdtemp(prefix="buergerchat-e2e-"))
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "demo_site.settings",
-            "BUERGERCHAT_VAR_DIR": str(self.var_dir),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "PYTHONPATH": str(ROOT),
-            **(env_overrides or {}),
-        }
-        self.env.pop("DATABASE_URL", None) if "DATABASE_URL" not in (env_overrides or {}) else None
-        self.log = open(self.var_dir / "server.log", "wb")
-        self.process = None
+    def __init__(self, env_overrides=None, daphne_args=None, **site_kwargs):
+        self.site = DemoSite(extra_env=env_overrides, **site_kwargs)
+        self.daphne_args = daphne_args
+        self.worker = None
 
-    def manage(self, *args):
-        subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True, stdout=self.log, stderr=self.log
-        )
+    @property
+    def url(self):
+        return self.worker.url
+
+    @property
+    def env(self):
+        return self.site.env
 
     def start(self):
-        self.manage("migrate", "--noinput", "-v0")
-        self.manage("load_demo")
-        self.manage("collectstatic", "--noinput", "-v0")
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-                *self.daphne_args, "demo_site.asgi:application",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=self.log,
-        )
-        wait_for_port(self.port, self.process)
+        self.site.prepare()
+        self.worker = self.site.worker(daphne_args=self.daphne_args).start()
         return self
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self.log.close()
-        shutil.rmtree(self.var_dir, ignore_errors=True)
+        if self.worker:
+            self.worker.stop()
+        self.site.cleanup()
 
     def log_text(self):
-        self.log.flush()
-        return (self.var_dir / "server.log").read_text(errors="replace")
+        return self.site.log_text()
 
 
 #: The browser tests start many chats from one address (127.0.0.1): lift the
 #: per-client start limit for the shared server (the limits have their own tests).
 #: The server logs everything it can (daphne -v 2, every Django logger at DEBUG,
-#: including SQL): tests/e2e/test_server_security.py checks that output.
+#: including SQL): tests/e2e/test_server_security.py checks that output. The demo's
+#: console e-mail backend prints the notification e-mails (with their recipient) on
+#: purpose; production sends them by SMTP, so the shared server keeps them in memory.
 SHARED_SERVER_ENV = {
+    "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     "BUERGERCHAT_JSON": '{"CONVERSATIONS_PER_HOUR": 10000}',
     "DJANGO_DEBUG": "1",
     "DJANGO_LOG_LEVEL": "DEBUG",

@@ -8,8 +8,14 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 API = "/buergerchat/api/v1"
+
+#: Uploads are refused by their *content* (type by magic numbers, programs, damaged
+#: PDFs), which a schema cannot express: a schema-valid random file may be refused
+#: with 400. Every other check (status codes, response schemas, no 5xx) still applies.
+CONTENT_CHECKED = {("POST", API + "/attachments")}
 
 
 @pytest.fixture(scope="session")
@@ -32,12 +38,13 @@ def test_api_conforms_to_its_schema(api_schema, demo_server):
     # this pytest version); one property per operation.
     for result in api_schema.get_all_operations():
         operation = result.ok()
+        excluded = [positive_data_acceptance] if (operation.method.upper(), operation.path) in CONTENT_CHECKED else []
 
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
         @given(case=operation.as_strategy())
         def check(case):
             case.headers = {**(case.headers or {}), "X-Buergerchat-Secret": fresh_secret(demo_server)}
-            case.call_and_validate()
+            case.call_and_validate(excluded_checks=excluded)
 
         check()
 
@@ -50,4 +57,7 @@ def test_schema_documents_every_operation(api_schema):
         ("POST", API + "/messages"),
         ("GET", API + "/export"),
         ("POST", API + "/erase"),
+        ("POST", API + "/attachments"),
+        ("GET", API + "/attachments/{attachment_id}"),
+        ("GET", API + "/transcript"),
     }

@@ -55,13 +55,13 @@ def test_citizen_and_case_worker_talk_live(new_context):
 
     # The case worker answers; the citizen sees it without reloading.
     staff.get_by_label("Antwort").fill("Für Carports bis 30 m² in der Regel nicht.")
-    staff.get_by_role("button", name="Senden").click()
+    staff.get_by_role("button", name="Senden", exact=True).click()
     expect(log).to_contain_text("Für Carports bis 30 m² in der Regel nicht.")
     expect(staff.get_by_role("log")).to_contain_text("Für Carports bis 30 m²")
 
     # The citizen answers; the case worker sees it without reloading.
     citizen.get_by_label("Nachricht", exact=True).fill("Danke! Und bei 35 m²?")
-    citizen.get_by_role("button", name="Senden").click()
+    citizen.get_by_role("button", name="Senden", exact=True).click()
     expect(staff.get_by_role("log")).to_contain_text("Danke! Und bei 35 m²?")
     expect(citizen.locator("[data-state=sent]").last).to_contain_text("gesendet")
 
@@ -88,7 +88,7 @@ def test_inbox_shows_new_conversations_live(new_context):
     expect(staff.get_by_role("link", name="Frage zum Bebauungsplan Nordstadt")).to_be_visible()
 
     citizen.get_by_label("Nachricht", exact=True).fill("Gilt der Plan auch für Garagen?")
-    citizen.get_by_role("button", name="Senden").click()
+    citizen.get_by_role("button", name="Senden", exact=True).click()
     expect(staff.locator("#listing-results")).to_contain_text("Gilt der Plan auch für Garagen?")
 
 
@@ -120,11 +120,11 @@ def test_start_form_errors_are_shown_next_to_the_fields(new_context):
 def test_message_errors_are_announced_and_nothing_is_lost(new_context):
     page = new_context().new_page()
     start_chat(page, "Test der Fehlermeldungen")
-    page.get_by_role("button", name="Senden").click()
+    page.get_by_role("button", name="Senden", exact=True).click()
     expect(page.get_by_text("Bitte geben Sie eine Nachricht ein.")).to_be_visible()
     expect(page.get_by_label("Nachricht", exact=True)).to_have_attribute("aria-invalid", "true")
     page.get_by_label("Nachricht", exact=True).fill("Jetzt mit Text")
-    page.get_by_role("button", name="Senden").click()
+    page.get_by_role("button", name="Senden", exact=True).click()
     expect(page.locator("[data-state=sent]").get_by_text("Jetzt mit Text")).to_have_count(1)
 
 
@@ -135,7 +135,7 @@ def test_http_fallback_when_websockets_are_blocked(new_context):
     citizen = citizen_context.new_page()
     start_chat(citizen, "Frage über eine Firewall hinweg")
     citizen.get_by_label("Nachricht", exact=True).fill("Kommt das an?")
-    citizen.get_by_role("button", name="Senden").click()
+    citizen.get_by_role("button", name="Senden", exact=True).click()
 
     staff = new_context().new_page()
     login(staff, "bauamt", "bauamt")
@@ -143,5 +143,5 @@ def test_http_fallback_when_websockets_are_blocked(new_context):
     staff.get_by_role("link", name="Frage über eine Firewall hinweg").click()
     expect(staff.get_by_role("log")).to_contain_text("Kommt das an?")
     staff.get_by_label("Antwort").fill("Ja, über den Ausweichweg.")
-    staff.get_by_role("button", name="Senden").click()
+    staff.get_by_role("button", name="Senden", exact=True).click()
     expect(citizen.get_by_role("log")).to_contain_text("Ja, über den Ausweichweg.", timeout=20_000)

@@ -67,7 +67,7 @@ def test_chat_flow_without_csp_violations(new_context):
     citizen = Watched(new_context())
     start_chat(citizen.page, "Frage unter strenger CSP")
     citizen.page.get_by_label("Nachricht", exact=True).fill("Zweite Nachricht")
-    citizen.page.get_by_role("button", name="Senden").click()
+    citizen.page.get_by_role("button", name="Senden", exact=True).click()
     expect(citizen.page.locator("[data-state=sent]").get_by_text("Zweite Nachricht")).to_have_count(1)
 
     staff = Watched(new_context())
@@ -76,7 +76,7 @@ def test_chat_flow_without_csp_violations(new_context):
     staff.page.get_by_role("link", name="Frage unter strenger CSP").click()
     expect(staff.page.get_by_role("log")).to_contain_text("Zweite Nachricht")
     staff.page.get_by_label("Antwort").fill("Antwort unter CSP")
-    staff.page.get_by_role("button", name="Senden").click()
+    staff.page.get_by_role("button", name="Senden", exact=True).click()
     expect(citizen.page.get_by_role("log")).to_contain_text("Antwort unter CSP")
 
     # The citizen downloads their data (Art. 15) from the widget.
@@ -121,7 +121,7 @@ def test_script_payloads_are_shown_as_text_everywhere(new_context):
     citizen = Watched(new_context())
     start_chat(citizen.page, "XSS " + XSS, name="Name " + XSS)
     citizen.page.get_by_label("Nachricht", exact=True).fill("Body " + XSS)
-    citizen.page.get_by_role("button", name="Senden").click()
+    citizen.page.get_by_role("button", name="Senden", exact=True).click()
     log = citizen.page.get_by_role("log")
     expect(log).to_contain_text("Body " + XSS)
     expect(citizen.page.locator("[data-bc-subject]")).to_have_text(re.compile(re.escape("XSS <img")))
@@ -135,7 +135,7 @@ def test_script_payloads_are_shown_as_text_everywhere(new_context):
     expect(staff_log).to_contain_text("Body " + XSS)
     expect(staff.page.locator(".bc-conversation__meta")).to_contain_text("Name " + XSS)
     staff.page.get_by_label("Antwort").fill("Staff " + XSS)
-    staff.page.get_by_role("button", name="Senden").click()
+    staff.page.get_by_role("button", name="Senden", exact=True).click()
     expect(log).to_contain_text("Staff " + XSS)
     expect(staff_log).to_contain_text("Staff " + XSS)
 

@@ -24,6 +24,18 @@
     return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
   }
 
+  function formatSize(bytes) {
+    var units = ["B", "KB", "MB"];
+    var value = bytes;
+    var unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit += 1;
+    }
+    var digits = unit === 0 ? 0 : 1;
+    return value.toLocaleString(document.documentElement.lang || undefined, { maximumFractionDigits: digits }) + " " + units[unit];
+  }
+
   /** A staff socket that reconnects with jittered backoff. */
   function StaffSocket(path, handlers) {
     this.path = path;
@@ -45,6 +57,10 @@
     socket.onopen = function () {
       opened = true;
       self.open = true;
+      // Pings keep the case worker counted as present (see presence.py).
+      self.heartbeat = window.setInterval(function () {
+        self.send({ type: "ping" });
+      }, 30000);
       var reconnect = self.failures > 0;
       self.failures = 0;
       if (self.handlers.open) {
@@ -64,6 +80,7 @@
     };
     socket.onclose = function (event) {
       self.open = false;
+      window.clearInterval(self.heartbeat);
       if (self.closed || event.code === 4401 || event.code === 4403) {
         return;
       }
@@ -97,7 +114,7 @@
 
     /* The inbox: reloads its listing when a conversation of the user's departments changes. */
     class InboxController extends Controller {
-      static values = { socket: String, resultsUrl: String, updated: String };
+      static values = { socket: String, resultsUrl: String, updated: String, resync: { type: Number, default: 15 } };
       static targets = ["status"];
 
       connect() {
@@ -116,11 +133,17 @@
             }
           },
         });
+        // Re-join groups (ping) and refresh the listing now and then: events may be lost.
+        this.resyncTimer = window.setInterval(() => {
+          this.socket.send({ type: "ping" });
+          this.scheduleRefresh(null);
+        }, this.resyncValue * 1000);
       }
 
       disconnect() {
         this.socket.close();
         window.clearTimeout(this.refreshTimer);
+        window.clearInterval(this.resyncTimer);
       }
 
       scheduleRefresh(conversation) {
@@ -154,14 +177,35 @@
         id: Number,
         lastId: Number,
         messagesUrl: String,
+        resync: { type: Number, default: 15 },
         sending: String,
         failed: String,
         offline: String,
         online: String,
         empty: String,
         deleted: String,
+        uploadUrl: String,
+        maxBytes: Number,
+        tooLarge: String,
+        uploading: String,
+        uploaded: String,
+        networkError: String,
+        checking: String,
       };
-      static targets = ["thread", "template", "form", "error", "status"];
+      static targets = [
+        "thread",
+        "template",
+        "form",
+        "error",
+        "status",
+        "attachmentTemplate",
+        "uploadForm",
+        "uploadClientId",
+        "fileInput",
+        "progress",
+        "uploadError",
+        "uploadButton",
+      ];
 
       connect() {
         this.seen = new Set(
@@ -178,8 +222,11 @@
           minute: "2-digit",
         });
         this.scrollToEnd();
+        this.subscribed = false;
+        this.restoreOutbox();
         this.socket = new StaffSocket(this.socketValue, {
           open: (reconnect) => {
+            this.subscribed = false;
             this.stopPolling();
             this.socket.send({ type: "subscribe", conversation: this.idValue, after: this.lastIdValue });
             if (reconnect) {
@@ -194,11 +241,21 @@
           },
           frame: (frame) => this.onFrame(frame),
         });
+        // The database is the truth: ask it for anything a dropped event missed.
+        this.resyncTimer = window.setInterval(() => {
+          if (this.subscribed) {
+            this.socket.send({ type: "sync", conversation: this.idValue, after: this.lastIdValue });
+          }
+          if (this.pending.size) {
+            this.resendPending();
+          }
+        }, this.resyncValue * 1000);
       }
 
       disconnect() {
         this.socket.close();
         this.stopPolling();
+        window.clearInterval(this.resyncTimer);
       }
 
       onFrame(frame) {
@@ -208,12 +265,18 @@
         switch (frame.type) {
           case "ready":
           case "messages":
+            if (frame.type === "ready") {
+              this.subscribed = true;
+            }
             frame.messages.forEach((message) => this.addMessage(message));
             this.resendPending();
             break;
           case "message":
           case "ack":
             this.addMessage(frame.message);
+            break;
+          case "attachment":
+            this.updateAttachment(frame.message, frame.attachment);
             break;
           case "error":
             this.onError(frame);
@@ -230,15 +293,58 @@
       }
 
       onError(frame) {
+        var retryable = frame.code === "unavailable" || frame.code === "server_error";
         var node = frame.ref ? this.pending.get(frame.ref) : null;
         if (node) {
-          if (frame.code === "unavailable" || frame.code === "server_error") {
-            return; // stays pending; resent on the next (re)connect
+          if (retryable) {
+            this.scheduleRetry(); // stays pending and is sent again
+            return;
           }
           node.querySelector(".bc-thread__state").textContent = this.failedValue + " " + frame.detail;
           this.pending.delete(frame.ref);
+          this.saveOutbox();
+        } else if (retryable && !this.subscribed) {
+          this.socket.socket.close(); // reconnect with backoff and subscribe again
+          return;
         }
         this.errorTarget.textContent = frame.detail;
+      }
+
+      scheduleRetry() {
+        if (this.retryTimer) {
+          return;
+        }
+        this.retryFailures = (this.retryFailures || 0) + 1;
+        var delay = Math.min(30000, 500 * Math.pow(2, this.retryFailures)) * (0.5 + Math.random());
+        this.retryTimer = window.setTimeout(() => {
+          this.retryTimer = null;
+          this.resendPending();
+        }, delay);
+      }
+
+      /* Unsent replies survive a reload of the page (sessionStorage, this tab only). */
+      get outboxKey() {
+        return "buergerchat.staff.outbox." + this.idValue;
+      }
+
+      saveOutbox() {
+        var items = [];
+        this.pending.forEach((node, clientId) => items.push({ client_id: clientId, body: node.dataset.body }));
+        try {
+          window.sessionStorage.setItem(this.outboxKey, JSON.stringify(items));
+        } catch (e) {
+          /* storage unavailable: pending replies live until the page is left */
+        }
+      }
+
+      restoreOutbox() {
+        var items = [];
+        try {
+          items = JSON.parse(window.sessionStorage.getItem(this.outboxKey)) || [];
+        } catch (e) {
+          items = [];
+        }
+        items.forEach((item) => this.addPending(item.client_id, item.body));
       }
 
       scrollToEnd() {
@@ -251,7 +357,133 @@
         node.dataset.clientId = message.client_id;
         node.querySelector(".bc-thread__author").textContent = message.author;
         node.querySelector(".bc-thread__body").textContent = message.body;
+        if (message.attachment) {
+          this.renderAttachment(node, message.attachment);
+        }
         return node;
+      }
+
+      renderAttachment(node, attachment) {
+        var old = node.querySelector(".bc-thread__attachment");
+        if (old) {
+          old.remove();
+        }
+        var box = this.attachmentTemplateTarget.content.firstElementChild.cloneNode(true);
+        var link = box.querySelector("a");
+        var name = box.querySelector(".bc-thread__attachment-name");
+        box.dataset.bcAttachmentId = attachment.id;
+        box.dataset.status = attachment.status;
+        if (attachment.status === "clean") {
+          link.href = attachment.url;
+          link.textContent = attachment.name;
+          name.remove();
+          box.querySelector(".bc-thread__attachment-meta").textContent = "(" + formatSize(attachment.size) + ")";
+        } else {
+          link.remove();
+          name.textContent = attachment.name;
+          box.querySelector(".bc-thread__attachment-meta").textContent =
+            "(" + formatSize(attachment.size) + ", " + attachment.status_label + ")";
+        }
+        node.appendChild(box);
+      }
+
+      updateAttachment(messageId, attachment) {
+        var node = Array.from(this.threadTarget.children).find(
+          (child) => parseInt(child.dataset.id, 10) === messageId
+        );
+        if (node) {
+          this.renderAttachment(node, attachment);
+        }
+      }
+
+      /* ---- file upload: button or drag and drop, with progress ---- */
+
+      setUploadError(text) {
+        this.uploadErrorTarget.textContent = text || "";
+        if (text) {
+          this.fileInputTarget.setAttribute("aria-invalid", "true");
+        } else {
+          this.fileInputTarget.removeAttribute("aria-invalid");
+        }
+      }
+
+      fileChosen() {
+        this.setUploadError("");
+      }
+
+      dragOver(event) {
+        event.preventDefault();
+        this.uploadFormTarget.classList.add("bc-upload--over");
+      }
+
+      dragLeave() {
+        this.uploadFormTarget.classList.remove("bc-upload--over");
+      }
+
+      drop(event) {
+        event.preventDefault();
+        this.dragLeave();
+        if (event.dataTransfer && event.dataTransfer.files.length) {
+          this.fileInputTarget.files = event.dataTransfer.files;
+          this.upload(event);
+        }
+      }
+
+      upload(event) {
+        event.preventDefault();
+        var file = this.fileInputTarget.files[0];
+        if (!file) {
+          this.setUploadError(this.uploadErrorTarget.dataset.choose || this.emptyValue);
+          this.fileInputTarget.focus();
+          return;
+        }
+        if (file.size > this.maxBytesValue) {
+          this.setUploadError(this.tooLargeValue);
+          this.fileInputTarget.focus();
+          return;
+        }
+        this.setUploadError("");
+        var data = new FormData(this.uploadFormTarget);
+        var xhr = new XMLHttpRequest();
+        var progress = this.progressTarget;
+        progress.hidden = false;
+        progress.value = 0;
+        this.uploadButtonTarget.disabled = true;
+        this.statusTarget.textContent = this.uploadingValue;
+        xhr.open("POST", this.uploadUrlValue);
+        xhr.setRequestHeader("Accept", "application/json");
+        xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+        xhr.upload.onprogress = (e) => {
+          if (e.lengthComputable) {
+            progress.value = Math.round((e.loaded / e.total) * 100);
+          }
+        };
+        xhr.onload = () => {
+          this.uploadButtonTarget.disabled = false;
+          progress.hidden = true;
+          var frame = null;
+          try {
+            frame = JSON.parse(xhr.responseText);
+          } catch (e) {
+            frame = null;
+          }
+          if ((xhr.status === 200 || xhr.status === 201) && frame) {
+            this.onFrame(frame);
+            this.uploadFormTarget.reset();
+            this.uploadClientIdTarget.value = uuid4();
+            this.statusTarget.textContent = this.uploadedValue;
+          } else {
+            this.setUploadError((frame && frame.detail) || this.networkErrorValue);
+            this.statusTarget.textContent = "";
+            this.fileInputTarget.focus();
+          }
+        };
+        xhr.onerror = () => {
+          this.uploadButtonTarget.disabled = false;
+          progress.hidden = true;
+          this.setUploadError(this.networkErrorValue);
+        };
+        xhr.send(data);
       }
 
       addMessage(message) {
@@ -263,13 +495,15 @@
         var node = this.pending.get(message.client_id);
         if (node) {
           this.pending.delete(message.client_id);
+          this.saveOutbox();
+          this.retryFailures = 0;
           node.remove();
         }
         node = this.buildNode(message);
         node.dataset.id = message.id;
         var time = node.querySelector("time");
         time.dateTime = message.created_at;
-        time.textContent = this.timeFormat.format(new Date(message.created_at));
+        time.textContent = this.timeFormat.format(new Date(message.created_at)).replace(", ", " ");
         var after = Array.from(this.threadTarget.children).find(
           (child) => child.dataset.id && parseInt(child.dataset.id, 10) > message.id
         );
@@ -294,16 +528,21 @@
         }
         textarea.removeAttribute("aria-invalid");
         this.errorTarget.textContent = "";
-        var message = { client_id: clientInput.value, body: body, sender: "staff", author: "" };
-        var node = this.buildNode(message);
-        node.querySelector(".bc-thread__state").textContent = this.sendingValue;
-        node.dataset.body = body;
-        this.pending.set(message.client_id, node);
-        this.threadTarget.appendChild(node);
-        this.scrollToEnd();
+        var clientId = clientInput.value;
+        this.addPending(clientId, body);
         textarea.value = "";
         clientInput.value = uuid4();
-        this.deliver(message.client_id, body);
+        this.deliver(clientId, body);
+      }
+
+      addPending(clientId, body) {
+        var node = this.buildNode({ client_id: clientId, body: body, sender: "staff", author: "" });
+        node.querySelector(".bc-thread__state").textContent = this.sendingValue;
+        node.dataset.body = body;
+        this.pending.set(clientId, node);
+        this.saveOutbox();
+        this.threadTarget.appendChild(node);
+        this.scrollToEnd();
       }
 
       deliver(clientId, body) {
@@ -328,8 +567,13 @@
           headers: { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" },
         })
           .then((response) => response.json())
-          .then((frame) => this.onFrame(frame))
-          .catch(() => {});
+          .then((frame) => {
+            if (frame.type === "error" && !frame.ref) {
+              frame.ref = clientId;
+            }
+            this.onFrame(frame);
+          })
+          .catch(() => this.scheduleRetry());
       }
 
       startPolling() {
@@ -353,6 +597,56 @@
       }
     }
 
+    /* A consultation session's queue: reloads when the queue changes (host view). */
+    class QueueController extends Controller {
+      static values = { socket: String, session: Number, fragmentUrl: String, updated: String };
+      static targets = ["results", "status"];
+
+      connect() {
+        this.socket = new StaffSocket(this.socketValue, {
+          frame: (frame) => {
+            if (frame.type === "queue" && frame.session === this.sessionValue) {
+              this.refresh();
+            }
+          },
+          open: (reconnect) => {
+            if (reconnect) {
+              this.refresh();
+            }
+          },
+        });
+        // The session's start and end change the page too: look again every 30 s.
+        this.timer = window.setInterval(() => this.refresh(), 30000);
+      }
+
+      disconnect() {
+        this.socket.close();
+        window.clearInterval(this.timer);
+      }
+
+      refresh() {
+        fetch(this.fragmentUrlValue, { credentials: "same-origin", headers: { "X-Requested-With": "XMLHttpRequest" } })
+          .then((response) => (response.ok ? response.text() : null))
+          .then((html) => {
+            if (html === null || html === this.lastHtml) {
+              return;
+            }
+            this.lastHtml = html;
+            var focused = document.activeElement && document.activeElement.closest("[data-bc-queue-target=results]");
+            this.resultsTarget.innerHTML = html;
+            this.statusTarget.textContent = this.updatedValue;
+            if (focused) {
+              var again = this.resultsTarget.querySelector("[data-bc-take-next]");
+              if (again) {
+                again.focus();
+              }
+            }
+          })
+          .catch(() => {});
+      }
+    }
+
+    window.wagtail.app.register("bc-queue", QueueController);
     window.wagtail.app.register("bc-inbox", InboxController);
     window.wagtail.app.register("bc-conversation", ConversationController);
   }

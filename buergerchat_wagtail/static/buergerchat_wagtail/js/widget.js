@@ -35,6 +35,46 @@
     return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
   }
 
+  function formatSize(bytes) {
+    var units = ["B", "KB", "MB"];
+    var value = bytes;
+    var unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit += 1;
+    }
+    return value.toLocaleString(document.documentElement.lang || undefined, { maximumFractionDigits: unit ? 1 : 0 }) + " " + units[unit];
+  }
+
+  function filenameFrom(response, fallback) {
+    var header = response.headers.get("Content-Disposition") || "";
+    var star = /filename\*=utf-8''([^;]+)/i.exec(header);
+    if (star) {
+      try {
+        return decodeURIComponent(star[1]);
+      } catch (e) {
+        /* fall through */
+      }
+    }
+    var plain = /filename="([^"]+)"/i.exec(header);
+    return plain ? plain[1] : fallback;
+  }
+
+  /** Save a blob as a file: the secret stays in a header, never in a URL. */
+  function saveBlob(blob, filename) {
+    var url = URL.createObjectURL(blob);
+    var link = document.createElement("a");
+    link.href = url;
+    link.download = filename;
+    link.hidden = true;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    window.setTimeout(function () {
+      URL.revokeObjectURL(url);
+    }, 60000);
+  }
+
   function backoff(failures) {
     var base = Math.min(30000, 500 * Math.pow(2, failures));
     return base * (0.5 + Math.random());
@@ -43,10 +83,14 @@
   function ChatWidget(root) {
     this.root = root;
     this.strings = root.querySelector("[data-bc-strings]").dataset;
-    // Keyed by the department id, which (unlike the slug) editors cannot change.
-    this.storageKey = STORAGE_PREFIX + "department." + root.dataset.bcDepartment;
+    // Keyed by the department id, which (unlike the slug) editors cannot change; a
+    // consultation session's widget has its own key.
+    this.storageKey =
+      STORAGE_PREFIX + (root.dataset.bcStorageKey || "department." + root.dataset.bcDepartment);
     this.preview = root.hasAttribute("data-bc-preview");
     this.maxLength = parseInt(root.dataset.bcMaxLength, 10) || 4000;
+    this.resyncMs = (parseInt(root.dataset.bcResyncInterval, 10) || 15) * 1000;
+    this.resyncTimer = null;
     this.startBox = root.querySelector("[data-bc-start]");
     this.chatBox = root.querySelector("[data-bc-chat]");
     this.list = root.querySelector("[data-bc-messages]");
@@ -56,6 +100,19 @@
     this.status = root.querySelector("[data-bc-status]");
     this.alertBox = root.querySelector("[data-bc-alert]");
     this.template = root.querySelector("[data-bc-message-template]");
+    this.availabilityBox = root.querySelector("[data-bc-availability]");
+    this.codeBox = root.querySelector("[data-bc-code]");
+    this.noticeBox = root.querySelector("[data-bc-notice]");
+    this.queueBox = root.querySelector("[data-bc-queue]");
+    this.resumeBox = root.querySelector("[data-bc-resume]");
+    this.resumeInput = root.querySelector("[data-bc-resume-input]");
+    this.resumeError = root.querySelector("[data-bc-resume-error]");
+    this.accepting = !this.startBox.hidden;
+    this.availabilityTimer = null;
+    this.resuming = false;
+    this.uploadForm = root.querySelector("[data-bc-upload-form]");
+    this.maxAttachmentBytes = parseInt(root.dataset.bcMaxAttachmentBytes, 10) || 0;
+    this.uploadClientId = null;
     this.timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
       timeZone: "Europe/Berlin",
       day: "2-digit",
@@ -82,6 +139,29 @@
     root.querySelector("[data-bc-forget]").addEventListener("click", this.forget.bind(this));
     root.querySelector("[data-bc-export]").addEventListener("click", this.exportData.bind(this));
     root.querySelector("[data-bc-erase]").addEventListener("click", this.eraseConversation.bind(this));
+    root.querySelector("[data-bc-code-copy]").addEventListener("click", this.copyCode.bind(this));
+    root.querySelector("[data-bc-code-done]").addEventListener("click", this.hideCode.bind(this));
+    root.querySelector("[data-bc-leave-queue]").addEventListener("click", this.leaveQueue.bind(this));
+    if (this.resumeBox) {
+      root.querySelector("[data-bc-resume-form]").addEventListener("submit", this.onResumeSubmit.bind(this));
+    }
+    if (root.dataset.bcStatusUrl) {
+      this.fetchAvailability();
+      document.addEventListener("visibilitychange", this.onVisibility.bind(this));
+    }
+    root.querySelector("[data-bc-transcript]").addEventListener("click", this.downloadTranscript.bind(this, 0));
+    this.list.addEventListener("click", this.onListClick.bind(this));
+    if (this.uploadForm) {
+      this.fileInput = this.uploadForm.querySelector("[data-bc-file]");
+      this.progress = this.uploadForm.querySelector("[data-bc-progress]");
+      this.uploadError = this.uploadForm.querySelector("[data-bc-upload-error]");
+      this.uploadButton = this.uploadForm.querySelector("[data-bc-upload-button]");
+      this.uploadForm.addEventListener("submit", this.onUploadSubmit.bind(this));
+      this.fileInput.addEventListener("change", this.setUploadError.bind(this, ""));
+      this.chatBox.addEventListener("dragover", this.onDragOver.bind(this));
+      this.chatBox.addEventListener("dragleave", this.onDragLeave.bind(this));
+      this.chatBox.addEventListener("drop", this.onDrop.bind(this));
+    }
 
     var saved = this.readState();
     if (saved && saved.secret && !this.preview) {
@@ -119,6 +199,132 @@
       window.localStorage.removeItem(this.storageKey);
     } catch (e) {
       /* ignore */
+    }
+  };
+
+  /* ---- availability: asked on load (cached pages are never stale), again at the
+     next transition the server names, and pushed over the socket ---- */
+
+  ChatWidget.prototype.fetchAvailability = function () {
+    var self = this;
+    window.clearTimeout(this.availabilityTimer);
+    fetch(this.root.dataset.bcStatusUrl, { credentials: "omit", cache: "no-store", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (frame) {
+        if (frame && frame.availability) {
+          self.renderAvailability(frame.availability);
+        } else {
+          self.scheduleAvailability(60);
+        }
+      })
+      .catch(function () {
+        self.scheduleAvailability(60);
+      });
+  };
+
+  ChatWidget.prototype.scheduleAvailability = function (seconds) {
+    window.clearTimeout(this.availabilityTimer);
+    if (seconds) {
+      // Timers are capped; a far-away change is simply asked again later.
+      this.availabilityTimer = window.setTimeout(this.fetchAvailability.bind(this), Math.min(seconds, 6 * 3600) * 1000);
+    }
+  };
+
+  ChatWidget.prototype.onVisibility = function () {
+    if (document.visibilityState === "visible") {
+      this.fetchAvailability();
+    }
+  };
+
+  ChatWidget.prototype.renderAvailability = function (state) {
+    if (this.availabilityBox) {
+      var label = this.availabilityBox.querySelector("[data-bc-availability-label]");
+      var detail = this.availabilityBox.querySelector("[data-bc-availability-detail]");
+      if (label.textContent !== state.label || detail.textContent !== state.detail) {
+        label.textContent = state.label;
+        detail.textContent = state.detail || "";
+      }
+      this.availabilityBox.dataset.state = state.state;
+    }
+    this.accepting = !!state.accepts_messages;
+    if (!this.secret) {
+      this.startBox.hidden = !this.accepting;
+    }
+    if (this.root.dataset.bcStatusUrl) {
+      this.scheduleAvailability(state.refresh_in);
+    }
+  };
+
+  /* ---- consultation queue ---- */
+
+  ChatWidget.prototype.renderQueue = function (queue) {
+    if (!queue) {
+      return;
+    }
+    this.queueBox.hidden = false;
+    this.queueBox.dataset.status = queue.status;
+    this.queueBox.dataset.position = queue.position || "";
+    this.queueBox.querySelector("[data-bc-queue-label]").textContent = queue.label;
+    this.root.querySelector("[data-bc-leave-queue]").hidden = queue.status !== "waiting";
+  };
+
+  ChatWidget.prototype.leaveQueue = function () {
+    if (this.socket && this.ready) {
+      this.socket.send(JSON.stringify({ v: PROTOCOL, type: "leave_queue" }));
+    }
+  };
+
+  /* ---- the conversation code: shown once, kept in this browser ---- */
+
+  ChatWidget.prototype.showCode = function () {
+    this.codeBox.querySelector("[data-bc-code-value]").textContent = this.secret;
+    this.codeBox.hidden = false;
+  };
+
+  ChatWidget.prototype.hideCode = function () {
+    this.codeBox.querySelector("[data-bc-code-value]").textContent = "";
+    this.codeBox.hidden = true;
+    this.input.focus();
+  };
+
+  ChatWidget.prototype.copyCode = function () {
+    var self = this;
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(this.secret).then(function () {
+        self.announce(self.strings.codeCopied);
+      });
+    }
+  };
+
+  ChatWidget.prototype.onResumeSubmit = function (event) {
+    event.preventDefault();
+    var code = this.resumeInput.value.trim();
+    if (!code) {
+      this.resumeError.textContent = this.strings.resumeEmpty;
+      this.resumeInput.setAttribute("aria-invalid", "true");
+      this.resumeInput.focus();
+      return;
+    }
+    this.resumeError.textContent = "";
+    this.resumeInput.removeAttribute("aria-invalid");
+    this.alert("");
+    this.secret = code;
+    this.resuming = true;
+    this.outbox = [];
+    this.showChat(false);
+    this.connect();
+  };
+
+  ChatWidget.prototype.resumeFailed = function () {
+    this.resuming = false;
+    this.endSession();
+    if (this.resumeBox) {
+      this.resumeBox.open = true;
+      this.resumeError.textContent = this.strings.resumeFailed;
+      this.resumeInput.setAttribute("aria-invalid", "true");
+      this.resumeInput.focus();
     }
   };
 
@@ -167,8 +373,19 @@
           self.showChat(true);
           self.renderConversation(result.data.conversation);
           self.addMessages(result.data.messages);
+          self.showCode();
+          if (result.data.notice) {
+            self.noticeBox.textContent = result.data.notice;
+            self.noticeBox.hidden = false;
+          }
+          self.renderQueue(result.data.queue);
           self.announce(self.strings.started);
           self.connect();
+        } else if (result.status === 409) {
+          self.alert(result.data.detail);
+          if (result.data.availability) {
+            self.renderAvailability(result.data.availability);
+          }
         } else if (result.data && result.data.form_html) {
           self.startBox.innerHTML = result.data.form_html;
           self.alert(self.strings.formErrors);
@@ -193,6 +410,9 @@
 
   ChatWidget.prototype.showChat = function (focus) {
     this.startBox.hidden = true;
+    if (this.resumeBox) {
+      this.resumeBox.hidden = true;
+    }
     this.chatBox.hidden = false;
     if (focus) {
       this.input.focus();
@@ -201,7 +421,13 @@
 
   ChatWidget.prototype.showStart = function () {
     this.chatBox.hidden = true;
-    this.startBox.hidden = false;
+    this.startBox.hidden = !this.accepting;
+    if (this.resumeBox) {
+      this.resumeBox.hidden = false;
+    }
+    this.codeBox.hidden = true;
+    this.noticeBox.hidden = true;
+    this.queueBox.hidden = true;
     this.list.textContent = "";
     this.nodes.clear();
     this.seenIds.clear();
@@ -233,6 +459,8 @@
     this.outbox = [];
     this.stopPolling();
     window.clearTimeout(this.reconnectTimer);
+    window.clearInterval(this.resyncTimer);
+    this.resyncTimer = null;
     if (this.socket) {
       this.socket.onclose = null;
       this.socket.close();
@@ -341,8 +569,200 @@
     node.querySelector("[data-bc-author]").textContent = message.author;
     var time = node.querySelector("[data-bc-time]");
     time.dateTime = message.created_at;
-    time.textContent = this.timeFormat.format(new Date(message.created_at));
+    time.textContent = this.timeFormat.format(new Date(message.created_at)).replace(", ", " ");
     node.querySelector("[data-bc-body]").textContent = message.body;
+    this.renderAttachment(node, message.attachment);
+  };
+
+  /* ---- attachments ---- */
+
+  ChatWidget.prototype.renderAttachment = function (node, attachment) {
+    var box = node.querySelector("[data-bc-attachment]");
+    box.textContent = "";
+    box.hidden = !attachment;
+    if (!attachment) {
+      return;
+    }
+    box.dataset.status = attachment.status;
+    var meta = document.createElement("span");
+    meta.className = "bc-message__attachment-meta";
+    if (attachment.status === "clean") {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "bc-link-button";
+      button.dataset.bcDownloadUrl = attachment.url;
+      button.dataset.bcDownloadName = attachment.name;
+      button.textContent = attachment.name;
+      button.setAttribute("aria-label", this.strings.download + ": " + attachment.name);
+      box.appendChild(button);
+      meta.textContent = " (" + formatSize(attachment.size) + ")";
+    } else {
+      var name = document.createElement("span");
+      name.textContent = attachment.name;
+      box.appendChild(name);
+      meta.textContent = " (" + formatSize(attachment.size) + ", " + attachment.status_label + ")";
+    }
+    box.appendChild(meta);
+  };
+
+  ChatWidget.prototype.updateAttachment = function (messageId, attachment) {
+    var node = this.list.querySelector('[data-id="' + parseInt(messageId, 10) + '"]');
+    if (node) {
+      this.renderAttachment(node, attachment);
+    }
+  };
+
+  ChatWidget.prototype.onListClick = function (event) {
+    var button = event.target.closest("[data-bc-download-url]");
+    if (!button) {
+      return;
+    }
+    var self = this;
+    fetch(button.dataset.bcDownloadUrl, { credentials: "omit", headers: this.httpHeaders(false) })
+      .then(function (response) {
+        if (!response.ok) {
+          return response.json().then(function (frame) {
+            throw new Error(frame.detail || self.strings.downloadFailed);
+          });
+        }
+        return response.blob().then(function (blob) {
+          saveBlob(blob, filenameFrom(response, button.dataset.bcDownloadName));
+        });
+      })
+      .catch(function (error) {
+        self.alert(error && error.message ? error.message : self.strings.downloadFailed);
+      });
+  };
+
+  ChatWidget.prototype.setUploadError = function (text) {
+    this.uploadError.textContent = text || "";
+    if (text) {
+      this.fileInput.setAttribute("aria-invalid", "true");
+    } else {
+      this.fileInput.removeAttribute("aria-invalid");
+    }
+  };
+
+  ChatWidget.prototype.onDragOver = function (event) {
+    event.preventDefault();
+    this.chatBox.classList.add("bc-drop-over");
+  };
+
+  ChatWidget.prototype.onDragLeave = function () {
+    this.chatBox.classList.remove("bc-drop-over");
+  };
+
+  ChatWidget.prototype.onDrop = function (event) {
+    event.preventDefault();
+    this.onDragLeave();
+    if (event.dataTransfer && event.dataTransfer.files.length) {
+      this.fileInput.files = event.dataTransfer.files;
+      this.onUploadSubmit(event);
+    }
+  };
+
+  ChatWidget.prototype.onUploadSubmit = function (event) {
+    event.preventDefault();
+    var file = this.fileInput.files[0];
+    if (!file) {
+      this.setUploadError(this.strings.chooseFile);
+      this.fileInput.focus();
+      return;
+    }
+    if (this.maxAttachmentBytes && file.size > this.maxAttachmentBytes) {
+      this.setUploadError(this.strings.fileTooLarge);
+      this.fileInput.focus();
+      return;
+    }
+    this.setUploadError("");
+    // One client id per file until it is stored or refused, so a retry is stored once.
+    this.uploadClientId = this.uploadClientId || uuid4();
+    var data = new FormData();
+    data.append("client_id", this.uploadClientId);
+    data.append("file", file, file.name);
+    var self = this;
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", this.root.dataset.bcUploadUrl);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader(SECRET_HEADER, this.secret);
+    xhr.withCredentials = false;
+    this.progress.hidden = false;
+    this.progress.value = 0;
+    this.uploadButton.disabled = true;
+    this.announce(this.strings.uploading);
+    xhr.upload.onprogress = function (e) {
+      if (e.lengthComputable) {
+        self.progress.value = Math.round((e.loaded / e.total) * 100);
+      }
+    };
+    xhr.onload = function () {
+      self.uploadButton.disabled = false;
+      self.progress.hidden = true;
+      var frame = null;
+      try {
+        frame = JSON.parse(xhr.responseText);
+      } catch (e) {
+        frame = null;
+      }
+      if ((xhr.status === 200 || xhr.status === 201) && frame) {
+        self.uploadClientId = null;
+        self.uploadForm.reset();
+        self.onFrame(frame);
+        self.announce(self.strings.uploaded);
+        return;
+      }
+      if (xhr.status === 401) {
+        self.sessionLost();
+        return;
+      }
+      if (!(frame && RETRYABLE[frame.code])) {
+        self.uploadClientId = null;
+      }
+      self.announce("");
+      self.setUploadError((frame && frame.detail) || self.strings.networkError);
+      self.fileInput.focus();
+    };
+    xhr.onerror = function () {
+      self.uploadButton.disabled = false;
+      self.progress.hidden = true;
+      self.announce("");
+      self.setUploadError(self.strings.networkError);
+    };
+    xhr.send(data);
+  };
+
+  /* ---- transcript ---- */
+
+  ChatWidget.prototype.downloadTranscript = function (attempt) {
+    var self = this;
+    if (!this.secret) {
+      return;
+    }
+    fetch(this.root.dataset.bcTranscriptUrl, { credentials: "omit", headers: this.httpHeaders(false) })
+      .then(function (response) {
+        if (response.status === 202) {
+          self.announce(self.strings.pdfPreparing);
+          if (attempt < 60) {
+            window.setTimeout(self.downloadTranscript.bind(self, attempt + 1), 2000);
+          }
+          return null;
+        }
+        if (response.status === 401) {
+          self.sessionLost();
+          return null;
+        }
+        if (!response.ok) {
+          throw new Error(self.strings.downloadFailed);
+        }
+        var reference = self.root.querySelector("[data-bc-reference]").textContent || "Verlauf";
+        return response.blob().then(function (blob) {
+          saveBlob(blob, filenameFrom(response, reference + ".pdf"));
+          self.announce(self.strings.pdfReady);
+        });
+      })
+      .catch(function () {
+        self.alert(self.strings.downloadFailed);
+      });
   };
 
   ChatWidget.prototype.insertInOrder = function (node, id) {
@@ -484,6 +904,7 @@
   };
 
   ChatWidget.prototype.onAck = function (frame) {
+    this.retryFailures = 0;
     this.addMessage(frame.message);
   };
 
@@ -491,8 +912,10 @@
     var node = frame.ref ? this.nodes.get(frame.ref) : null;
     if (node && node.dataset.state !== "sent") {
       if (RETRYABLE[frame.code]) {
+        // Not stored: keep it in the outbox and try again a little later.
         this.markState(node, this.strings.queued, "queued");
         node.classList.add("bc-message--pending");
+        this.scheduleRetry();
         return;
       }
       this.removeFromOutbox(frame.ref);
@@ -501,10 +924,32 @@
       return;
     }
     if (frame.code === "auth_failed") {
-      this.sessionLost();
+      if (this.resuming) {
+        this.resumeFailed();
+      } else {
+        this.sessionLost();
+      }
+      return;
+    }
+    if (RETRYABLE[frame.code] && !this.ready && this.socket) {
+      // The server could not load the conversation: reconnect with backoff.
+      this.announce(frame.detail);
+      this.socket.close();
       return;
     }
     this.alert(frame.detail);
+  };
+
+  ChatWidget.prototype.scheduleRetry = function () {
+    var self = this;
+    if (this.retryTimer) {
+      return;
+    }
+    this.retryFailures = (this.retryFailures || 0) + 1;
+    this.retryTimer = window.setTimeout(function () {
+      self.retryTimer = null;
+      self.flushOutbox();
+    }, backoff(this.retryFailures));
   };
 
   ChatWidget.prototype.sessionLost = function () {
@@ -575,11 +1020,20 @@
     switch (frame.type) {
       case "ready":
         var wasReconnect = this.failures > 0;
+        if (this.resuming) {
+          this.resuming = false;
+          this.saveState();
+        }
         this.ready = true;
+        this.startResync();
         this.failures = 0;
         this.stopPolling();
         this.renderConversation(frame.conversation);
         this.addMessages(frame.messages);
+        if (frame.availability && !this.root.hasAttribute("data-bc-session")) {
+          this.renderAvailability(frame.availability);
+        }
+        this.renderQueue(frame.queue);
         if (wasReconnect) {
           this.announce(this.strings.online);
         }
@@ -591,8 +1045,20 @@
       case "messages":
         this.addMessages(frame.messages);
         break;
+      case "attachment":
+        this.updateAttachment(frame.message, frame.attachment);
+        break;
       case "ack":
         this.onAck(frame);
+        break;
+      case "availability":
+        // A session's widget shows the session's state, not the department's.
+        if (!this.root.hasAttribute("data-bc-session")) {
+          this.renderAvailability(frame.availability);
+        }
+        break;
+      case "queue":
+        this.renderQueue(frame.queue);
         break;
       case "error":
         this.onError(frame);
@@ -604,6 +1070,23 @@
       default:
         break;
     }
+  };
+
+  /* Periodic resync: the channel layer may drop events (or forget groups after a
+     Redis restart); the database is the truth, so ask it for anything newer. */
+  ChatWidget.prototype.startResync = function () {
+    var self = this;
+    if (this.resyncTimer) {
+      return;
+    }
+    this.resyncTimer = window.setInterval(function () {
+      if (self.socket && self.ready) {
+        self.socket.send(JSON.stringify({ v: PROTOCOL, type: "sync", after: self.lastId }));
+      }
+      if (self.outbox.length) {
+        self.flushOutbox();
+      }
+    }, this.resyncMs);
   };
 
   /* ---- HTTP fallback ---- */
@@ -639,7 +1122,11 @@
     fetch(url + "?after=" + this.lastId, { credentials: "omit", headers: this.httpHeaders(false) })
       .then(function (response) {
         if (response.status === 401) {
-          self.sessionLost();
+          if (self.resuming) {
+            self.resumeFailed();
+          } else {
+            self.sessionLost();
+          }
           return null;
         }
         return response.ok ? response.json() : null;
@@ -672,6 +1159,9 @@
         return response.json();
       })
       .then(function (frame) {
+        if (frame.type === "error" && !frame.ref) {
+          frame.ref = item.client_id;
+        }
         self.onFrame(frame);
       })
       .catch(function () {
@@ -679,6 +1169,7 @@
         if (node) {
           self.markState(node, self.strings.queued, "queued");
         }
+        self.scheduleRetry();
       });
   };
 

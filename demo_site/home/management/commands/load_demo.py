@@ -1,13 +1,25 @@
-"""Load the demo content. Idempotent: running it again changes nothing that exists."""
+"""Load the demo content. Idempotent: running it again changes nothing that exists
+(it only adds a new Bürgersprechstunde session when none is planned any more)."""
+
+import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from wagtail.models import Page, Site
 from wagtail.rich_text import RichText
 
-from buergerchat_wagtail.models import Department
+from buergerchat_wagtail.models import (
+    AvailabilityMode,
+    ConsultationSession,
+    Department,
+    OfficeHours,
+    OfficeHoursException,
+    OfficeHoursRange,
+)
+from buergerchat_wagtail.schedule import BERLIN
 from demo_site.home.models import ContentPage, HomePage
 
 DEPARTMENTS = [
@@ -27,13 +39,40 @@ DEPARTMENTS = [
         "greeting": "Willkommen beim Bürgerbüro! Worum geht es?",
         "email": "buergerbuero@musterstadt.example",
     },
+    {
+        "slug": "buergermeisteramt",
+        "name": "Bürgermeisteramt",
+        "group": "Bürgermeisteramt",
+        "description": "Die digitale Bürgersprechstunde des Oberbürgermeisters.",
+        "greeting": "Guten Tag! Schön, dass Sie an der Bürgersprechstunde teilnehmen.",
+        "email": "buergermeisteramt@musterstadt.example",
+    },
 ]
+
+T = datetime.time
+# Office hours like the article's: live chat on Wednesday and Thursday mornings.
+OFFICE_HOURS = {
+    "bauverwaltung": {
+        "name": "Live-Chat Bauverwaltung (Mi und Do vormittags)",
+        "ranges": [(2, T(8, 30), T(12)), (3, T(8, 30), T(12))],
+        "mode": AvailabilityMode.HOURS,
+        "answer_days": 2,
+    },
+    "buergerbuero": {
+        # Split shift on Thursdays, and a presence check: staffed only while someone is online.
+        "name": "Live-Chat Bürgerbüro (Mo–Fr vormittags, Do auch nachmittags)",
+        "ranges": [(d, T(8), T(12)) for d in range(5)] + [(3, T(14), T(18))],
+        "mode": AvailabilityMode.PRESENCE,
+        "answer_days": 1,
+    },
+}
 
 USERS = [
     # (username, password, superuser, group, first name, last name) -- demo-only passwords
     ("admin", "admin", True, None, "Ada", "Admin"),
     ("bauamt", "bauamt", False, "Bauverwaltung", "Berta", "Baumann"),
     ("buergerbuero", "buergerbuero", False, "Bürgerbüro", "Bernd", "Bürger"),
+    ("sprechstunde", "sprechstunde", False, "Bürgermeisteramt", "Max", "Mustermann"),
 ]
 
 
@@ -58,6 +97,25 @@ class Command(BaseCommand):
                 slug=spec["slug"],
                 defaults={k: spec[k] for k in ("name", "description", "greeting", "email")} | {"group": group},
             )
+
+        for slug, spec in OFFICE_HOURS.items():
+            hours, created = OfficeHours.objects.get_or_create(name=spec["name"], defaults={"holiday_state": "BW"})
+            if created:
+                for weekday, opens, closes in spec["ranges"]:
+                    OfficeHoursRange.objects.create(office_hours=hours, weekday=weekday, opens=opens, closes=closes)
+                year = timezone.localdate().year
+                OfficeHoursException.objects.create(
+                    office_hours=hours,
+                    start_date=datetime.date(year, 12, 24),
+                    end_date=datetime.date(year, 12, 31),
+                    note="Weihnachten",
+                )
+            department = departments[slug]
+            if department.office_hours_id is None:
+                department.office_hours = hours
+                department.availability_mode = spec["mode"]
+                department.answer_days = spec["answer_days"]
+                department.save()
 
         User = get_user_model()
         for username, password, superuser, group_name, first, last in USERS:
@@ -105,7 +163,52 @@ class Command(BaseCommand):
                 )
             ],
         )
+        self.consultation_session(departments["buergermeisteramt"])
+        self.child(
+            home,
+            "buergersprechstunde",
+            "Bürgersprechstunde",
+            [
+                (
+                    "paragraph",
+                    RichText(
+                        "<p>In der digitalen Bürgersprechstunde beantwortet der Oberbürgermeister Ihre Fragen "
+                        "live im Chat – ohne Termin und ohne Weg ins Rathaus.</p>"
+                    ),
+                ),
+                (
+                    "consultations",
+                    {
+                        "heading": "Digitale Bürgersprechstunde",
+                        "intro": "Stellen Sie sich während der Sprechstunde in die Warteschlange. "
+                        "Wenn Sie an der Reihe sind, antwortet Ihnen der Oberbürgermeister direkt hier.",
+                        "department": departments["buergermeisteramt"],
+                        "privacy_page": privacy,
+                        "limit": 5,
+                    },
+                ),
+            ],
+        )
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
+
+    def consultation_session(self, department):
+        """A session in the coming days: next Wednesday (at least tomorrow), 17:00–18:00."""
+        if ConsultationSession.objects.filter(department=department).upcoming().exists():
+            return
+        today = timezone.localdate()
+        day = today + datetime.timedelta(days=(2 - today.weekday()) % 7 or 7)
+        start = datetime.datetime.combine(day, T(17), tzinfo=BERLIN)
+        ConsultationSession.objects.create(
+            title="Digitale Bürgersprechstunde",
+            host="Oberbürgermeister Max Mustermann",
+            department=department,
+            starts_at=start,
+            ends_at=start + datetime.timedelta(hours=1),
+            capacity=1,
+            public_qa=True,
+            description="Fragen Sie den Oberbürgermeister, was Sie bewegt: Verkehr, Bauprojekte, "
+            "Kinderbetreuung oder Ihr Anliegen vor Ort.",
+        )
 
     def home_page(self):
         home = HomePage.objects.first()

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('buergerchat', '0001_initial'),
+        ('buergerchat', '0003_issue4_attachments_archive'),
         ('wagtailcore', '0098_apitoken'),
         migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
     ]

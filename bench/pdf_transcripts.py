@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Benchmark: PDF/A transcript rendering time and peak memory by conversation length.
+
+Each size renders in its own Python process, so the peak resident memory
+(``resource.getrusage(RUSAGE_SELF).ru_maxrss``) belongs to that one transcript. The
+render is the real one (``pdf.render_transcript``: Django template, WeasyPrint,
+PDF/A-3b), fed with unsaved model instances so no database is involved.
+
+    python bench/pdf_transcripts.py                 # 100, 1,000 and 5,000 messages
+    python bench/pdf_transcripts.py --quick         # 20 messages (the test suite runs this)
+    python bench/pdf_transcripts.py --sizes 50,500 --output /tmp/bench.json
+
+Results are printed as a table and written as JSON to bench/results/ (or --output).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SIZES = (100, 1000, 5000)
+QUICK_SIZES = (20,)
+BODIES = [
+    "Guten Tag, ich plane einen Carport auf meinem Grundstück in der Lindenstraße 12. Brauche ich dafür eine Baugenehmigung?",
+    "Für Carports bis 30 m² Grundfläche ist in der Regel keine Genehmigung nötig, wenn der Bebauungsplan nichts anderes bestimmt.",
+    "Danke! Der Carport wird 5 × 6 m groß, also 30 m². Gilt die Grenzbebauung trotzdem?\nIch lege den Lageplan bei.",
+    "Ja, an der Grundstücksgrenze ist er bis 9 m Länge zulässig. Bitte beachten Sie den Abstand zur Straße (3 m).",
+]
+
+
+def peak_rss_mb():
+    # Linux reports ru_maxrss in kilobytes.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(size):
+    """Render one transcript of ``size`` messages and print one JSON line."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    import django
+
+    django.setup()
+    import io
+
+    import pikepdf
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from buergerchat_wagtail import pdf
+    from buergerchat_wagtail.models import Conversation, Department, Message, SenderType, TranscriptKind
+    from buergerchat_wagtail.models.attachments import cache_no_attachment
+
+    department = Department(pk=1, name="Bauverwaltung", slug="bauverwaltung")
+    start = timezone.now() - datetime.timedelta(days=30)
+    conversation = Conversation(
+        pk=1, department=department, reference="BC-BENC-H000", subject="Carport an der Grundstücksgrenze",
+        citizen_name="Erika Mustermann", secret_hash="x" * 64, created_at=start,
+    )
+    staff = get_user_model()(pk=1, username="bauamt", first_name="Berta", last_name="Baumann")
+    messages = []
+    for number in range(size):
+        citizen = number % 2 == 0
+        message = Message(
+            pk=number + 1,
+            conversation=conversation,
+            sender=SenderType.CITIZEN if citizen else SenderType.STAFF,
+            author=None if citizen else staff,
+            body=BODIES[number % len(BODIES)],
+            created_at=start + datetime.timedelta(minutes=7 * number),
+        )
+        cache_no_attachment(message)
+        messages.append(message)
+    branding = pdf.Branding(city_name="Stadt Musterstadt", logo=None)
+    before = peak_rss_mb()
+    started = time.perf_counter()
+    data, info = pdf.render_transcript(conversation, messages, kind=TranscriptKind.ARCHIVE, branding=branding)
+    seconds = time.perf_counter() - started
+    with pikepdf.open(io.BytesIO(data)) as document:
+        pages = len(document.pages)
+        part = str(document.open_metadata().get("pdfaid:part"))
+    print(
+        json.dumps(
+            {
+                "messages": size,
+                "seconds": round(seconds, 3),
+                "peak_rss_mb": round(peak_rss_mb(), 1),
+                "rss_before_render_mb": round(before, 1),
+                "pages": pages,
+                "pdf_bytes": len(data),
+                "pdfa_part": part,
+                "message_count": info["message_count"],
+            }
+        )
+    )
+
+
+def run(sizes):
+    results = []
+    for size in sizes:
+        process = subprocess.run(
+            [sys.executable, __file__, "--child", str(size)], capture_output=True, text=True, cwd=ROOT, check=False
+        )
+        if process.returncode != 0:
+            sys.stderr.write(process.stderr)
+            raise SystemExit(f"benchmark of {size} messages failed")
+        result = json.loads(process.stdout.strip().splitlines()[-1])
+        results.append(result)
+        print(
+            f"{result['messages']:>6} messages  {result['seconds']:>8.2f} s  peak RSS {result['peak_rss_mb']:>7.1f} MB"
+            f"  (before render {result['rss_before_render_mb']:.1f} MB)  {result['pages']:>5} pages  "
+            f"{result['pdf_bytes'] / 1024:>8.0f} KiB",
+            flush=True,
+        )
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one small transcript (for the test suite)")
+    parser.add_argument("--sizes", help="comma-separated message counts")
+    parser.add_argument("--output", help="JSON file (default: bench/results/pdf_transcripts[-quick].json)")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else (QUICK_SIZES if args.quick else DEFAULT_SIZES)
+    results = run(sizes)
+    import weasyprint
+
+    report = {
+        "benchmark": "pdf_transcripts",
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "weasyprint": weasyprint.__version__,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "memory_measure": "peak resident set size of a fresh process per size (getrusage ru_maxrss)",
+        "results": results,
+    }
+    name = "pdf_transcripts-quick.json" if args.quick else "pdf_transcripts.json"
+    output = Path(args.output) if args.output else ROOT / "bench" / "results" / name
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"written to {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}")
+
+
+if __name__ == "__main__":
+    main()

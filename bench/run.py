@@ -1,0 +1,295 @@
+"""Run the benchmarks side by side and write JSON results under bench/results/.
+
+    python -m bench.run            # full run (tens of minutes)
+    python -m bench.run --quick    # seconds: keeps the harness from rotting (run by the tests)
+
+Every server is a separate process on 127.0.0.1; so is the load client. The machine is
+shared and noisy, so each scenario runs the two baselines in the same run:
+  relay    - a minimal relay written with the `websockets` library (the machine's limit)
+  channels - a bare Channels consumer on daphne, no database (the framework's cost)
+and results are reported as ratios against them.
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tests.live_servers import (
+    ROOT,
+    DemoSite,
+    PostgresDatabase,
+    RedisServer,
+    free_port,
+    postgres_available,
+    redis_available,
+    wait_for_port,
+)
+
+RESULTS = ROOT / "bench" / "results"
+
+FULL = {
+    "pairs": [100, 500, 1000],
+    "rate": 100,
+    "duration": 10,
+    "throughput_pairs": 100,
+    "throughput_rates": [250, 500, 750, 1000],
+    "throughput_duration": 5,
+    "idle": 2000,
+    "inbox": (100_000, 10),
+}
+QUICK = {
+    "pairs": [5],
+    "rate": 20,
+    "duration": 1,
+    "throughput_pairs": 5,
+    "throughput_rates": [50],
+    "throughput_duration": 1,
+    "idle": 20,
+    "inbox": (200, 5),
+}
+
+
+#: The benchmarks measure throughput, not the rate limits (issue 6): those are off.
+BENCH_ENV = {"BUERGERCHAT_JSON": '{"MESSAGES_PER_MINUTE": 0, "CONVERSATIONS_PER_HOUR": 0, "UPLOADS_PER_HOUR": 0}'}
+
+
+def raise_fd_limit():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def env_with_root(extra=None):
+    return {**os.environ, "PYTHONPATH": str(ROOT), **(extra or {})}
+
+
+class Process:
+    def __init__(self, args, env, port):
+        self.port = port
+        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(port, self.process)
+
+    @property
+    def ws(self):
+        return f"ws://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def start_relay():
+    port = free_port()
+    return Process([sys.executable, "-m", "bench.relay_websockets", str(port)], env_with_root(), port)
+
+
+def start_channels_relay():
+    port = free_port()
+    env = env_with_root({"DJANGO_SETTINGS_MODULE": "bench.channels_relay.settings"})
+    args = [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port), "bench.channels_relay.asgi:application"]
+    return Process(args, env, port)
+
+
+def client(mode, target, citizen_url, pairs, *, staff_url=None, setup=None, rate=None, duration=None):
+    args = [sys.executable, "-m", "bench.load_client", mode, "--target", target, "--citizen-url", citizen_url, "--pairs", str(pairs)]
+    if staff_url:
+        args += ["--staff-url", staff_url]
+    if setup:
+        args += ["--setup", setup]
+    if rate:
+        args += ["--rate", str(rate), "--duration", str(duration)]
+    result = subprocess.run(args, cwd=ROOT, env=env_with_root(), capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"load client failed ({' '.join(args[3:])}):\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def app_setup(site, count):
+    path = Path(tempfile.mkstemp(prefix="buergerchat-bench-", suffix=".json")[1])
+    with open(path, "w") as out:
+        subprocess.run(
+            [sys.executable, "-m", "bench.app_setup", str(count)], cwd=ROOT, env=site.env, stdout=out, check=True
+        )
+    return str(path)
+
+
+def ratio(value, baseline):
+    if value is None or not baseline:
+        return None
+    return round(value / baseline, 2)
+
+
+def latency_scenarios(config, targets):
+    """targets: name -> (citizen_url, staff_url, setup, target_type)."""
+    rows = []
+    for pairs in config["pairs"]:
+        row = {"pairs": pairs, "rate": config["rate"], "results": {}}
+        for name, (citizen_url, staff_url, setup, kind) in targets.items():
+            row["results"][name] = client(
+                "latency", kind, citizen_url, pairs, staff_url=staff_url, setup=setup,
+                rate=config["rate"], duration=config["duration"],
+            )
+        relay = row["results"]["relay"]["latency_ms"]
+        channels = row["results"]["channels"]["latency_ms"]
+        row["ratios"] = {
+            name: {
+                f"{p}_vs_relay": ratio(result["latency_ms"][p], relay[p]) for p in ("p50", "p99")
+            } | {f"{p}_vs_channels": ratio(result["latency_ms"][p], channels[p]) for p in ("p50", "p99")}
+            for name, result in row["results"].items()
+            if name not in ("relay", "channels")
+        }
+        rows.append(row)
+        print(f"  latency {pairs} pairs: " + ", ".join(
+            f"{n} p50={r['latency_ms']['p50'] and round(r['latency_ms']['p50'], 2)} p99={r['latency_ms']['p99'] and round(r['latency_ms']['p99'], 2)}"
+            for n, r in row["results"].items()
+        ), flush=True)
+    return rows
+
+
+def throughput_scenarios(config, targets):
+    rows = []
+    for name, (citizen_url, staff_url, setup, kind) in targets.items():
+        for rate in config["throughput_rates"]:
+            result = client(
+                "latency", kind, citizen_url, config["throughput_pairs"], staff_url=staff_url, setup=setup,
+                rate=rate, duration=config["throughput_duration"],
+            )
+            rows.append({**result, "target": name, "kind": result["target"], "rate_offered": rate})
+            print(f"  throughput {name} offered {rate}/s: delivered {result['throughput_msgs_per_s']}/s, "
+                  f"p99 {result['latency_ms']['p99']}, lost {result['lost']}", flush=True)
+    return rows
+
+
+def idle_scenario(site, config, setup):
+    worker = site.worker().start()
+    time.sleep(1.0)
+    before = worker.rss_bytes()
+    args = [sys.executable, "-m", "bench.load_client", "idle", "--target", "app",
+            "--citizen-url", f"ws://127.0.0.1:{worker.port}", "--setup", setup, "--pairs", str(config["idle"])]
+    proc = subprocess.Popen(args, cwd=ROOT, env=env_with_root(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    opened = json.loads(proc.stdout.readline())["open"]
+    time.sleep(2.0)
+    after = worker.rss_bytes()
+    proc.stdin.write("\n")
+    proc.stdin.flush()
+    proc.wait(timeout=60)
+    worker.stop()
+    return {
+        "connections": opened,
+        "rss_before_mb": round(before / 2**20, 1),
+        "rss_after_mb": round(after / 2**20, 1),
+        "kb_per_connection": round((after - before) / opened / 1024, 1) if opened else None,
+    }
+
+
+def inbox_scenario(config):
+    database = PostgresDatabase()
+    site = DemoSite(database_url=database.url, extra_env=BENCH_ENV)
+    try:
+        site.manage("migrate", "--noinput", "-v0")
+        site.manage("load_demo")
+        conversations, per = config["inbox"]
+        result = subprocess.run(
+            [sys.executable, "-m", "bench.inbox", str(conversations), str(per)],
+            cwd=ROOT, env=site.env, capture_output=True, text=True, check=True,
+        )
+        return json.loads(result.stdout.strip().splitlines()[-1])
+    finally:
+        site.cleanup()
+        database.drop()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--only", nargs="*", help="latency throughput idle inbox")
+    args = parser.parse_args(argv)
+    config = QUICK if args.quick else FULL
+    wanted = set(args.only or ["latency", "throughput", "idle", "inbox"])
+    raise_fd_limit()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "quick": args.quick,
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+    }
+    results = {"meta": meta}
+    max_pairs = max(config["pairs"] + [config["throughput_pairs"]])
+    have_pg = postgres_available() and redis_available()
+
+    relay, channels_relay = start_relay(), start_channels_relay()
+    embedded = DemoSite(extra_env={**BENCH_ENV, "BUERGERCHAT_LOG_LEVEL": "WARNING"}).prepare()
+    embedded_setup = app_setup(embedded, max(max_pairs, config["idle"]))
+    embedded_worker = embedded.worker().start()
+    targets = {
+        "relay": (relay.ws, None, None, "relay"),
+        "channels": (channels_relay.ws, None, None, "channels"),
+        "app_embedded": (f"ws://127.0.0.1:{embedded_worker.port}", None, embedded_setup, "app"),
+    }
+    pg_parts = []
+    if have_pg:
+        database, redis = PostgresDatabase(), RedisServer().start()
+        scaled = DemoSite(database_url=database.url, redis_url=redis.url, extra_env=BENCH_ENV).prepare()
+        scaled_setup = app_setup(scaled, max_pairs)
+        worker_a, worker_b = scaled.worker().start(), scaled.worker().start()
+        targets["app_postgres_redis_2_workers"] = (
+            f"ws://127.0.0.1:{worker_a.port}", f"ws://127.0.0.1:{worker_b.port}", scaled_setup, "app"
+        )
+        pg_parts = [database, redis, scaled, worker_a, worker_b]
+    else:
+        meta["skipped"] = "PostgreSQL or Redis not available: scale-out and inbox scenarios not run"
+
+    try:
+        if "latency" in wanted:
+            print("latency", flush=True)
+            results["latency"] = latency_scenarios(config, targets)
+        if "throughput" in wanted:
+            print("throughput", flush=True)
+            one_worker = {k: v for k, v in targets.items() if k != "app_postgres_redis_2_workers"}
+            if have_pg:
+                # One worker on PostgreSQL + Redis: citizen and staff on the same process.
+                one_worker["app_postgres_redis_1_worker"] = (
+                    targets["app_postgres_redis_2_workers"][0], None, targets["app_postgres_redis_2_workers"][2], "app"
+                )
+            results["throughput"] = throughput_scenarios(config, one_worker)
+    finally:
+        embedded_worker.stop()
+        relay.stop()
+        channels_relay.stop()
+        for part in reversed(pg_parts):
+            if hasattr(part, "stop"):
+                part.stop()
+        if pg_parts:
+            pg_parts[2].cleanup()
+            pg_parts[1].cleanup()
+            pg_parts[0].drop()
+
+    if "idle" in wanted:
+        print("idle connections", flush=True)
+        results["idle"] = idle_scenario(embedded, config, embedded_setup)
+        print(f"  {results['idle']}", flush=True)
+    embedded.cleanup()
+    if "inbox" in wanted and have_pg:
+        print("inbox", flush=True)
+        results["inbox"] = inbox_scenario(config)
+        print(f"  {results['inbox']}", flush=True)
+
+    name = "quick.json" if args.quick else f"run-{meta['started'].replace(':', '')}.json"
+    (out / name).write_text(json.dumps(results, indent=2))
+    if not args.quick:
+        (out / "latest.json").write_text(json.dumps(results, indent=2))
+    print(f"wrote {out / name}")
+    return results
+
+
+if __name__ == "__main__":
+    main()

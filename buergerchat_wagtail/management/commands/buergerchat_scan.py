@@ -1,0 +1,25 @@
+"""Scan attachments that are still in quarantine (for example after clamd was down)."""
+
+from django.core.management.base import BaseCommand
+
+from buergerchat_wagtail.attachments import rescan_pending
+from buergerchat_wagtail.models import ScanStatus
+
+
+class Command(BaseCommand):
+    help = "Scan every attachment still waiting in quarantine and release or remove it."
+
+    def handle(self, *args, **options):
+        results = rescan_pending()
+        counts = {status: 0 for status in ScanStatus.values}
+        for attachment in results:
+            if attachment is not None:
+                counts[attachment.status] += 1
+        self.stdout.write(
+            "scanned {total}: {clean} released, {infected} removed, {failed} still waiting (scanner error)".format(
+                total=len(results),
+                clean=counts[ScanStatus.CLEAN],
+                infected=counts[ScanStatus.INFECTED],
+                failed=counts[ScanStatus.FAILED] + counts[ScanStatus.PENDING],
+            )
+        )

@@ -1,0 +1,62 @@
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .filetypes import FileType
+
+
+class ScanStatus(models.TextChoices):
+    PENDING = "pending", _("being checked")
+    CLEAN = "clean", _("checked")
+    INFECTED = "infected", _("removed: malware found")
+    FAILED = "failed", _("check failed")
+
+
+def new_storage_name(prefix):
+    """A path in the private storage made of random parts only: the citizen's file
+    name never reaches the file system."""
+    return f"buergerchat/{prefix}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file sent in a chat. It belongs to one message and stays in quarantine (not
+    downloadable) until the malware scanner has passed it."""
+
+    conversation = models.ForeignKey(
+        "buergerchat.Conversation", verbose_name=_("conversation"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    message = models.OneToOneField(
+        "buergerchat.Message", verbose_name=_("message"), on_delete=models.CASCADE, related_name="attachment"
+    )
+    name = models.CharField(_("file name"), max_length=120, help_text=_("Sanitised name, shown and used for downloads."))
+    file_type = models.CharField(_("file type"), max_length=10, choices=FileType.choices)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    storage_name = models.CharField(max_length=200, editable=False)
+    status = models.CharField(
+        _("check"), max_length=10, choices=ScanStatus.choices, default=ScanStatus.PENDING, db_index=True
+    )
+    scan_detail = models.CharField(_("check result"), max_length=200, blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    scanned_at = models.DateTimeField(_("checked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ("pk",)
+
+    def __str__(self):
+        return f"{self.name} (#{self.pk})"
+
+    @property
+    def is_available(self):
+        return self.status == ScanStatus.CLEAN
+
+
+def cache_no_attachment(message):
+    """Record on ``message`` that it has no attachment, so reading it needs no query
+    (payloads are built in async consumer code, where queries are not allowed)."""
+    type(message).attachment.related.set_cached_value(message, None)
+    return message
