@@ -18,4 +18,7 @@ class BuergerchatConfig(AppConfig):
         connect_signals()
         register_signal_handlers()
         logfilters.install()
+        from . import protection
+
+        protection.register()
         connect_notifications()

@@ -75,6 +75,16 @@ class Migration(migrations.Migration):
             name='body',
             field=buergerchat_wagtail.fields.EncryptedTextField(verbose_name='text'),
         ),
+        migrations.AlterField(
+            model_name='attachment',
+            name='name',
+            field=buergerchat_wagtail.fields.EncryptedCharField(help_text='Sanitised name, shown and used for downloads.', max_length=120, verbose_name='file name'),
+        ),
+        migrations.AlterField(
+            model_name='transcript',
+            name='subject',
+            field=buergerchat_wagtail.fields.EncryptedCharField(max_length=200, verbose_name='subject'),
+        ),
     ]
 
 
@@ -83,6 +93,8 @@ class Migration(migrations.Migration):
 ENCRYPTED_COLUMNS = [
     ("buergerchat_conversation", ("subject", "citizen_name", "citizen_email")),
     ("buergerchat_message", ("body",)),
+    ("buergerchat_attachment", ("name",)),
+    ("buergerchat_transcript", ("subject",)),
 ]
 
 
@@ -103,4 +115,38 @@ def encrypt_existing_rows(apps, schema_editor):
                         )
 
 
+# Attachment files and PDF transcripts stored before encryption at rest: encrypted in
+# place in the private storage (see storage.py; same names, Fernet tokens inside).
+FILE_TABLES = ("buergerchat_attachment", "buergerchat_transcript")
+
+
+def encrypt_existing_files(apps, schema_editor):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import InvalidStorageError
+
+    from buergerchat_wagtail import crypto
+    from buergerchat_wagtail.storage import raw_private_storage
+
+    try:
+        storage = raw_private_storage()
+    except InvalidStorageError:
+        return  # reported by the system check buergerchat.E002
+    connection = schema_editor.connection
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for table in FILE_TABLES:
+            cursor.execute(f"SELECT {quote('storage_name')} FROM {quote(table)}")
+            for (name,) in cursor.fetchall():
+                if not name or not storage.exists(name):
+                    continue
+                with storage.open(name, "rb") as stored:
+                    data = stored.read()
+                if data.startswith(crypto.TOKEN_PREFIX.encode("ascii")):
+                    continue
+                storage.delete(name)
+                if storage.save(name, ContentFile(crypto.encrypt_bytes(data))) != name:
+                    raise RuntimeError("the storage renamed an encrypted file")
+
+
 Migration.operations.append(migrations.RunPython(encrypt_existing_rows, migrations.RunPython.noop, elidable=True))
+Migration.operations.append(migrations.RunPython(encrypt_existing_files, migrations.RunPython.noop, elidable=True))
