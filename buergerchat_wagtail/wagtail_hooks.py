@@ -51,10 +51,9 @@ def buergerchat_admin_urls():
 
 @hooks.register("register_log_actions")
 def buergerchat_log_actions(actions):
-    from .transcripts import ARCHIVE_ACTION, DOWNLOAD_ACTION
+    from .transcripts import ARCHIVE_ACTION
 
     actions.register_action(ARCHIVE_ACTION, _("Archive conversation"), _("Conversation archived as PDF/A"))
-    actions.register_action(DOWNLOAD_ACTION, _("Download archived transcript"), _("Archived transcript downloaded"))
 
 
 @hooks.register("insert_global_admin_css")

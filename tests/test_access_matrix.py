@@ -8,8 +8,8 @@ Every denial is a 401/403 (or, for browser navigations of users without admin
 access, Wagtail's redirect to the login page; XHR requests get 403), or a refused /
 closed socket, or an error frame -- never a 500, and never a byte of A's data.
 
-Later URLs (attachment and PDF downloads) are added by appending to ``HTTP_CASES``
-with the actors allowed to reach them.
+Attachment and PDF URLs are rows of ``HTTP_CASES`` too; their paths name
+conversation A's file (``{attachment}``) and archived record (``{transcript}``).
 """
 
 import json
@@ -20,8 +20,10 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.test import Client
 
-from buergerchat_wagtail import services
-from buergerchat_wagtail.models import Conversation, SenderType
+from buergerchat_wagtail import attachments as attachment_domain
+from buergerchat_wagtail import services, transcripts
+from buergerchat_wagtail.models import Attachment, Conversation, ScanStatus, SenderType, TranscriptKind
+from tests.files import pdf_bytes, upload
 from tests.conftest import CITIZEN_PATH, STAFF_PATH, receive
 
 ACTORS = ["citizen_a", "citizen_b", "worker_x", "worker_y", "anonymous", "non_staff", "superuser"]
@@ -39,6 +41,8 @@ class HttpCase:
     kind: str  # "citizen" (secret header) or "admin" (session)
     data: dict = field(default_factory=dict)
     json_body: dict = None
+    # What citizen B's secret gets: B's own data (200/201), or a 403 for A's file.
+    other_citizen_status: tuple = (200, 201)
 
 
 HTTP_CASES = [
@@ -79,6 +83,35 @@ HTTP_CASES = [
     # Erasure needs the erase permission on top (worker X has none here).
     HttpCase("admin erase form", "get", "/admin/buergerchat/conversations/{pk}/erase/", {"superuser"}, "admin"),
     HttpCase("admin erase", "post", "/admin/buergerchat/conversations/{pk}/erase/", {"superuser"}, "admin"),
+    # Attachments and transcripts (issue 4).
+    HttpCase(
+        "api upload", "post", "/buergerchat/api/v1/attachments", {"citizen_a"}, "citizen", data={"file": "", "client_id": ""}
+    ),
+    HttpCase(
+        "api attachment",
+        "get",
+        "/buergerchat/api/v1/attachments/{attachment}",
+        {"citizen_a"},
+        "citizen",
+        other_citizen_status=(403,),
+    ),
+    # 202: the PDF is being prepared (the render job runs after the commit).
+    HttpCase(
+        "api transcript", "get", "/buergerchat/api/v1/transcript", {"citizen_a"}, "citizen", other_citizen_status=(200, 202)
+    ),
+    HttpCase(
+        "admin upload",
+        "post",
+        "/admin/buergerchat/conversations/{pk}/attachments/",
+        {"worker_x", "superuser"},
+        "admin",
+        data={"file": "", "client_id": ""},
+    ),
+    HttpCase("admin attachment", "get", "/admin/buergerchat/attachments/{attachment}/", {"worker_x", "superuser"}, "admin"),
+    HttpCase("admin archive", "post", "/admin/buergerchat/conversations/{pk}/archive/", {"worker_x", "superuser"}, "admin"),
+    HttpCase(
+        "archive download", "get", "/admin/buergerchat-archive/{transcript}/download/", {"worker_x", "superuser"}, "admin"
+    ),
 ]
 
 
@@ -89,8 +122,18 @@ def world(dept_a, dept_b, worker_a, worker_b, plain_user, superuser):
         conversation=conversation_a, sender=SenderType.STAFF, body="Antwort an A", client_id=uuid.uuid4(), author=worker_a
     )
     conversation_b, secret_b = services.start_conversation(department=dept_a, text="Frage von B")
+    attachment_domain.store_attachment(
+        conversation=conversation_a,
+        sender=SenderType.CITIZEN,
+        uploaded=upload("plan-a.pdf", pdf_bytes("Plan von A")),
+        client_id=uuid.uuid4(),
+    )
+    attachment = Attachment.objects.get(conversation=conversation_a)
+    Attachment.objects.filter(pk=attachment.pk).update(status=ScanStatus.CLEAN)  # as after the scan job
+    transcript = transcripts.store_transcript(conversation_a, TranscriptKind.ARCHIVE, user=worker_a)
     return {
         "conversation_a": conversation_a,
+        "ids": {"attachment": attachment.pk, "transcript": transcript.pk},
         "secrets": {"citizen_a": secret_a, "citizen_b": secret_b},
         "users": {"worker_x": worker_a, "worker_y": worker_b, "non_staff": plain_user, "superuser": superuser},
     }
@@ -111,7 +154,7 @@ def request(world, case, actor, xhr=False):
         headers[SECRET_HEADER] = secret
     if xhr:
         headers["HTTP_X_REQUESTED_WITH"] = "XMLHttpRequest"
-    path = case.path.format(pk=world["conversation_a"].pk)
+    path = case.path.format(pk=world["conversation_a"].pk, **world["ids"])
     if case.method == "get":
         return client.get(path, **headers)
     if case.json_body is not None:
@@ -120,6 +163,8 @@ def request(world, case, actor, xhr=False):
     data = {**case.data}
     if "client_id" in data:
         data["client_id"] = str(uuid.uuid4())
+    if "file" in data:
+        data["file"] = upload("antwort.pdf", pdf_bytes("Datei"))
     return client.post(path, data, **headers)
 
 
@@ -130,9 +175,10 @@ def test_http_access(world, case, actor):
     conversation_a = world["conversation_a"]
     response = request(world, case, actor)
     assert response.status_code < 500
-    content = response.content.decode("utf-8", "replace")
+    body = b"".join(response.streaming_content) if response.streaming else response.content  # file downloads stream
+    content = body.decode("utf-8", "replace")
     if actor in case.allowed:
-        assert response.status_code in (200, 201, 302), (response.status_code, content[:300])
+        assert response.status_code in (200, 201, 202, 302), (response.status_code, content[:300])
         if response.status_code == 302:  # a form post: back to the conversation or the inbox
             assert response["Location"].startswith("/admin/buergerchat/")
         return
@@ -140,7 +186,7 @@ def test_http_access(world, case, actor):
     if case.kind == "citizen":
         if actor == "citizen_b":
             # B's secret opens only B's own conversation: A's data never appears.
-            assert response.status_code in (200, 201), response.status_code
+            assert response.status_code in case.other_citizen_status, response.status_code
         else:
             assert response.status_code == 401
         assert Conversation.objects.filter(pk=conversation_a.pk).exists()
@@ -161,8 +207,9 @@ def test_http_access(world, case, actor):
 def test_missing_conversation_is_403_like_a_foreign_one(world, case):
     client = Client()
     client.force_login(world["users"]["worker_x"])
-    path = case.path.format(pk=987654)
-    response = client.get(path) if case.method == "get" else client.post(path, case.data)
+    path = case.path.format(pk=987654, attachment=987654, transcript=987654)
+    data = {**case.data, "file": upload("x.pdf", pdf_bytes("x"))} if "file" in case.data else case.data
+    response = client.get(path) if case.method == "get" else client.post(path, data)
     assert response.status_code == 403
 
 

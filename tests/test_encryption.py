@@ -61,8 +61,26 @@ def full_conversation(dept_a, worker_a):
     return conversation, secret
 
 
-def test_raw_database_holds_no_plaintext(full_conversation, worker_a):
+def test_raw_database_holds_no_plaintext(full_conversation, worker_a, django_capture_on_commit_callbacks):
+    from buergerchat_wagtail import attachments, transcripts
+    from buergerchat_wagtail.models import Attachment, Transcript, TranscriptKind
+    from buergerchat_wagtail.storage import raw_private_storage
+    from tests.files import pdf_bytes, upload
+
     conversation, secret = full_conversation
+    # A file whose name and content carry the secrets, and both kinds of PDF transcript.
+    file_text = BODY.replace("ü", "ue")
+    marker = b"created by Pillow PDF driver"
+    assert marker in pdf_bytes(file_text)  # the plain file is readable without a key
+    with django_capture_on_commit_callbacks(execute=True):
+        attachments.store_attachment(
+            conversation=conversation,
+            sender=SenderType.CITIZEN,
+            uploaded=upload("Altlasten-Vertraulich-Mustermann.pdf", pdf_bytes(file_text)),
+            client_id=uuid.uuid4(),
+        )
+    transcripts.store_transcript(conversation, TranscriptKind.ARCHIVE, user=worker_a)
+    transcripts.store_transcript(conversation, TranscriptKind.CITIZEN)
     # Staff open and export it (audit log entries), the citizen downloads it.
     client = Client()
     client.force_login(worker_a)
@@ -78,8 +96,22 @@ def test_raw_database_holds_no_plaintext(full_conversation, worker_a):
     assert crypto.is_token(raw_row("buergerchat_conversation", "subject", conversation.pk))
     assert crypto.is_token(raw_row("buergerchat_conversation", "citizen_name", conversation.pk))
     assert crypto.is_token(raw_row("buergerchat_conversation", "citizen_email", conversation.pk))
-    for message in conversation.messages.all():
+    for message in conversation.messages.exclude(body=""):  # a file-only message has no text
         assert crypto.is_token(raw_row("buergerchat_message", "body", message.pk))
+    assert "Altlasten-Vertraulich" not in dump
+    for attachment in Attachment.objects.all():
+        assert crypto.is_token(raw_row("buergerchat_attachment", "name", attachment.pk))
+    for transcript in Transcript.objects.all():
+        assert crypto.is_token(raw_row("buergerchat_transcript", "subject", transcript.pk))
+    # The private storage holds Fernet tokens only: no file content, no PDF in clear.
+    names = [a.storage_name for a in Attachment.objects.all()] + [t.storage_name for t in Transcript.objects.all()]
+    assert len(names) == 3
+    for name in names:
+        with raw_private_storage().open(name, "rb") as f:
+            stored = f.read()
+        assert stored.startswith(crypto.TOKEN_PREFIX.encode()) and b"%PDF" not in stored and marker not in stored
+        for plain in PLAINTEXTS + [file_text, "Altlasten"]:
+            assert plain.encode() not in stored, f"plaintext {plain!r} found in a stored file"
 
 
 def test_values_decrypt_on_load(full_conversation):

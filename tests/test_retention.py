@@ -50,7 +50,7 @@ def remaining():
 def test_dry_run_counts_and_deletes_nothing(setup, caplog):
     caplog.set_level(logging.DEBUG)
     result = retention.purge_expired(dry_run=True)
-    assert result.as_dict() == {"dry_run": True, "conversations": 2, "blocked": 0, "counts": {"messages": 2}}
+    assert result.as_dict() == {"dry_run": True, "conversations": 2, "blocked": 0, "counts": {"messages": 2, "attachments": 0, "citizen_transcripts": 0, "archived_transcripts": 0}}
     assert Conversation.objects.count() == 4
     assert not ModelLogEntry.objects.filter(action=audit.PURGE).exists()
     assert "would be deleted" in caplog.text
@@ -60,12 +60,13 @@ def test_purge_deletes_expired_per_department(setup, caplog):
     caplog.set_level(logging.DEBUG)
     old_ids = [setup["old_a"].pk, setup["old_b"].pk]
     result = retention.purge_expired()
-    assert result.conversations == 2 and result.counts == {"messages": 2}
+    files = {"attachments": 0, "citizen_transcripts": 0, "archived_transcripts": 0}
+    assert result.conversations == 2 and result.counts == {"messages": 2, **files}
     assert remaining() == {"Jung", "Offen"}
     assert not Message.objects.filter(conversation_id__in=old_ids).exists()
     entries = ModelLogEntry.objects.filter(action=audit.PURGE).order_by("object_id")
     assert [e.object_id for e in entries] == [str(pk) for pk in old_ids]
-    assert all(e.deleted and e.user is None and e.data == {"messages": 1} for e in entries)
+    assert all(e.deleted and e.user is None and e.data == {"messages": 1, **files} for e in entries)
     # Counts are logged, contents never.
     assert "purge: 2 conversation(s) deleted, 0 blocked" in caplog.text
     for text in (SECRET_TEXT, "Erika", "Bürgerbüro alt"):
@@ -80,11 +81,12 @@ def test_records_duty_blocks_purge_until_archived(setup, dept_a):
     assert (result.conversations, result.blocked, result.blocked_ids) == (1, 1, [setup["old_a"].pk])
     assert SECRET_TEXT in remaining()
 
+    previous = retention._archive_predicate  # the archive's (protection.py)
     retention.set_archive_predicate(lambda conversation: conversation.pk == setup["old_a"].pk)
     try:
         result = retention.purge_expired()
     finally:
-        retention.set_archive_predicate(None)
+        retention.set_archive_predicate(previous)
     assert (result.conversations, result.blocked) == (1, 0)
     assert SECRET_TEXT not in remaining()
 
@@ -105,7 +107,7 @@ def test_registered_cleanups_run_before_deletion(setup):
         retention.unregister_cleanup("test_files")
     old = sorted([setup["old_a"].pk, setup["old_b"].pk])
     assert seen == [(old[0], True, True), (old[1], True, True), (old[0], False, True), (old[1], False, True)]
-    assert result.counts == {"messages": 2, "test_files": 6}
+    assert result.counts == {"messages": 2, "attachments": 0, "citizen_transcripts": 0, "archived_transcripts": 0, "test_files": 6}
 
 
 def test_a_failing_cleanup_deletes_nothing(setup):
@@ -139,7 +141,7 @@ def test_command(setup, dept_a):
 
 def test_task_returns_counts(setup):
     result = purge_expired_conversations.enqueue()
-    assert result.return_value == {"dry_run": False, "conversations": 2, "blocked": 0, "counts": {"messages": 2}}
+    assert result.return_value == {"dry_run": False, "conversations": 2, "blocked": 0, "counts": {"messages": 2, "attachments": 0, "citizen_transcripts": 0, "archived_transcripts": 0}}
 
 
 def test_purge_is_scheduled_automatically_once_per_interval(setup, dept_a, django_capture_on_commit_callbacks):

@@ -61,7 +61,11 @@ def test_citizen_downloads_all_their_data(talk):
     assert [m["body"] for m in document["messages"]] == ["Frage zur Garage\nDetails", "Antwort"]
     # Staff names are not the citizen's data: staff messages carry the department name.
     assert document["messages"][1]["author"] == "Bauverwaltung"
-    assert document["attachments"] == [] and document["documents"] == []
+    # No files; the citizen's PDF transcript is offered by its URL (rendered on request).
+    assert document["attachments"] == []
+    assert document["documents"] == [
+        {"type": "transcript", "format": "pdf", "url": "http://testserver/buergerchat/api/v1/transcript"}
+    ]
     entry = ModelLogEntry.objects.get(action=audit.CITIZEN_EXPORT)
     assert entry.user is None and entry.object_id == str(conversation.pk)
 
@@ -70,15 +74,15 @@ def test_citizen_downloads_all_their_data(talk):
 def test_export_sections_can_be_added_later(talk):
     conversation, secret = talk
 
-    @rights.register_export_section("documents")
+    @rights.register_export_section("test_documents")
     def documents(conversation, audience, request):
         return [{"type": "transcript", "format": "pdf", "audience": audience}]
 
     try:
         document = Client().get(API + "/export", **{SECRET: secret}).json()
     finally:
-        rights.unregister_export_section("documents")
-    assert document["documents"] == [{"type": "transcript", "format": "pdf", "audience": "citizen"}]
+        rights.unregister_export_section("test_documents")
+    assert document["test_documents"] == [{"type": "transcript", "format": "pdf", "audience": "citizen"}]
 
 
 @pytest.mark.django_db
@@ -99,7 +103,7 @@ def test_citizen_deletes_their_conversation(talk):
     assert response.json() == {"v": 1, "type": "erased"}
     assert not Conversation.objects.exists() and not Message.objects.exists()
     entry = ModelLogEntry.objects.get(action=audit.CITIZEN_ERASE)
-    assert entry.deleted and entry.label == conversation.reference and entry.data == {"messages": 2}
+    assert entry.deleted and entry.label == conversation.reference and entry.data == {"messages": 2, "attachments": 0, "citizen_transcripts": 0, "archived_transcripts": 0}
     assert Client().get(API + "/conversation", **{SECRET: secret}).status_code == 401
 
 
@@ -121,11 +125,12 @@ def test_citizen_request_is_recorded_when_an_archive_is_required(talk, dept_a, w
     from buergerchat_wagtail import retention
 
     assert retention.purge_expired().blocked == 1
+    previous = retention._archive_predicate  # the archive's (protection.py)
     retention.set_archive_predicate(lambda c: True)
     try:
         assert retention.purge_expired().conversations == 1
     finally:
-        retention.set_archive_predicate(None)
+        retention.set_archive_predicate(previous)
     assert not Conversation.objects.exists()
 
 

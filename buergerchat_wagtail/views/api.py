@@ -311,7 +311,13 @@ def read_upload(request, department):
 
 
 def upload_status(exc):
-    return 413 if exc.code == "attachment_too_large" else 400
+    return {"attachment_too_large": 413, "rate_limited": 429}.get(exc.code, 400)
+
+
+def with_retry_after(response, exc):
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def fresh_message(message):
@@ -353,7 +359,7 @@ def upload_attachment(request):
         )
     except ProtocolError as exc:
         exc.ref = exc.ref or ref
-        return error_response(exc, upload_status(exc))
+        return with_retry_after(error_response(exc, upload_status(exc)), exc)
     return JsonResponse(
         {
             "v": PROTOCOL_VERSION,

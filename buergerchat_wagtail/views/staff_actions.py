@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from wagtail.admin import messages as admin_messages
 
-from .. import attachments, payloads, services, transcripts
+from .. import attachments, audit, payloads, services, transcripts
 from ..models import Attachment, SenderType
 from ..permissions import conversation_permission_policy
 from ..protocol import PROTOCOL_VERSION, ProtocolError
-from .api import attachment_unavailable, fresh_message, read_upload, upload_status
+from .api import attachment_unavailable, fresh_message, read_upload, upload_status, with_retry_after
 from .access import conversation_for, forbidden
 
 CONVERSATION_URL = "buergerchat_inbox:conversation"
@@ -46,7 +46,7 @@ def upload_attachment(request, pk):
         )
     except ProtocolError as exc:
         if _wants_json(request):
-            return JsonResponse(exc.as_frame(), status=upload_status(exc))
+            return with_retry_after(JsonResponse(exc.as_frame(), status=upload_status(exc)), exc)
         admin_messages.error(request, exc.detail)
         return redirect(back)
     if _wants_json(request):
@@ -74,7 +74,9 @@ def download_attachment(request, pk):
         return forbidden(request)
     if not attachment.is_available:
         return attachment_unavailable(attachment)
-    return attachments.file_response(attachment)
+    response = attachments.file_response(attachment)
+    audit.log(attachment.conversation, audit.DOWNLOAD, user=request.user, data={"attachment": attachment.pk})
+    return response
 
 
 @require_POST
