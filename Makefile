@@ -52,11 +52,6 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -m "not browser"
 
-# Time and peak memory of PDF/A transcripts of 100, 1,000 and 5,000 messages;
-# JSON report in bench/results/pdf_transcripts.json.
-bench: install
-	$(BIN)/python bench/pdf_transcripts.py
-
 clean:
 	rm -rf var build dist *.egg-info .pytest_cache
 
@@ -64,6 +59,9 @@ clean:
 screenshots: install
 	BUERGERCHAT_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e -k talk_live -q
 
-# Benchmarks (separate server and client processes on 127.0.0.1); JSON under bench/results/.
+# Benchmarks (separate server and client processes on 127.0.0.1); JSON under bench/results/:
+# delivery latency/throughput against two baselines, idle connections, inbox, and the
+# time and peak memory of PDF/A transcripts of 100, 1,000 and 5,000 messages.
 bench: install
 	$(BIN)/python -m bench.run
+	$(BIN)/python bench/pdf_transcripts.py

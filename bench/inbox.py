@@ -32,7 +32,8 @@ def fill(conversations, per_conversation):
             """
             INSERT INTO buergerchat_conversation
                 (department_id, reference, subject, citizen_name, citizen_email, secret_hash, status,
-                 created_at, last_activity_at, waiting_since, privacy_version)
+                 created_at, last_activity_at, waiting_since,
+                 citizen_read_up_to, staff_read_up_to, rating_comment, privacy_version)
             SELECT (ARRAY[%s, %s])[1 + i %% 2],
                    'BN-' || lpad(i::text, 9, '0'),
                    'Bench-Anliegen ' || i,
@@ -42,20 +43,22 @@ def fill(conversations, per_conversation):
                    now() - (i || ' minutes')::interval,
                    now() - (i || ' seconds')::interval,
                    CASE WHEN i %% 3 = 0 THEN now() - (i || ' seconds')::interval END,
-                   ''
+                   0, 0, '', ''
             FROM generate_series(1, %s) AS i
             """,
             [department_ids[0], department_ids[-1], conversations],
         )
         cursor.execute(
             """
-            INSERT INTO buergerchat_message (conversation_id, sender, author_id, body, client_id, created_at)
+            INSERT INTO buergerchat_message
+                (conversation_id, sender, author_id, body, client_id, created_at, internal, event, event_data)
             SELECT c.id,
                    CASE WHEN n %% 2 = 0 THEN 'citizen' ELSE 'staff' END,
                    NULL,
                    'Nachricht ' || n || ' zu ' || c.reference,
                    md5(c.id || '-' || n)::uuid,
-                   c.created_at + (n || ' seconds')::interval
+                   c.created_at + (n || ' seconds')::interval,
+                   false, '', '{}'::jsonb
             FROM buergerchat_conversation c CROSS JOIN generate_series(1, %s) AS n
             WHERE c.reference LIKE 'BN-%%'
             """,

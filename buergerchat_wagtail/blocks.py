@@ -8,6 +8,17 @@ from wagtail.snippets.blocks import SnippetChooserBlock
 from . import availability
 from .conf import buergerchat_settings
 from .forms import JoinQueueForm, StartConversationForm, privacy_token
+from .protocol import COMMENT_MAX_LENGTH
+
+
+def rating_choices():
+    return [
+        (1, _("1 – not satisfied")),
+        (2, "2"),
+        (3, "3"),
+        (4, "4"),
+        (5, _("5 – very satisfied")),
+    ]
 
 
 class ChatBlock(blocks.StructBlock):
@@ -52,6 +63,8 @@ class ChatBlock(blocks.StructBlock):
         context["max_length"] = buergerchat_settings.MAX_MESSAGE_LENGTH
         context["resync_interval"] = buergerchat_settings.RESYNC_INTERVAL
         context["socket_path"] = "/" + buergerchat_settings.WEBSOCKET_PATH + "citizen/"
+        context["rating_choices"] = rating_choices()
+        context["comment_max_length"] = COMMENT_MAX_LENGTH
         if department is not None:
             # Rendered into the HTML for browsers without JavaScript; the widget asks the
             # status endpoint on load, so a cached page never shows a stale state.
@@ -127,6 +140,8 @@ class ConsultationBlock(blocks.StructBlock):
             now=now,
             max_length=buergerchat_settings.MAX_MESSAGE_LENGTH,
             socket_path="/" + buergerchat_settings.WEBSOCKET_PATH + "citizen/",
+            rating_choices=rating_choices(),
+            comment_max_length=COMMENT_MAX_LENGTH,
             answers=list(
                 PublishedAnswer.objects.filter(session__in=sessions.filter(ends_at__lte=now, public_qa=True))
                 .select_related("session")

@@ -19,6 +19,7 @@ from . import groups, services
 from .availability import format_when
 from .models import CitizenNotice, ConsultationSession, Message, PublishedAnswer, QueueEntry, QueueStatus, SenderType
 from .protocol import ProtocolError
+from .visibility import citizen_visible
 
 logger = logging.getLogger(__name__)
 
@@ -233,8 +234,9 @@ def end_talk(entry):
 
 
 def publish_answer(entry):
-    """Question (the citizen's messages) and answer (the staff's), without names."""
-    messages = list(Message.objects.filter(conversation_id=entry.conversation_id).order_by("pk"))
+    """Question (the citizen's messages) and answer (the staff's), without names.
+    Internal notes are never published (visibility.citizen_visible)."""
+    messages = list(citizen_visible(Message.objects.filter(conversation_id=entry.conversation_id)).order_by("pk"))
     question = "\n\n".join(m.body for m in messages if m.sender == SenderType.CITIZEN)
     answer = "\n\n".join(m.body for m in messages if m.sender == SenderType.STAFF)
     if question and answer:

@@ -10,6 +10,7 @@ import logging
 import time
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -17,7 +18,7 @@ from django.db import DatabaseError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import availability, consultations, groups, payloads, presence, services
+from . import availability, consultations, groups, payloads, presence, receipts, services, workflow
 from .conf import buergerchat_settings
 from .models import Conversation, QueueEntry, SenderType
 from .permissions import conversation_permission_policy, fresh_user_permissions
@@ -29,6 +30,8 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_MANY_FAILURES = 4429
 PERMISSION_RECHECK_SECONDS = 30
+#: A socket's typing notifications are passed on at most this often (same state).
+TYPING_INTERVAL_SECONDS = 1.0
 #: Timers for clock transitions (office hours begin or end, a session ends) are
 #: capped, so a far-away change is re-planned now and then instead of sleeping days.
 MAX_TIMER_SECONDS = 6 * 3600
@@ -57,8 +60,23 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
 
     async def websocket_connect(self, message):
         self.language = scope_language(self.scope)
+        self.typing_sent = (None, 0.0)
         with translation.override(self.language):
             await super().websocket_connect(message)
+
+    async def dispatch(self, message):
+        # Channel-layer events (bc_*) are rendered in the socket's language too.
+        with translation.override(getattr(self, "language", None) or scope_language(self.scope)):
+            await super().dispatch(message)
+
+    def typing_allowed(self, active):
+        """Drop repeats of the same typing state within TYPING_INTERVAL_SECONDS."""
+        now = time.monotonic()
+        state, at = self.typing_sent
+        if state == active and now - at < TYPING_INTERVAL_SECONDS:
+            return False
+        self.typing_sent = (active, now)
+        return True
 
     async def send_json(self, data):
         await self.send(text_data=json.dumps(data, ensure_ascii=False))
@@ -104,7 +122,8 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
         restarted channel layer (Redis) forgot. Clients ping or sync periodically."""
 
     async def bc_message(self, event):
-        await self.send_frame("message", message=event["message"], **self.message_extra(event))
+        message = payloads.localize_message(event["message"], self.audience)
+        await self.send_frame("message", message=message, **self.message_extra(event))
 
     def message_extra(self, event):
         return {}
@@ -120,6 +139,7 @@ class CitizenConsumer(BaseChatConsumer):
     """One citizen, one conversation; authenticated by the secret in an ``auth`` frame."""
 
     frame_types = CITIZEN_FRAMES
+    audience = payloads.CITIZEN
 
     async def connect(self):
         self.conversation = None
@@ -267,7 +287,7 @@ class CitizenConsumer(BaseChatConsumer):
 
     def _messages_after(self, after):
         return payloads.messages_payload(
-            services.messages_after(self.conversation, after), payloads.CITIZEN, self.conversation
+            services.citizen_messages_after(self.conversation, after), payloads.CITIZEN, self.conversation
         )
 
     async def bc_deleted(self, event):
@@ -280,6 +300,7 @@ class CitizenConsumer(BaseChatConsumer):
     async def rejoin_groups(self):
         if self.conversation is not None:
             await self.channel_layer.group_add(groups.conversation_citizen(self.conversation.pk), self.channel_name)
+            await self.channel_layer.group_add(groups.availability(self.conversation.department_id), self.channel_name)
 
     async def handle_sync(self, frame):
         self.require_conversation()
@@ -296,8 +317,48 @@ class CitizenConsumer(BaseChatConsumer):
             "ack",
             client_id=str(frame.client_id),
             duplicate=not created,
-            message=payloads.message_payload(message, payloads.CITIZEN, department_name=conversation.department.name),
+            message=payloads.message_payload(message, payloads.CITIZEN, department=conversation.department),
         )
+
+    async def handle_typing(self, frame):
+        conversation = self.require_conversation()
+        if self.typing_allowed(frame.active):
+            await sync_to_async(receipts.typing_by_citizen)(conversation, frame.active)
+
+    async def handle_read(self, frame):
+        conversation = self.require_conversation()
+        await database_sync_to_async(receipts.mark_read_by_citizen)(conversation, frame.up_to)
+
+    async def handle_rate(self, frame):
+        conversation = self.require_conversation()
+        conversation = await database_sync_to_async(workflow.rate)(conversation, frame.score, frame.comment)
+        await self.send_frame("rated", conversation=payloads.conversation_payload(conversation, payloads.CITIZEN))
+
+    async def bc_state(self, event):
+        """The conversation changed (status, department): re-read it, tell the widget."""
+        if self.conversation is None:
+            return
+        fresh = await database_sync_to_async(
+            lambda: Conversation.objects.select_related("department").filter(pk=self.conversation.pk).first()
+        )()
+        moved = False
+        if fresh is not None:
+            moved = fresh.department_id != self.conversation.department_id
+            if moved:  # passed on: the office hours of the new department apply
+                await self.channel_layer.group_discard(
+                    groups.availability(self.conversation.department_id), self.channel_name
+                )
+                await self.channel_layer.group_add(groups.availability(fresh.department_id), self.channel_name)
+            self.conversation = fresh
+        await self.send_frame("conversation", conversation=payloads.localize_conversation(event["conversation"]))
+        if moved:
+            await self.send_availability()
+
+    async def bc_read(self, event):
+        await self.send_frame("read", reader=event["reader"], up_to=event["up_to"])
+
+    async def bc_typing(self, event):
+        await self.send_frame("typing", sender=event["sender"], author=event["author"], active=event["active"])
 
 
 class StaffConsumer(BaseChatConsumer):
@@ -305,6 +366,7 @@ class StaffConsumer(BaseChatConsumer):
     the conversations they open. Permissions are checked again on every action."""
 
     frame_types = STAFF_FRAMES
+    audience = payloads.STAFF
 
     async def connect(self):
         self.user = self.scope.get("user")
@@ -336,6 +398,7 @@ class StaffConsumer(BaseChatConsumer):
         availability.broadcast(presence.department_ids_of(self.user), presence_changed=True)
 
     async def handle_ping(self, frame):
+        await self.rejoin_groups()
         if getattr(self, "present", False):
             recreated = await database_sync_to_async(presence.heartbeat)(self.channel_name, self.user)
             if recreated:
@@ -394,7 +457,9 @@ class StaffConsumer(BaseChatConsumer):
         await self.refresh_permissions(force=True)
 
         def load():
-            conversation = Conversation.objects.select_related("department").filter(pk=conversation_id).first()
+            conversation = (
+                Conversation.objects.select_related("department", "assignee").filter(pk=conversation_id).first()
+            )
             if conversation is None or not conversation_permission_policy.user_has_permission_for_instance(
                 self.user, action, conversation
             ):
@@ -457,19 +522,120 @@ class StaffConsumer(BaseChatConsumer):
             conversation=conversation.pk,
             client_id=str(frame.client_id),
             duplicate=not created,
-            message=payloads.message_payload(message, payloads.STAFF, department_name=conversation.department.name),
+            message=payloads.message_payload(message, payloads.STAFF, department=conversation.department),
         )
+
+    async def handle_note(self, frame):
+        conversation = await self.get_conversation(frame.conversation, "note")
+        message, created = await database_sync_to_async(services.post_message)(
+            conversation=conversation,
+            sender=SenderType.STAFF,
+            body=frame.body,
+            client_id=frame.client_id,
+            author=self.user,
+            internal=True,
+        )
+        await self.send_frame(
+            "ack",
+            conversation=conversation.pk,
+            client_id=str(frame.client_id),
+            duplicate=not created,
+            message=payloads.message_payload(message, payloads.STAFF, department=conversation.department),
+        )
+
+    async def handle_typing(self, frame):
+        conversation = await self.get_conversation(frame.conversation, "note" if frame.note else "reply")
+        if self.typing_allowed(frame.active):
+            await sync_to_async(receipts.typing_by_staff)(
+                conversation, self.user, frame.active, note=frame.note, channel_name=self.channel_name
+            )
+
+    async def handle_read(self, frame):
+        conversation = await self.get_conversation(frame.conversation, "view")
+        await database_sync_to_async(receipts.mark_read_by_staff)(conversation, self.user, frame.up_to)
+
+    async def run_action(self, frame, action, function, *args):
+        """A staff action: checked here and again by the service on the locked row.
+        ``done`` carries the new state and whether the user may still open it (not
+        after passing it on to a department they do not belong to)."""
+        conversation = await self.get_conversation(frame.conversation, action)
+        conversation = await database_sync_to_async(function)(conversation, self.user, *args)
+
+        def answer():
+            return (
+                payloads.conversation_payload(conversation, payloads.STAFF),
+                conversation_permission_policy.user_has_permission_for_instance(self.user, "view", conversation),
+            )
+
+        payload, access = await database_sync_to_async(answer)()
+        await self.send_frame("done", action=frame.type, conversation=payload, access=access)
+
+    async def handle_take(self, frame):
+        await self.run_action(frame, "take", workflow.take)
+
+    async def handle_assign(self, frame):
+        await self.run_action(frame, "assign", workflow.assign, frame.assignee)
+
+    async def handle_transfer(self, frame):
+        await self.run_action(frame, "transfer", workflow.transfer, frame.department, frame.reason)
+
+    async def handle_status(self, frame):
+        await self.run_action(frame, "status", workflow.set_status, frame.status)
 
     def message_extra(self, event):
         return {"conversation": event["conversation"]}
 
-    async def bc_message(self, event):
+    async def may_follow(self, event):
+        """Whether a live event of an opened conversation is for this socket now."""
         if event["conversation"] not in self.subscriptions:
-            return
+            return False
         await self.refresh_permissions()
-        if event["department"] not in self.department_ids:
+        return event["department"] in self.department_ids
+
+    async def bc_message(self, event):
+        if await self.may_follow(event):
+            await super().bc_message(event)
+
+    async def bc_read(self, event):
+        if await self.may_follow(event):
+            await self.send_frame("read", conversation=event["conversation"], reader=event["reader"], up_to=event["up_to"])
+
+    async def bc_typing(self, event):
+        if event.get("channel") == self.channel_name or not await self.may_follow(event):
             return
-        await super().bc_message(event)
+        await self.send_frame(
+            "typing",
+            conversation=event["conversation"],
+            sender=event["sender"],
+            author=event["author"] or _("Citizen"),
+            active=event["active"],
+            note=event.get("note", False),
+        )
+
+    async def bc_transferred(self, event):
+        """An opened conversation moved to another department: staff of both see it; who
+        lost access stops following it (after this last frame)."""
+        conversation_id = event["conversation"]
+        if conversation_id not in self.subscriptions:
+            return
+        await self.refresh_permissions(force=True)
+        source, target = event["from_department"], event["to_department"]
+        if source["id"] not in self.department_ids and target["id"] not in self.department_ids:
+            return
+        access = target["id"] in self.department_ids
+        await self.send_frame(
+            "transferred",
+            conversation=conversation_id,
+            from_department=source,
+            to_department=target,
+            message=payloads.localize_message(event["message"], self.audience),
+            access=access,
+        )
+        if access:
+            self.subscriptions[conversation_id] = target["id"]
+        else:
+            del self.subscriptions[conversation_id]
+            await self.channel_layer.group_discard(groups.conversation_staff(conversation_id), self.channel_name)
 
     async def bc_attachment(self, event):
         if event["conversation"] not in self.subscriptions:
@@ -483,7 +649,11 @@ class StaffConsumer(BaseChatConsumer):
         await self.refresh_permissions()
         if event["department"] not in self.department_ids:
             return
-        await self.send_frame("conversation", conversation=event["conversation"], started=event.get("started", False))
+        await self.send_frame(
+            "conversation",
+            conversation=payloads.localize_conversation(event["conversation"]),
+            started=event.get("started", False),
+        )
 
     async def bc_availability(self, event):
         await self.refresh_permissions()

@@ -9,7 +9,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .conf import buergerchat_settings
-from .protocol import ProtocolError, clean_body
+from .models import ConversationStatus, Department
+from .permissions import conversation_permission_policy
+from .protocol import REASON_MAX_LENGTH, ProtocolError, clean_body, clean_reason
 
 WIDGET_ID_RE = re.compile(r"^[a-z0-9]{1,16}$")
 
@@ -144,11 +146,98 @@ class JoinQueueForm(StartConversationForm):
 
 
 class ReplyForm(forms.Form):
-    """The case worker's reply box; the client id makes a repeated POST harmless."""
+    """The case worker's reply box; the client id makes a repeated POST harmless.
+    ``kind`` "note" stores an internal note that only staff see."""
 
+    KIND_REPLY = "reply"
+    KIND_NOTE = "note"
+
+    kind = forms.ChoiceField(
+        label=_("Write"),
+        choices=[(KIND_REPLY, _("Reply to the citizen")), (KIND_NOTE, _("Internal note (staff only)"))],
+        widget=forms.RadioSelect,
+        initial=KIND_REPLY,
+        required=False,
+    )
     body = BodyField(label=_("Reply"), error_messages={"required": _("Please enter a message.")})
     client_id = forms.UUIDField(widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("client_id", uuid.uuid4())
         super().__init__(*args, **kwargs)
+
+    def clean_kind(self):
+        return self.cleaned_data.get("kind") or self.KIND_REPLY
+
+    @property
+    def is_note(self):
+        return self.cleaned_data.get("kind") == self.KIND_NOTE
+
+
+class ConversationActionForm(forms.Form):
+    """A staff action on one conversation (the no-JavaScript and HTTP fallback of the
+    socket frames); ``conversation`` and ``user`` decide the choices."""
+
+    id_prefix = "bc-action"
+
+    def __init__(self, *args, conversation, user, **kwargs):
+        self.conversation = conversation
+        self.user = user
+        kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
+        super().__init__(*args, **kwargs)
+
+
+class TakeForm(ConversationActionForm):
+    id_prefix = "bc-take"
+
+
+class AssignForm(ConversationActionForm):
+    id_prefix = "bc-assign"
+    assignee = forms.ModelChoiceField(
+        label=_("Assigned to"), queryset=None, required=False, empty_label=_("Nobody")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["assignee"]
+        field.queryset = conversation_permission_policy.assignable_users(self.conversation, self.user)
+        field.label_from_instance = lambda user: user.get_full_name() or user.get_username()
+        field.initial = self.conversation.assignee_id
+
+
+class TransferForm(ConversationActionForm):
+    id_prefix = "bc-transfer"
+    department = forms.ModelChoiceField(label=_("New department"), queryset=None, empty_label=None)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For your colleagues. The citizen is only told which department takes over."),
+        error_messages={"required": _("Please give a reason for the transfer.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = Department.objects.active().exclude(pk=self.conversation.department_id)
+
+    def clean_reason(self):
+        try:
+            return clean_reason(self.cleaned_data["reason"])
+        except ProtocolError as exc:
+            raise forms.ValidationError(exc.detail, code=exc.code) from None
+
+
+class StatusForm(ConversationActionForm):
+    id_prefix = "bc-status"
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[(s.value, s.label) for s in ConversationStatus if s != ConversationStatus.NEW],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["status"]
+        if self.conversation.status == ConversationStatus.NEW:
+            # "new" cannot be set; show it without preselecting another status.
+            field.choices = [("", ConversationStatus.NEW.label)] + list(field.choices)
+        field.initial = self.conversation.status

@@ -11,10 +11,16 @@ from wagtail.permission_policies.base import BasePermissionPolicy
 
 from .models import Conversation, Department, Transcript
 
-#: Actions a case worker may take on a conversation of one of their departments.
-STAFF_ACTIONS = ("view", "reply", "close", "export", "erase")
-#: Actions that need a Django permission on top of department membership.
+#: Actions a case worker may take on a conversation of one of their departments:
+#: read it (and mark it read), answer, write internal notes, take it, assign it to a
+#: colleague, transfer it to another department, change its status (closing is a status
+#: change) and export it (Art. 15 GDPR).
+STAFF_ACTIONS = ("view", "reply", "note", "take", "assign", "transfer", "status", "export")
+#: Actions that need a Django permission on top of department membership:
+#: erasing a conversation (Art. 17 GDPR).
 EXTRA_PERMISSIONS = {"erase": "buergerchat.erase_conversation"}
+#: Every action the policy knows.
+ALL_ACTIONS = STAFF_ACTIONS + tuple(EXTRA_PERMISSIONS)
 
 
 class ConversationPermissionPolicy(BasePermissionPolicy):
@@ -40,7 +46,7 @@ class ConversationPermissionPolicy(BasePermissionPolicy):
         return codename is None or user.has_perm(codename)
 
     def user_has_permission(self, user, action):
-        if action not in STAFF_ACTIONS:
+        if action not in ALL_ACTIONS:
             return False
         if not (user.is_authenticated and user.is_active):
             return False
@@ -49,14 +55,14 @@ class ConversationPermissionPolicy(BasePermissionPolicy):
         return user.is_superuser or bool(self.department_ids_for_user(user))
 
     def user_has_permission_for_instance(self, user, action, instance):
-        if action not in STAFF_ACTIONS:
+        if action not in ALL_ACTIONS:
             return False
         if instance.department_id not in self.department_ids_for_user(user):
             return False
         return self._has_extra_permission(user, action)
 
     def instances_user_has_any_permission_for(self, user, actions):
-        if not any(action in STAFF_ACTIONS for action in actions):
+        if not any(action in ALL_ACTIONS for action in actions):
             return Conversation.objects.none()
         if user.is_active and user.is_superuser:
             return Conversation.objects.all()
@@ -64,7 +70,7 @@ class ConversationPermissionPolicy(BasePermissionPolicy):
 
     def users_with_any_permission(self, actions):
         User = get_user_model()
-        if not any(action in STAFF_ACTIONS for action in actions):
+        if not any(action in ALL_ACTIONS for action in actions):
             return User.objects.none()
         return (
             User.objects.filter(is_active=True)
@@ -74,13 +80,28 @@ class ConversationPermissionPolicy(BasePermissionPolicy):
 
     def users_with_any_permission_for_instance(self, actions, instance):
         User = get_user_model()
-        if not any(action in STAFF_ACTIONS for action in actions):
+        if not any(action in ALL_ACTIONS for action in actions):
             return User.objects.none()
         return (
             User.objects.filter(is_active=True)
             .filter(Q(is_superuser=True) | Q(groups__buergerchat_departments=instance.department_id))
             .distinct()
         )
+
+
+    def may_be_assigned(self, user, conversation):
+        """Whether ``user`` can be made responsible for ``conversation``: an active
+        colleague who may answer in its department."""
+        return user is not None and self.user_has_permission_for_instance(user, "reply", conversation)
+
+    def assignable_users(self, conversation, acting_user=None):
+        """The colleagues offered when assigning: active members of the department's
+        answering group, plus the acting user if they may take it themselves."""
+        User = get_user_model()
+        users = User.objects.filter(is_active=True, groups=conversation.department.group_id)
+        if acting_user is not None and self.may_be_assigned(acting_user, conversation):
+            users = users | User.objects.filter(pk=acting_user.pk)
+        return users.distinct().order_by("first_name", "last_name", User.USERNAME_FIELD)
 
 
 conversation_permission_policy = ConversationPermissionPolicy(Conversation)
@@ -115,15 +136,15 @@ class TranscriptPermissionPolicy(BasePermissionPolicy):
         self.departments = conversation_permission_policy
 
     def user_has_permission(self, user, action):
-        return self.departments.user_has_permission(user, "view") if action in STAFF_ACTIONS else False
+        return self.departments.user_has_permission(user, "view") if action in ALL_ACTIONS else False
 
     def user_has_permission_for_instance(self, user, action, instance):
-        if action not in STAFF_ACTIONS:
+        if action not in ALL_ACTIONS:
             return False
         return instance.department_id in self.departments.department_ids_for_user(user)
 
     def instances_user_has_any_permission_for(self, user, actions):
-        if not any(action in STAFF_ACTIONS for action in actions):
+        if not any(action in ALL_ACTIONS for action in actions):
             return Transcript.objects.none()
         if user.is_active and user.is_superuser:
             return Transcript.objects.archived()

@@ -9,7 +9,7 @@ import uuid
 from typing import Annotated, Literal
 
 from django.utils.translation import gettext as _
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from .conf import buergerchat_settings
 
@@ -17,6 +17,10 @@ PROTOCOL_VERSION = 1
 
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 After = Annotated[StrictInt, Field(ge=0, le=2**63 - 1)]
+Score = Annotated[StrictInt, Field(ge=1, le=5)]
+#: Longest transfer reason and rating comment, in characters.
+REASON_MAX_LENGTH = 500
+COMMENT_MAX_LENGTH = 1000
 
 
 class ProtocolError(Exception):
@@ -93,11 +97,100 @@ class StaffSyncFrame(Frame):
     after: After
 
 
-CITIZEN_FRAMES = {f.model_fields["type"].annotation.__args__[0]: f for f in (PingFrame, AuthFrame, CitizenMessageFrame, CitizenSyncFrame, LeaveQueueFrame)}
-STAFF_FRAMES = {
-    f.model_fields["type"].annotation.__args__[0]: f
-    for f in (PingFrame, SubscribeFrame, UnsubscribeFrame, StaffMessageFrame, StaffSyncFrame)
-}
+# ---- the case worker's workplace (issue 5): typing, read receipts, notes, assignment,
+# transfer, status, rating.
+
+
+class CitizenTypingFrame(Frame):
+    type: Literal["typing"]
+    active: StrictBool
+
+
+class CitizenReadFrame(Frame):
+    type: Literal["read"]
+    up_to: Id
+
+
+class RateFrame(Frame):
+    type: Literal["rate"]
+    score: Score
+    comment: Annotated[StrictStr, Field(max_length=COMMENT_MAX_LENGTH)] = ""
+
+
+class StaffTypingFrame(Frame):
+    type: Literal["typing"]
+    conversation: Id
+    active: StrictBool
+    #: Typing a note: only colleagues see the indicator, never the citizen.
+    note: StrictBool = False
+
+
+class StaffReadFrame(Frame):
+    type: Literal["read"]
+    conversation: Id
+    up_to: Id
+
+
+class NoteFrame(Frame):
+    type: Literal["note"]
+    conversation: Id
+    client_id: uuid.UUID
+    body: StrictStr
+
+
+class TakeFrame(Frame):
+    type: Literal["take"]
+    conversation: Id
+
+
+class AssignFrame(Frame):
+    type: Literal["assign"]
+    conversation: Id
+    #: A colleague's user id, or null to remove the assignment.
+    assignee: Id | None
+
+
+class TransferFrame(Frame):
+    type: Literal["transfer"]
+    conversation: Id
+    department: Id
+    reason: Annotated[StrictStr, Field(max_length=REASON_MAX_LENGTH)]
+
+
+class StatusFrame(Frame):
+    type: Literal["status"]
+    conversation: Id
+    status: Literal["open", "waiting", "closed"]
+
+
+def _by_type(*frames):
+    return {f.model_fields["type"].annotation.__args__[0]: f for f in frames}
+
+
+CITIZEN_FRAMES = _by_type(
+    PingFrame,
+    AuthFrame,
+    CitizenMessageFrame,
+    CitizenSyncFrame,
+    LeaveQueueFrame,
+    CitizenTypingFrame,
+    CitizenReadFrame,
+    RateFrame,
+)
+STAFF_FRAMES = _by_type(
+    PingFrame,
+    SubscribeFrame,
+    UnsubscribeFrame,
+    StaffMessageFrame,
+    StaffSyncFrame,
+    StaffTypingFrame,
+    StaffReadFrame,
+    NoteFrame,
+    TakeFrame,
+    AssignFrame,
+    TransferFrame,
+    StatusFrame,
+)
 
 
 def _ref_of(data):
@@ -137,12 +230,46 @@ def parse_frame(text, frame_types):
         ) from None
     if hasattr(frame, "body"):
         frame = frame.model_copy(update={"body": clean_body(frame.body, ref=str(frame.client_id))})
+    if hasattr(frame, "reason"):
+        frame = frame.model_copy(update={"reason": clean_reason(frame.reason)})
+    if hasattr(frame, "comment"):
+        frame = frame.model_copy(update={"comment": clean_comment(frame.comment)})
     return frame
+
+
+def _clean_text(text):
+    return text.replace("\x00", "").replace("\r\n", "\n").strip()
+
+
+def clean_reason(reason):
+    """A transfer needs a reason for the colleagues who take over."""
+    reason = _clean_text(reason)
+    if not reason:
+        raise ProtocolError("reason_required", _("Please give a reason for the transfer."), field="reason")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ProtocolError(
+            "invalid_frame",
+            _("The reason is too long: at most %(limit)d characters.") % {"limit": REASON_MAX_LENGTH},
+            field="reason",
+        )
+    return reason
+
+
+def clean_comment(comment):
+    """The optional comment of a satisfaction rating."""
+    comment = _clean_text(comment)
+    if len(comment) > COMMENT_MAX_LENGTH:
+        raise ProtocolError(
+            "invalid_frame",
+            _("The comment is too long: at most %(limit)d characters.") % {"limit": COMMENT_MAX_LENGTH},
+            field="comment",
+        )
+    return comment
 
 
 def clean_body(body, *, ref=None):
     """The one rule for message text: not empty, not over the limit, no NUL bytes."""
-    body = body.replace("\x00", "").replace("\r\n", "\n").strip()
+    body = _clean_text(body)
     if not body:
         raise ProtocolError("message_empty", _("Please enter a message."), ref=ref, field="body")
     limit = buergerchat_settings.MAX_MESSAGE_LENGTH

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import audit, payloads, retention
-from .models import ConversationStatus
+from .visibility import citizen_visible
 
 logger = logging.getLogger(__name__)
 
@@ -59,13 +59,19 @@ def export_document(conversation, audience, request=None):
         last_activity_at=_iso(conversation.last_activity_at),
         privacy_notice_version=conversation.privacy_version,
         retention_days=conversation.department.retention_days,
+        rating=conversation.rating,
+        rating_comment=conversation.rating_comment,
+        rated_at=_iso(conversation.rated_at),
     )
-    messages = conversation.messages.select_related("author").order_by("pk")
+    # Internal notes and internal events (issue 5) are the department's working notes,
+    # not data the citizen gave or received: left out of both exports (one rule,
+    # visibility.citizen_visible; see docs/data-protection.md).
+    messages = citizen_visible(conversation.messages.all()).select_related("author", "conversation").order_by("pk")
     document = {
         "format": EXPORT_FORMAT,
         "exported_at": _iso(timezone.now()),
         "conversation": conversation_data,
-        "messages": [payloads.message_payload(m, audience, department_name=conversation.department.name) for m in messages],
+        "messages": [payloads.message_payload(m, audience, department=conversation.department) for m in messages],
         "attachments": [],
         "documents": [],
     }
@@ -87,20 +93,11 @@ def citizen_requests_erasure(conversation):
     Returns ``"erased"`` or ``"requested"``.
     """
     if conversation.department.archive_before_purge and not retention.is_archived(conversation):
-        with transaction.atomic():
-            now = timezone.now()
-            conversation.erasure_requested_at = now
-            fields = ["erasure_requested_at"]
-            if conversation.status != ConversationStatus.CLOSED:
-                conversation.status = ConversationStatus.CLOSED
-                conversation.closed_at = now
-                conversation.waiting_since = None
-                fields += ["status", "closed_at", "waiting_since"]
-            conversation.save(update_fields=fields)
-            audit.log(conversation, audit.ERASURE_REQUEST)
-            from .services import broadcast_inbox
+        from .workflow import close_on_erasure_request
 
-            transaction.on_commit(lambda: broadcast_inbox(conversation))
+        with transaction.atomic():
+            close_on_erasure_request(conversation)
+            audit.log(conversation, audit.ERASURE_REQUEST)
         logger.info("erasure of conversation %s requested by the citizen", conversation.pk)
         return "requested"
     retention.delete_conversation(conversation, action=audit.CITIZEN_ERASE)

@@ -10,16 +10,18 @@ import uuid
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import audit, groups, payloads, ratelimit, retention
+from . import audit, groups, payloads, ratelimit, retention, system_events
 from .conf import buergerchat_settings
 from .models import Conversation, ConversationStatus, Message, SenderType
 from .models.attachments import cache_no_attachment
 from .models.conversations import hash_secret, new_secret
 from .protocol import ProtocolError
+from .visibility import citizen_visible
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +75,7 @@ def privacy_fields(page):
     return {"privacy_page": page, "privacy_revision": revision, "privacy_version": version}
 
 
-def post_message(*, conversation, sender, body, client_id, author=None):
+def post_message(*, conversation, sender, body, client_id, author=None, internal=False):
     """Store a message once per ``client_id``; returns ``(message, created)``.
 
     A resend with the same client id stores nothing and returns the stored message
@@ -81,9 +83,16 @@ def post_message(*, conversation, sender, body, client_id, author=None):
     The conversation row is locked first, so within one conversation message ids are
     committed in increasing order and a client resyncing "after id N" misses nothing.
     ``conversation`` may be a long-lived copy (a socket's); its fields are refreshed.
+
+    ``internal=True`` stores a staff note: staff see it, the citizen never does, and it
+    changes neither the status nor who is waiting. A citizen's message reopens a closed
+    conversation within the department's reopen window; after it, the message is refused
+    with ``conversation_closed`` (nothing is stored).
     """
+    if internal and sender != SenderType.STAFF:
+        raise ValueError("only staff write internal notes")
     try:
-        return _store_message(conversation, sender, body, client_id, author)
+        return _store_message(conversation, sender, body, client_id, author, internal)
     except IntegrityError:
         # Only where row locks do not exist (SQLite in deferred mode): a concurrent
         # resend stored it first.
@@ -91,9 +100,11 @@ def post_message(*, conversation, sender, body, client_id, author=None):
         return existing, False
 
 
-def _store_message(conversation, sender, body, client_id, author):
+def _store_message(conversation, sender, body, client_id, author, internal):
     with transaction.atomic():
-        locked = Conversation.objects.select_for_update().only("status", "waiting_since").filter(pk=conversation.pk).first()
+        locked = (
+            Conversation.objects.select_for_update(of=("self",)).select_related("department").filter(pk=conversation.pk).first()
+        )
         if locked is None:
             raise ProtocolError("conversation_deleted", _("This conversation has been deleted."), ref=str(client_id))
         # Checked under the lock: a concurrent resend of the same client id waits here.
@@ -106,44 +117,109 @@ def _store_message(conversation, sender, body, client_id, author):
             # Resends of a stored message never count against the limit.
             ratelimit.check_message(conversation.pk, sender, ref=str(client_id))
             now = timezone.now()
-            updates = {"last_activity_at": now}
-            if sender == SenderType.CITIZEN:
-                if locked.waiting_since is None:
-                    updates["waiting_since"] = now
+            locked.last_activity_at = now
+            events = []
+            status_changed = False
+            if internal:
+                pass
+            elif sender == SenderType.CITIZEN:
                 if locked.status == ConversationStatus.CLOSED:
-                    updates["status"] = ConversationStatus.OPEN
-                    updates["closed_at"] = None  # retention counts from the next close
+                    if not locked.accepts_citizen_messages(now):
+                        raise ProtocolError(
+                            "conversation_closed",
+                            _("This conversation has been closed. Please start a new conversation."),
+                            ref=str(client_id),
+                        )
+                    locked.status = ConversationStatus.OPEN
+                    locked.closed_at = None
+                    status_changed = True
+                    events.append((system_events.REOPENED, {"by_citizen": True}))
+                elif locked.status == ConversationStatus.WAITING:
+                    locked.status = ConversationStatus.OPEN
+                    status_changed = True
+                if locked.waiting_since is None:
+                    locked.waiting_since = now
             elif sender == SenderType.STAFF:
-                if locked.waiting_since is not None:
-                    updates["waiting_since"] = None
+                locked.waiting_since = None
+                if locked.first_response_at is None:
+                    locked.first_response_at = now
                 if locked.status == ConversationStatus.NEW:
-                    updates["status"] = ConversationStatus.OPEN
-            Conversation.objects.filter(pk=conversation.pk).update(**updates)
+                    locked.status = ConversationStatus.OPEN
+                    status_changed = True
+            locked.save(update_fields=["last_activity_at", "waiting_since", "status", "closed_at", "first_response_at"])
             message = Message.objects.create(
-                conversation=conversation, sender=sender, author=author, body=body, client_id=client_id, created_at=now
+                conversation=conversation,
+                sender=sender,
+                author=author,
+                body=body,
+                client_id=client_id,
+                created_at=now,
+                internal=internal,
             )
-            conversation.status = updates.get("status", locked.status)
-            conversation.waiting_since = updates.get("waiting_since", locked.waiting_since)
-            conversation.last_activity_at = now
-            if "closed_at" in updates:
-                conversation.closed_at = None
             cache_no_attachment(message)  # none yet; payloads built in async code must not query
             if sender == SenderType.STAFF:
-                audit.log(conversation, audit.REPLY, user=author, data={"message": message.pk})
-            transaction.on_commit(lambda: broadcast_message(conversation, message))
+                audit.log(locked, audit.REPLY, user=author, data={"message": message.pk})
+            stored = [message] + [system_message(locked, event, data, created_at=now) for event, data in events]
+        refresh_copy(conversation, locked)
+        if not existing:
+            transaction.on_commit(lambda: broadcast(locked, stored, citizen_state=status_changed))
     if existing:
         # A resend means the sender never got its ack; the first broadcast may have been
         # lost with it (worker killed between commit and send). Clients drop duplicates.
-        broadcast_message(conversation, existing[0])
+        broadcast_message(locked, existing[0])
         return existing[0], False
-    logger.info("message %s (%s) stored in conversation %s", message.pk, sender, conversation.pk)
+    logger.info(
+        "message %s (%s%s) stored in conversation %s", message.pk, sender, ", internal" if internal else "", conversation.pk
+    )
     return message, True
 
 
+def refresh_copy(conversation, fresh):
+    """Bring a long-lived copy (a socket's) up to date with a freshly read row."""
+    if conversation is fresh:
+        return
+    for field in Conversation._meta.concrete_fields:
+        setattr(conversation, field.attname, getattr(fresh, field.attname))
+    conversation.department = fresh.department
+
+
+def system_message(conversation, event, data, *, created_at=None):
+    """Store a system message for ``event`` (see system_events.py) inside the caller's transaction.
+
+    Its ``body`` keeps the text in the site's language (for search and records); clients
+    get it rendered per audience and language from ``event`` and ``event_data``.
+    """
+    audience = payloads.STAFF if system_events.is_internal(event) else payloads.CITIZEN
+    with translation.override(settings.LANGUAGE_CODE):
+        body = system_events.text(event, data, audience) or event
+    message = Message.objects.create(
+        conversation=conversation,
+        sender=SenderType.SYSTEM,
+        body=body,
+        client_id=uuid.uuid4(),
+        created_at=created_at or timezone.now(),
+        internal=system_events.is_internal(event),
+        event=event,
+        event_data=data,
+    )
+    return cache_no_attachment(message)  # payloads built in async code must not query
+
+
 def messages_after(conversation, after_id=0, limit=None):
+    """Staff view: every message after ``after_id``, internal ones included."""
     limit = limit or buergerchat_settings.SYNC_BATCH_SIZE
     return list(
         conversation.messages.filter(pk__gt=after_id).select_related("author", "attachment").order_by("pk")[:limit]
+    )
+
+
+def citizen_messages_after(conversation, after_id=0, limit=None):
+    """Citizen view: the citizen-visible messages after ``after_id`` (never a note)."""
+    limit = limit or buergerchat_settings.SYNC_BATCH_SIZE
+    return list(
+        citizen_visible(conversation.messages.filter(pk__gt=after_id))
+        .select_related("author", "attachment")
+        .order_by("pk")[:limit]
     )
 
 
@@ -158,22 +234,49 @@ def _group_send(group, event):
 
 
 def broadcast_message(conversation, message, started=False):
-    """Notify the conversation's sockets and the department's inbox."""
-    department_name = conversation.department.name
-    for audience, group in (
-        (payloads.CITIZEN, groups.conversation_citizen(conversation.pk)),
-        (payloads.STAFF, groups.conversation_staff(conversation.pk)),
-    ):
+    """Notify the conversation's sockets and the department's inbox of one message
+    (``started``: it is the first of a new conversation)."""
+    broadcast(conversation, [message], started=started)
+
+
+def broadcast(conversation, messages=(), *, citizen_state=False, departments=None, transfer=None, started=False):
+    """Tell every socket that should know: the citizen (citizen-visible messages and,
+    with ``citizen_state``, the new conversation state), the staff who opened the
+    conversation, and the inbox of the department (or of ``departments``, ids).
+    ``transfer=(source, target)`` also tells the staff who opened the conversation,
+    in either department, that it moved. ``started`` marks the inbox event of a new
+    conversation."""
+    department = conversation.department
+    citizen_group = groups.conversation_citizen(conversation.pk)
+    staff_group = groups.conversation_staff(conversation.pk)
+    visible = {m.pk for m in citizen_visible(messages)}
+    for message in messages:
+        event = {"type": "bc.message", "conversation": conversation.pk, "department": conversation.department_id}
+        if message.pk in visible:
+            _group_send(
+                citizen_group,
+                {**event, "message": payloads.message_payload(message, payloads.CITIZEN, department=department)},
+            )
+        _group_send(staff_group, {**event, "message": payloads.message_payload(message, payloads.STAFF, department=department)})
+    if transfer is not None:
+        source, target = transfer
         _group_send(
-            group,
+            staff_group,
             {
-                "type": "bc.message",
+                "type": "bc.transferred",
                 "conversation": conversation.pk,
-                "department": conversation.department_id,
-                "message": payloads.message_payload(message, audience, department_name=department_name),
+                "from_department": {"id": source.pk, "name": source.name},
+                "to_department": {"id": target.pk, "name": target.name},
+                "message": payloads.message_payload(messages[-1], payloads.STAFF, department=department),
             },
         )
-    broadcast_inbox(conversation, message, started=started)
+    if citizen_state:
+        _group_send(
+            citizen_group,
+            {"type": "bc.state", "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN)},
+        )
+    last = next((m for m in reversed(list(messages)) if m.sender != SenderType.SYSTEM), None)
+    broadcast_inbox(conversation, last, departments=departments, started=started)
 
 
 def broadcast_permissions_changed():
@@ -181,38 +284,13 @@ def broadcast_permissions_changed():
     _group_send(groups.STAFF_BROADCAST, {"type": "bc.permissions"})
 
 
-def broadcast_inbox(conversation, last_message=None, started=False):
-    _group_send(
-        groups.department(conversation.department_id),
-        {
-            "type": "bc.conversation",
-            "department": conversation.department_id,
-            "conversation": payloads.inbox_event_payload(conversation, last_message),
-            "started": started,
-        },
-    )
-
-
-def close_conversation(conversation, *, user=None):
-    """Mark a conversation closed; archive it when its department asks for that.
-
-    Returns True if it was open before. A citizen's next message reopens it.
-    """
-    with transaction.atomic():
-        locked = Conversation.objects.select_for_update().select_related("department").get(pk=conversation.pk)
-        if locked.status == ConversationStatus.CLOSED:
-            return False
-        locked.status = ConversationStatus.CLOSED
-        locked.closed_at = timezone.now()  # the retention period starts now
-        locked.waiting_since = None
-        locked.save(update_fields=["status", "closed_at", "waiting_since"])
-        for field in ("status", "closed_at", "waiting_since"):
-            setattr(conversation, field, getattr(locked, field))
-        audit.log(conversation, audit.CLOSE, user=user)
-        if locked.department.archive_on_close:
-            from .transcripts import request_archive
-
-            request_archive(locked, user=user)
-        transaction.on_commit(lambda: broadcast_inbox(locked))
-    logger.info("conversation %s closed by user %s", conversation.pk, getattr(user, "pk", None))
-    return True
+def broadcast_inbox(conversation, last_message=None, *, departments=None, started=False):
+    """The inbox summary to the department's staff sockets (or to each of ``departments``:
+    after a transfer, the old department learns that the conversation left).
+    ``started``: a new conversation (issue 3: staff may be notified of it)."""
+    payload = payloads.inbox_event_payload(conversation, last_message)
+    for department_id in departments or (conversation.department_id,):
+        _group_send(
+            groups.department(department_id),
+            {"type": "bc.conversation", "department": department_id, "conversation": payload, "started": started},
+        )

@@ -21,6 +21,7 @@ from .attachments import protected_file_response
 from .models import Attachment, Conversation, ConversationStatus, Message, Transcript, TranscriptKind
 from .models.attachments import new_storage_name
 from .storage import private_storage
+from .visibility import citizen_visible
 
 logger = logging.getLogger(__name__)
 
@@ -31,18 +32,21 @@ DOWNLOAD_ACTION = audit.DOWNLOAD  # registered with the other audit actions (aud
 def citizen_visible_messages(conversation):
     """The messages a transcript shows: exactly those the citizen can see.
 
-    Every transcript takes its messages from here and nowhere else, so internal
-    notes of staff (when they exist) are excluded by changing this one function.
+    Every transcript (the citizen's copy and the archived record) takes its messages
+    from here and nowhere else; internal notes of staff and internal events are
+    excluded by the one rule in :func:`~buergerchat_wagtail.visibility.citizen_visible`.
     """
     return (
-        Message.objects.filter(conversation=conversation, sender__in=["citizen", "staff", "system"])
+        citizen_visible(Message.objects.filter(conversation=conversation, sender__in=["citizen", "staff", "system"]))
         .select_related("author", "attachment")
         .order_by("pk")
     )
 
 
 def latest_message_id(conversation):
-    return Message.objects.filter(conversation=conversation).aggregate(last=Max("pk"))["last"] or 0
+    """The newest message a transcript would show (a new internal note does not make
+    a transcript stale)."""
+    return citizen_visible(Message.objects.filter(conversation=conversation)).aggregate(last=Max("pk"))["last"] or 0
 
 
 def is_current(transcript, conversation):
@@ -154,7 +158,9 @@ def request_citizen_transcript(conversation):
 
 def conversations_to_archive():
     """Closed conversations without a current archived transcript, oldest first."""
-    last_id = Subquery(Message.objects.filter(conversation=OuterRef("pk")).order_by("-pk").values("pk")[:1])
+    last_id = Subquery(
+        citizen_visible(Message.objects.filter(conversation=OuterRef("pk"))).order_by("-pk").values("pk")[:1]
+    )
     rescanned = Attachment.objects.filter(conversation=OuterRef(OuterRef("pk")), scanned_at__gt=OuterRef("created_at"))
     current_archive = Transcript.objects.filter(
         kind=TranscriptKind.ARCHIVE, conversation=OuterRef("pk"), last_message_id__gte=OuterRef("last_id")

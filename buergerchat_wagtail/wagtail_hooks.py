@@ -5,28 +5,48 @@ from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import Menu, SubmenuMenuItem
+from wagtail.admin.ui.sidebar import SubMenuItem as SubMenuItemComponent
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
-from . import audit
+from . import audit, components
 from .conf import buergerchat_settings
 from .models import Conversation, Transcript
 from .permissions import conversation_permission_policy, transcript_permission_policy
 from .views.archive import ArchiveViewSet
+from .views.canned_answers import CannedAnswerViewSet
 from .views.consultations import ConsultationHostViewSet, ConsultationSessionViewSet
 from .views.departments import DepartmentViewSet
-from .views.inbox import InboxViewSet
+from .views.inbox import InboxViewSet, badge_attrs
 from .views.office_hours import OfficeHoursViewSet
 from .views.presence import set_away
+from .views.reports import ReportViewSet
 
 register_permission_policy(Conversation, conversation_permission_policy)
 register_permission_policy(Transcript, transcript_permission_policy)
 
 
+class BuergerchatMenuItem(SubmenuMenuItem):
+    """The "Bürgerchat" menu entry, with the badge of waiting citizens (also visible
+    while the submenu is closed)."""
+
+    def render_component(self, request):
+        return SubMenuItemComponent(
+            self.name,
+            self.label,
+            self.menu.render_component(request),
+            icon_name=self.icon_name,
+            classname=self.classname,
+            attrs={**self.attrs, **badge_attrs(request, self.label)},
+        )
+
+
 class BuergerchatViewSetGroup(SnippetViewSetGroup):
-    """The "Bürgerchat" menu: the staff inbox, live consultations and the archive, and
-    the editors' snippets (departments, office hours, consultation sessions)."""
+    """The "Bürgerchat" menu: the staff inbox, live consultations, the report and the
+    archive, and the editors' snippets (departments, office hours, consultation
+    sessions, canned answers)."""
 
     menu_label = _("Bürgerchat")
     menu_icon = "comment"
@@ -34,11 +54,22 @@ class BuergerchatViewSetGroup(SnippetViewSetGroup):
     items = (
         InboxViewSet,
         ConsultationHostViewSet,
+        ReportViewSet,
         ArchiveViewSet,
         DepartmentViewSet,
         OfficeHoursViewSet,
         ConsultationSessionViewSet,
+        CannedAnswerViewSet,
     )
+
+    def get_menu_item(self, order=None):
+        return BuergerchatMenuItem(
+            label=self.menu_label,
+            menu=Menu(register_hook_name=self.submenu_hook, items=self.get_submenu_items()),
+            name=self.menu_name,
+            icon_name=self.menu_icon,
+            order=self.get_menu_item_order(order),
+        )
 
 
 register_snippet(BuergerchatViewSetGroup)
@@ -71,6 +102,11 @@ def buergerchat_permissions():
     from django.contrib.auth.models import Permission
 
     return Permission.objects.filter(content_type__app_label="buergerchat", codename="erase_conversation")
+
+
+hooks.register("construct_homepage_panels", components.construct_homepage_panels)
+
+
 @hooks.register("insert_global_admin_js")
 def buergerchat_presence_js():
     """On every admin page: the staff socket that makes a case worker present and

@@ -2,6 +2,7 @@
 the archive view and its rights, and the log of downloads."""
 
 import io
+import re
 import uuid
 
 import pikepdf
@@ -11,7 +12,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from wagtail.models import ModelLogEntry
 
-from buergerchat_wagtail import services, transcripts
+from buergerchat_wagtail import services, transcripts, workflow
 from buergerchat_wagtail.models import ConversationStatus, SenderType, Transcript, TranscriptKind
 
 pytestmark = pytest.mark.django_db
@@ -129,12 +130,21 @@ def test_close_archives_when_the_department_asks(chat, worker_a, dept_a, django_
     assert Transcript.objects.archived().count() == 1
 
 
+def close_form(html):
+    """The close form of the conversation view (issue 5's workflow), or None."""
+    match = re.search(r"<form[^>]*data-bc-close-form[^>]*>", html)
+    return match.group(0) if match else None
+
+
 def test_close_button_only_for_open_conversations(chat, worker_a):
     conversation, _secret = chat
     client = logged_in(worker_a)
-    assert "data-bc-close-form" in client.get(f"/admin/buergerchat/conversations/{conversation.pk}/").content.decode()
-    services.close_conversation(conversation)
-    assert "data-bc-close-form" not in client.get(f"/admin/buergerchat/conversations/{conversation.pk}/").content.decode()
+    form = close_form(client.get(f"/admin/buergerchat/conversations/{conversation.pk}/").content.decode())
+    assert form is not None and " hidden" not in form
+    workflow.set_status(conversation, worker_a, ConversationStatus.CLOSED)
+    # Kept in the page but hidden, so it can be shown again live when the conversation reopens.
+    form = close_form(client.get(f"/admin/buergerchat/conversations/{conversation.pk}/").content.decode())
+    assert form is None or " hidden" in form
 
 
 @pytest.fixture
@@ -192,11 +202,11 @@ def test_archive_menu_only_for_staff(worker_a, plain_user, dept_a):
     assert "/admin/buergerchat-archive/" in html
 
 
-def test_batch_command_archives_closed_and_resumes(dept_a, start_conversation, monkeypatch):
+def test_batch_command_archives_closed_and_resumes(dept_a, worker_a, start_conversation, monkeypatch):
     closed = []
     for number in range(3):
         conversation, _secret = start_conversation(dept_a, text=f"Anliegen {number}")
-        services.close_conversation(conversation)
+        workflow.set_status(conversation, worker_a, ConversationStatus.CLOSED)
         closed.append(conversation)
     open_one, _ = start_conversation(dept_a, text="noch offen")
     assert [c.pk for c in transcripts.conversations_to_archive()] == [c.pk for c in closed]
@@ -231,14 +241,14 @@ def test_batch_command_archives_closed_and_resumes(dept_a, start_conversation, m
     assert "0 conversation(s) to archive." in out.getvalue()
     # a new message after archiving makes the record stale: archived again
     services.post_message(conversation=closed[0], sender=SenderType.STAFF, body="Nachtrag", client_id=uuid.uuid4())
-    services.close_conversation(closed[0])
+    workflow.set_status(closed[0], worker_a, ConversationStatus.CLOSED)
     call_command("buergerchat_archive", "--no-progress", stdout=io.StringIO())
     assert Transcript.objects.archived().filter(conversation=closed[0]).count() == 2
 
 
-def test_batch_command_options(dept_a, start_conversation):
+def test_batch_command_options(dept_a, worker_a, start_conversation):
     conversation, _ = start_conversation(dept_a)
-    services.close_conversation(conversation)
+    workflow.set_status(conversation, worker_a, ConversationStatus.CLOSED)
     out = io.StringIO()
     call_command("buergerchat_archive", "--dry-run", stdout=out)
     assert "1 conversation(s) to archive." in out.getvalue()

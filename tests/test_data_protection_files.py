@@ -12,8 +12,8 @@ from django.test import Client, override_settings
 from wagtail.models import ModelLogEntry
 
 from buergerchat_wagtail import attachments as attachment_domain
-from buergerchat_wagtail import audit, crypto, retention, rights, payloads, services, transcripts
-from buergerchat_wagtail.models import Attachment, Conversation, SenderType, Transcript, TranscriptKind
+from buergerchat_wagtail import audit, crypto, retention, rights, payloads, services, transcripts, workflow
+from buergerchat_wagtail.models import Attachment, Conversation, ConversationStatus, SenderType, Transcript, TranscriptKind
 from buergerchat_wagtail.storage import private_storage, raw_private_storage
 from tests.files import pdf_bytes, upload
 from tests.test_encryption import KEY_1, all_text_in_database, raw_row
@@ -149,7 +149,7 @@ def test_archive_predicate_releases_conversations_that_must_be_archived(dept_a, 
     dept_a.archive_before_purge = True
     dept_a.save()
     conversation, _ = services.start_conversation(department=dept_a, text=SUBJECT)
-    services.close_conversation(conversation, user=worker_a)
+    workflow.set_status(conversation, worker_a, ConversationStatus.CLOSED)
     Conversation.objects.filter(pk=conversation.pk).update(closed_at=timezone.now() - timedelta(days=400))
     assert not retention.is_archived(conversation)
     result = retention.purge_expired()

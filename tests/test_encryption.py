@@ -233,7 +233,7 @@ def test_encrypted_storage_for_files():
 def test_existing_plaintext_rows_are_encrypted_by_the_migration(full_conversation):
     import importlib
 
-    migration = importlib.import_module("buergerchat_wagtail.migrations.0004_issue6_data_protection")
+    migration = importlib.import_module("buergerchat_wagtail.migrations.0005_issue6_data_protection")
     conversation, _ = full_conversation
     with connection.cursor() as cursor:
         cursor.execute("UPDATE buergerchat_conversation SET citizen_name = %s WHERE id = %s", [NAME, conversation.pk])

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 
 from buergerchat_wagtail.permissions import (
+    STAFF_ACTIONS,
     ConversationPermissionPolicy,
     conversation_permission_policy as policy,
     fresh_user_permissions,
@@ -86,7 +87,7 @@ def test_departments_for_user(worker_a, superuser, plain_user, dept_a, dept_b):
 # --------------------------------------------------------------------------- model-level permission
 
 
-@pytest.mark.parametrize("action", ["view", "reply"])
+@pytest.mark.parametrize("action", STAFF_ACTIONS)
 def test_user_has_permission(action, superuser, worker_a, worker_b, plain_user):
     assert policy.user_has_permission(superuser, action)
     assert policy.user_has_permission(worker_a, action)
@@ -109,7 +110,7 @@ def test_user_has_permission_inactive(superuser, worker_a):
 # --------------------------------------------------------------------------- instances
 
 
-@pytest.mark.parametrize("action", ["view", "reply"])
+@pytest.mark.parametrize("action", STAFF_ACTIONS)
 def test_instances_per_user_kind(action, conversations, superuser, worker_a, worker_b, plain_user):
     conv_a, conv_b = conversations
     assert set(policy.instances_user_has_permission_for(superuser, action)) == {conv_a, conv_b}
@@ -143,7 +144,7 @@ def test_instances_include_new_departments_for_superuser(conversations, superuse
 # --------------------------------------------------------------------------- one instance
 
 
-@pytest.mark.parametrize("action", ["view", "reply"])
+@pytest.mark.parametrize("action", STAFF_ACTIONS)
 def test_user_has_permission_for_instance(action, conversations, superuser, worker_a, worker_b, plain_user):
     conv_a, conv_b = conversations
     expected = {
@@ -194,3 +195,26 @@ def test_users_with_permission_for_instance(conversations, superuser, worker_a, 
     assert set(policy.users_with_permission_for_instance("view", conv_a)) == {superuser, worker_a}
     assert set(policy.users_with_permission_for_instance("reply", conv_b)) == {superuser, worker_b}
     assert not policy.users_with_permission_for_instance("delete", conv_a).exists()
+
+
+# --------------------------------------------------------------------------- assignment
+
+
+def test_may_be_assigned_only_colleagues_of_the_department(conversations, superuser, worker_a, worker_b, plain_user):
+    conv_a, _ = conversations
+    assert policy.may_be_assigned(worker_a, conv_a)
+    assert policy.may_be_assigned(superuser, conv_a)
+    assert not policy.may_be_assigned(worker_b, conv_a)
+    assert not policy.may_be_assigned(plain_user, conv_a)
+    assert not policy.may_be_assigned(None, conv_a)
+    worker_a.is_active = False
+    worker_a.save()
+    assert not policy.may_be_assigned(reload(worker_a), conv_a)
+
+
+def test_assignable_users_are_the_department_group(conversations, superuser, worker_a, worker_b, plain_user):
+    conv_a, _ = conversations
+    assert list(policy.assignable_users(conv_a, worker_a)) == [worker_a]
+    # A superuser may take it, but is not offered to colleagues.
+    assert set(policy.assignable_users(conv_a, superuser)) == {worker_a, superuser}
+    assert list(policy.assignable_users(conv_a, worker_b)) == [worker_a]

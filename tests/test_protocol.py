@@ -70,10 +70,16 @@ def test_parse_staff_frames():
 
 
 def test_frame_sets_are_separate():
-    assert set(CITIZEN_FRAMES) == {"ping", "auth", "message", "sync", "leave_queue"}
-    assert set(STAFF_FRAMES) == {"ping", "subscribe", "unsubscribe", "message", "sync"}
+    assert set(CITIZEN_FRAMES) == {"ping", "auth", "message", "sync", "leave_queue", "typing", "read", "rate"}
+    assert set(STAFF_FRAMES) == {
+        "ping", "subscribe", "unsubscribe", "message", "sync",
+        "typing", "read", "note", "take", "assign", "transfer", "status",
+    }  # fmt: skip
     assert refused({"v": 1, "type": "auth", "secret": "x"}, STAFF_FRAMES).code == "unknown_type"
     assert refused({"v": 1, "type": "subscribe", "conversation": 1}).code == "unknown_type"
+    # Staff-only actions do not exist on the citizen socket.
+    for frame_type in ("note", "take", "assign", "transfer", "status"):
+        assert refused({"v": 1, "type": frame_type, "conversation": 1}).code == "unknown_type"
 
 
 @pytest.mark.parametrize(

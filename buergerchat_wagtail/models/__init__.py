@@ -1,18 +1,21 @@
 from .archive import Transcript, TranscriptKind
 from .attachments import Attachment, ScanStatus
+from .canned_answers import CannedAnswer
 from .consultations import ConsultationSession, PublishedAnswer, QueueEntry, QueueStatus
 from .conversations import Conversation, ConversationStatus, Message, SenderType
-from .departments import AvailabilityMode, Department
+from .departments import AvailabilityMode, Department, StaffNameDisplay
 from .filetypes import FileType
 from .notices import CitizenNotice
 from .office_hours import GermanState, OfficeHours, OfficeHoursException, OfficeHoursRange, Weekday
 from .presence import StaffPresence, StaffStatus
+from .read_markers import ReadMarker
 from .site_settings import BuergerchatSiteSettings
 
 __all__ = [
     "Attachment",
     "AvailabilityMode",
     "BuergerchatSiteSettings",
+    "CannedAnswer",
     "CitizenNotice",
     "ConsultationSession",
     "Conversation",
@@ -27,8 +30,10 @@ __all__ = [
     "PublishedAnswer",
     "QueueEntry",
     "QueueStatus",
+    "ReadMarker",
     "ScanStatus",
     "SenderType",
+    "StaffNameDisplay",
     "StaffPresence",
     "StaffStatus",
     "Transcript",

@@ -1,8 +1,10 @@
+import datetime
 import hashlib
 import secrets
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -34,7 +36,19 @@ def new_reference() -> str:
 class ConversationStatus(models.TextChoices):
     NEW = "new", _("new")
     OPEN = "open", _("open")
+    WAITING = "waiting", _("waiting for citizen")
     CLOSED = "closed", _("closed")
+
+
+#: Statuses in which a citizen's unanswered message means "a citizen is waiting".
+ACTIVE_STATUSES = (ConversationStatus.NEW, ConversationStatus.OPEN)
+
+
+def citizens_waiting_q(prefix=""):
+    """The rule "a citizen waits for an answer" as a Q object (``prefix`` for lookups
+    through a relation, e.g. ``"conversations__"``): the menu badge, the dashboard
+    panel, the inbox filter and "next conversation" all use it."""
+    return models.Q(**{f"{prefix}status__in": ACTIVE_STATUSES, f"{prefix}waiting_since__isnull": False})
 
 
 class SenderType(models.TextChoices):
@@ -48,6 +62,10 @@ class ConversationQuerySet(models.QuerySet):
         if not isinstance(secret, str) or not secret or len(secret) > 200:
             return self.none()
         return self.filter(secret_hash=hash_secret(secret))
+
+    def citizens_waiting(self):
+        """Conversations in which a citizen waits for an answer (see citizens_waiting_q)."""
+        return self.filter(citizens_waiting_q())
 
 
 class Conversation(models.Model):
@@ -72,6 +90,7 @@ class Conversation(models.Model):
     waiting_since = models.DateTimeField(
         _("waiting since"), null=True, blank=True, help_text=_("Oldest citizen message not yet answered.")
     )
+    first_response_at = models.DateTimeField(_("first answered"), null=True, blank=True)
     closed_at = models.DateTimeField(
         _("closed"), null=True, blank=True, db_index=True, help_text=_("Retention is counted from this time.")
     )
@@ -104,6 +123,23 @@ class Conversation(models.Model):
         blank=True,
         help_text=_("Page id, revision id and publication time of the confirmed privacy notice; kept if the revision is deleted."),
     )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Read receipts: the highest message id the other side has read.
+    staff_read_up_to = models.PositiveBigIntegerField(_("read by staff up to message"), default=0)
+    citizen_read_up_to = models.PositiveBigIntegerField(_("read by the citizen up to message"), default=0)
+    rating = models.PositiveSmallIntegerField(
+        _("satisfaction"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    # Free text of the citizen: encrypted at rest like the messages.
+    rating_comment = EncryptedTextField(_("comment on the rating"), blank=True)
+    rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
 
     objects = ConversationQuerySet.as_manager()
 
@@ -111,7 +147,10 @@ class Conversation(models.Model):
         verbose_name = _("conversation")
         verbose_name_plural = _("conversations")
         ordering = ("-last_activity_at", "-pk")
-        indexes = [models.Index(fields=["department", "-last_activity_at"], name="buergerchat_conv_dept_activity")]
+        indexes = [
+            models.Index(fields=["department", "-last_activity_at"], name="buergerchat_conv_dept_activity"),
+            models.Index(fields=["department", "created_at"], name="buergerchat_conv_dept_created"),
+        ]
         permissions = [
             ("erase_conversation", _("Can erase conversations of their departments (Art. 17 GDPR)")),
         ]
@@ -120,6 +159,24 @@ class Conversation(models.Model):
         # The reference only: this label ends up in Wagtail's audit log and in error
         # reports, which must not contain the (confidential) subject.
         return self.reference
+
+    @property
+    def reopen_deadline(self):
+        """Until when a citizen's message reopens this closed conversation (None: not
+        closed, not reopened at all, or closed before closing times were recorded)."""
+        days = self.department.reopen_window_days
+        if self.status != ConversationStatus.CLOSED or self.closed_at is None or not days:
+            return None
+        return self.closed_at + datetime.timedelta(days=days)
+
+    def accepts_citizen_messages(self, now):
+        """The one rule for "may the citizen still write here": always while not closed;
+        after closing within the department's reopen window."""
+        if self.status != ConversationStatus.CLOSED:
+            return True
+        if not self.department.reopen_window_days:
+            return False
+        return self.closed_at is None or now <= self.reopen_deadline
 
 
 class Message(models.Model):
@@ -140,6 +197,13 @@ class Message(models.Model):
         _("client id"), default=uuid.uuid4, help_text=_("Chosen by the sending client; makes resends idempotent.")
     )
     created_at = models.DateTimeField(_("sent"), default=timezone.now)
+    internal = models.BooleanField(
+        _("internal"), default=False, help_text=_("Internal notes and events are shown to staff only, never to the citizen.")
+    )
+    # System messages (sender "system"): what happened, rendered per audience and language
+    # by payloads.system_text (see system_events.py).
+    event = models.CharField(_("event"), max_length=20, blank=True)
+    event_data = models.JSONField(_("event data"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("message")

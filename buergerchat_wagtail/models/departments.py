@@ -21,6 +21,12 @@ class DepartmentQuerySet(models.QuerySet):
         return self.filter(group__in=user.groups.all())
 
 
+class StaffNameDisplay(models.TextChoices):
+    FULL = "full", _("Full name (e.g. “Berta Baumann”)")
+    FIRST = "first", _("First name (e.g. “Berta”)")
+    DEPARTMENT = "department", _("Department only (e.g. “Bauverwaltung”)")
+
+
 class Department(index.Indexed, models.Model):
     """A part of the city administration that answers citizens (a Wagtail snippet)."""
 
@@ -61,6 +67,22 @@ class Department(index.Indexed, models.Model):
         help_text=_(
             "Records duty: a closed conversation is deleted only after it has been archived. "
             "Conversations without an archive are kept and listed by the purge."
+        ),
+    )
+    staff_name_display = models.CharField(
+        _("staff names shown to citizens"),
+        max_length=10,
+        choices=StaffNameDisplay.choices,
+        default=StaffNameDisplay.DEPARTMENT,
+        help_text=_("How citizens see who answers them. Without a name in the user account, the department is shown."),
+    )
+    reopen_window_days = models.PositiveSmallIntegerField(
+        _("reopen closed conversations for (days)"),
+        default=7,
+        validators=[MaxValueValidator(365)],
+        help_text=_(
+            "Within this many days after closing, a citizen's message reopens the conversation. "
+            "Later, or with 0, the citizen is asked to start a new conversation."
         ),
     )
 

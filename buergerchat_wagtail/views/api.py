@@ -5,6 +5,7 @@ The citizen authenticates with the conversation secret in the
 as on the socket; see docs/protocol.md.
 """
 
+import json
 import logging
 import uuid
 
@@ -18,7 +19,7 @@ from typing import Literal, Optional
 
 from pydantic import ConfigDict, Field
 
-from .. import attachments, audit, payloads, rights, services, transcripts
+from .. import attachments, audit, payloads, receipts, rights, services, transcripts, workflow
 from ..conf import buergerchat_settings
 from ..models import Attachment, Conversation, Message, ScanStatus, SenderType, TranscriptKind
 from ..protocol import CITIZEN_FRAMES, PROTOCOL_VERSION, ProtocolError, clean_body, parse_frame
@@ -69,9 +70,13 @@ def on_database_error(request, exc):
     )
 
 
+#: Refusals because of the conversation's state (not the request's form): 409 Conflict.
+CONFLICT_CODES = {"conversation_closed", "not_closed", "already_rated"}
+
+
 @api.exception_handler(ProtocolError)
 def on_protocol_error(request, exc):
-    return error_response(exc, 400)
+    return error_response(exc, 409 if exc.code in CONFLICT_CODES else 400)
 
 
 @api.exception_handler(RateLimited)
@@ -143,6 +148,19 @@ class ExportDocument(OpenSchema):
     documents: list
 
 
+class ReadFrame(OpenSchema):
+    v: int
+    type: Literal["read"]
+    reader: Literal["citizen"]
+    up_to: int
+
+
+class RatedFrame(OpenSchema):
+    v: int
+    type: Literal["rated"]
+    conversation: ConversationOut
+
+
 class PendingFrame(OpenSchema):
     v: int
     type: Literal["pending"]
@@ -156,7 +174,7 @@ class ErasedFrame(OpenSchema):
 
 
 #: Error answers every endpoint may give (documented for the OpenAPI schema).
-ERRORS = {400: ErrorFrame, 401: ErrorFrame, 429: ErrorFrame, 503: ErrorFrame}
+ERRORS = {400: ErrorFrame, 401: ErrorFrame, 409: ErrorFrame, 429: ErrorFrame, 503: ErrorFrame}
 
 
 def file_responses(content_type, description):
@@ -176,7 +194,48 @@ class SyncQuery(Schema):
 
 
 def _messages(conversation, after):
-    return payloads.messages_payload(services.messages_after(conversation, after), payloads.CITIZEN, conversation)
+    return payloads.messages_payload(services.citizen_messages_after(conversation, after), payloads.CITIZEN, conversation)
+
+
+def _frame_from_body(request, frame_type):
+    """The request body as one citizen frame of ``frame_type`` (same validation as the socket)."""
+    try:
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError("invalid_json", _("The request body is not UTF-8 text.")) from None
+    return parse_frame(_integral_numbers(text), {frame_type: CITIZEN_FRAMES[frame_type]})
+
+
+#: Integer fields of the citizen frames posted over HTTP.
+INTEGER_FIELDS = ("up_to", "score")
+
+
+def _integral_numbers(text):
+    """JSON (and the OpenAPI schema's JSON Schema) has one number type: ``5.0`` is the
+    integer 5. The strict frame models want Python ints, so integral floats of the
+    integer fields become ints; anything else goes to ``parse_frame`` unchanged."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+    if not isinstance(data, dict):
+        return text
+    changed = False
+    for field in INTEGER_FIELDS:
+        value = data.get(field)
+        if isinstance(value, float) and value.is_integer():
+            data[field] = int(value)
+            changed = True
+    return json.dumps(data) if changed else text
+
+
+def _frame_body(frame_type):
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": CITIZEN_FRAMES[frame_type].model_json_schema()}},
+        }
+    }
 
 
 @api.get("/conversation", summary="The conversation and its messages after an id", response={200: ReadyFrame, **ERRORS})
@@ -223,11 +282,7 @@ def message_request_schema():
 )
 def post_message(request):
     conversation = request.auth
-    try:
-        text = request.body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ProtocolError("invalid_json", _("The request body is not UTF-8 text.")) from None
-    frame = parse_frame(text, {"message": CITIZEN_FRAMES["message"]})
+    frame = _frame_from_body(request, "message")
     message, created = services.post_message(
         conversation=conversation, sender=SenderType.CITIZEN, body=frame.body, client_id=frame.client_id
     )
@@ -237,7 +292,7 @@ def post_message(request):
             "type": "ack",
             "client_id": str(frame.client_id),
             "duplicate": not created,
-            "message": payloads.message_payload(message, payloads.CITIZEN, department_name=conversation.department.name),
+            "message": payloads.message_payload(message, payloads.CITIZEN, department=conversation.department),
         },
         status=201 if created else 200,
     )
@@ -265,6 +320,33 @@ def export(request):
 def erase(request):
     outcome = rights.citizen_requests_erasure(request.auth)
     return JsonResponse({"v": PROTOCOL_VERSION, "type": "erased" if outcome == "erased" else "erasure_requested"})
+
+
+@api.post(
+    "/read",
+    summary="Tell the staff how far the citizen has read (a `read` frame)",
+    response={200: ReadFrame, **ERRORS},
+    openapi_extra=_frame_body("read"),
+)
+def post_read(request):
+    frame = _frame_from_body(request, "read")
+    up_to = receipts.mark_read_by_citizen(request.auth, frame.up_to)
+    return JsonResponse({"v": PROTOCOL_VERSION, "type": "read", "reader": "citizen", "up_to": up_to})
+
+
+@api.post(
+    "/rating",
+    summary="Rate a closed conversation (a `rate` frame)",
+    response={201: RatedFrame, **ERRORS},
+    openapi_extra=_frame_body("rate"),
+)
+def post_rating(request):
+    frame = _frame_from_body(request, "rate")
+    conversation = workflow.rate(request.auth, frame.score, frame.comment)
+    return JsonResponse(
+        {"v": PROTOCOL_VERSION, "type": "rated", "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN)},
+        status=201,
+    )
 
 
 # --------------------------------------------------------------------------- attachments
@@ -311,7 +393,11 @@ def read_upload(request, department):
 
 
 def upload_status(exc):
-    return {"attachment_too_large": 413, "rate_limited": 429}.get(exc.code, 400)
+    if exc.code == "attachment_too_large":
+        return 413
+    if exc.code == "rate_limited":
+        return 429
+    return 409 if exc.code in CONFLICT_CODES else 400
 
 
 def with_retry_after(response, exc):
@@ -367,7 +453,7 @@ def upload_attachment(request):
             "client_id": str(client_id),
             "duplicate": not created,
             "message": payloads.message_payload(
-                fresh_message(message), payloads.CITIZEN, department_name=conversation.department.name
+                fresh_message(message), payloads.CITIZEN, department=conversation.department
             ),
         },
         status=201 if created else 200,

@@ -31,7 +31,14 @@ class DepartmentViewSet(SnippetViewSet):
     ordering = ["name"]
     panels = [
         MultiFieldPanel(
-            [FieldPanel("name"), FieldPanel("slug"), FieldPanel("description"), FieldPanel("greeting")],
+            [
+                FieldPanel("name"),
+                FieldPanel("slug"),
+                FieldPanel("description"),
+                FieldPanel("greeting"),
+                FieldPanel("staff_name_display"),
+                FieldPanel("reopen_window_days"),
+            ],
             heading=_("For citizens"),
         ),
         MultiFieldPanel(

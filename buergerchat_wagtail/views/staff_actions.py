@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from wagtail.admin import messages as admin_messages
 
-from .. import attachments, audit, payloads, services, transcripts
-from ..models import Attachment, SenderType
+from .. import attachments, audit, payloads, transcripts, workflow
+from ..models import Attachment, ConversationStatus, SenderType
 from ..permissions import conversation_permission_policy
 from ..protocol import PROTOCOL_VERSION, ProtocolError
 from .api import attachment_unavailable, fresh_message, read_upload, upload_status, with_retry_after
@@ -57,7 +57,7 @@ def upload_attachment(request, pk):
                 "conversation": conversation.pk,
                 "client_id": str(client_id),
                 "duplicate": not created,
-                "message": payloads.message_payload(fresh_message(message), payloads.STAFF),
+                "message": payloads.message_payload(fresh_message(message), payloads.STAFF, department=conversation.department),
             },
             status=201 if created else 200,
         )
@@ -81,16 +81,21 @@ def download_attachment(request, pk):
 
 @require_POST
 def close_conversation(request, pk):
-    conversation = _conversation_for(request, pk, "close")
+    """Close without JavaScript (a plain form post): the workflow's status change."""
+    conversation = _conversation_for(request, pk, "status")
     if conversation is None:
         return forbidden(request)
-    if services.close_conversation(conversation, user=request.user):
-        if conversation.department.archive_on_close:
-            admin_messages.success(request, _("The conversation has been closed and is being archived."))
-        else:
-            admin_messages.success(request, _("The conversation has been closed."))
-    else:
+    if conversation.status == ConversationStatus.CLOSED:
         admin_messages.info(request, _("The conversation was already closed."))
+        return redirect(reverse(CONVERSATION_URL, args=[conversation.pk]))
+    try:
+        locked = workflow.set_status(conversation, request.user, ConversationStatus.CLOSED)
+    except ProtocolError:
+        return forbidden(request)
+    if locked.department.archive_on_close:
+        admin_messages.success(request, _("The conversation has been closed and is being archived."))
+    else:
+        admin_messages.success(request, _("The conversation has been closed."))
     return redirect(reverse(CONVERSATION_URL, args=[conversation.pk]))
 
 

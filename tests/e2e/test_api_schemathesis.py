@@ -60,4 +60,6 @@ def test_schema_documents_every_operation(api_schema):
         ("POST", API + "/attachments"),
         ("GET", API + "/attachments/{attachment_id}"),
         ("GET", API + "/transcript"),
+        ("POST", API + "/read"),
+        ("POST", API + "/rating"),
     }

@@ -8,6 +8,10 @@
 
   var PROTOCOL = 1;
   var POLL_INTERVAL_MS = 4000;
+  var TYPING_REPEAT_MS = 3000; // resend "typing" while the case worker keeps typing
+  var TYPING_IDLE_MS = 4000; // then "stopped typing"
+  var TYPING_SHOWN_MS = 6000; // a received indicator disappears without news
+  var READ_DELAY_MS = 400;
 
   function uuid4() {
     if (window.crypto && window.crypto.randomUUID) {
@@ -109,16 +113,96 @@
     }
   };
 
+  /* ---- keyboard: one-key shortcuts follow the user's Wagtail setting (WCAG 2.1.4) ---- */
+
+  function oneKeyShortcutsEnabled() {
+    try {
+      var config = JSON.parse(document.getElementById("wagtail-config").textContent);
+      return config.KEYBOARD_SHORTCUTS_ENABLED !== false;
+    } catch (e) {
+      return true;
+    }
+  }
+
+  function isEditable(element) {
+    return (
+      element &&
+      (element.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(element.tagName) || element.closest("[role=listbox]"))
+    );
+  }
+
+  function openDialog() {
+    return document.querySelector(".w-dialog:not([aria-hidden=true])");
+  }
+
+  /** The key of a one-key shortcut, or null (typing in a field, a modifier, a dialog open, switched off). */
+  function shortcutKey(event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || isEditable(event.target)) {
+      return null;
+    }
+    if (openDialog() || !oneKeyShortcutsEnabled()) {
+      return null;
+    }
+    return event.key;
+  }
+
+  /** Show one of our Wagtail dialogs (the {% dialog %} component) by its id. */
+  function showDialog(id) {
+    var dialog = document.getElementById(id);
+    if (dialog) {
+      dialog.dispatchEvent(new CustomEvent("w-dialog:show"));
+    }
+  }
+
+  function hideDialog(id) {
+    var dialog = document.getElementById(id);
+    if (dialog) {
+      dialog.dispatchEvent(new CustomEvent("w-dialog:hide"));
+    }
+  }
+
+  function format(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (match, name) {
+      return values[name] === undefined ? match : values[name];
+    });
+  }
+
+  /* "?" opens the Bürgerchat shortcuts; its dialog links to Wagtail's own list. */
+  function onHelpKey(event) {
+    if (event.key === "?" && shortcutKey(event) === "?") {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      showDialog("bc-shortcuts-dialog");
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-bc-wagtail-shortcuts]")) {
+      hideDialog("bc-shortcuts-dialog");
+      showDialog("keyboard-shortcuts-dialog");
+    }
+  });
+
   function register() {
     var Controller = window.StimulusModule.Controller;
 
-    /* The inbox: reloads its listing when a conversation of the user's departments changes. */
+    /* The inbox: reloads its listing when a conversation of the user's departments
+       changes; j/k move through the list, n opens the next waiting conversation. */
     class InboxController extends Controller {
-      static values = { socket: String, resultsUrl: String, updated: String, resync: { type: Number, default: 15 } };
-      static targets = ["status"];
+      static values = {
+        socket: String,
+        resultsUrl: String,
+        updated: String,
+        nextUrl: String,
+        resync: { type: Number, default: 15 },
+      };
+      static targets = ["status", "next", "help"];
 
       connect() {
         this.refreshTimer = null;
+        this.onKey = this.onKey.bind(this);
+        window.addEventListener("keydown", onHelpKey, true);
+        document.addEventListener("keydown", this.onKey);
         this.socket = new StaffSocket(this.socketValue, {
           frame: (frame) => {
             if (frame.type === "conversation") {
@@ -144,6 +228,32 @@
         this.socket.close();
         window.clearTimeout(this.refreshTimer);
         window.clearInterval(this.resyncTimer);
+        window.removeEventListener("keydown", onHelpKey, true);
+        document.removeEventListener("keydown", this.onKey);
+      }
+
+      rows() {
+        return Array.from(this.element.querySelectorAll("#listing-results tbody tr")).filter((row) => row.querySelector("a"));
+      }
+
+      onKey(event) {
+        var key = shortcutKey(event);
+        if (key === "j" || key === "k") {
+          var rows = this.rows();
+          if (!rows.length) {
+            return;
+          }
+          var current = rows.findIndex((row) => row.contains(document.activeElement));
+          var next = key === "j" ? Math.min(rows.length - 1, current + 1) : Math.max(0, current - 1);
+          if (current === -1) {
+            next = 0;
+          }
+          event.preventDefault();
+          rows[next].querySelector("a").focus();
+        } else if (key === "n") {
+          event.preventDefault();
+          this.nextTarget.click();
+        }
       }
 
       scheduleRefresh(conversation) {
@@ -160,7 +270,15 @@
             }
             var results = this.element.querySelector("#listing-results");
             if (results) {
+              // Keep the keyboard position: refocus the same conversation after the swap.
+              var focused = document.activeElement && results.contains(document.activeElement) ? document.activeElement.getAttribute("href") : null;
               results.innerHTML = html;
+              if (focused) {
+                var again = results.querySelector('a[href="' + focused + '"]');
+                if (again) {
+                  again.focus();
+                }
+              }
             }
             if (conversation) {
               this.statusTarget.textContent = this.updatedValue + " " + conversation.subject;
@@ -170,13 +288,19 @@
       }
     }
 
-    /* One conversation: live history, reply over the socket, HTTP when the socket is down. */
+    /* One conversation: live history, replies and internal notes over the socket (HTTP
+       when the socket is down), typing and read receipts both ways, the case worker's
+       actions, canned answers and keyboard shortcuts. */
     class ConversationController extends Controller {
       static values = {
         socket: String,
         id: Number,
         lastId: Number,
         messagesUrl: String,
+        readUrl: String,
+        indexUrl: String,
+        user: Number,
+        citizenRead: Number,
         resync: { type: Number, default: 15 },
         sending: String,
         failed: String,
@@ -198,6 +322,15 @@
         "form",
         "error",
         "status",
+        "typing",
+        "notice",
+        "strings",
+        "take",
+        "close",
+        "actions",
+        "next",
+        "help",
+        "cannedButton",
         "attachmentTemplate",
         "uploadForm",
         "uploadClientId",
@@ -208,11 +341,19 @@
       ];
 
       connect() {
+        this.strings = this.stringsTarget.dataset;
         this.seen = new Set(
           Array.from(this.threadTarget.children).map((node) => parseInt(node.dataset.id, 10))
         );
         this.pending = new Map();
         this.pollTimer = null;
+        this.typers = new Map(); // who is typing -> {text, timer}
+        this.typingSentAt = 0;
+        this.typingIdleTimer = null;
+        this.readSent = 0;
+        this.readTimer = null;
+        this.actionForm = null;
+        this.lostAccess = false;
         this.timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
           timeZone: "Europe/Berlin",
           day: "2-digit",
@@ -221,7 +362,30 @@
           hour: "2-digit",
           minute: "2-digit",
         });
+        this.textarea = this.hasFormTarget ? this.formTarget.querySelector("textarea") : null;
+        this.applyKind();
         this.scrollToEnd();
+
+        this.onKey = this.onKey.bind(this);
+        this.onVisible = this.onVisible.bind(this);
+        this.onSubmitAction = this.onSubmitAction.bind(this);
+        this.onCannedInput = this.onCannedInput.bind(this);
+        this.onCannedKey = this.onCannedKey.bind(this);
+        this.onCannedClick = this.onCannedClick.bind(this);
+        this.onCannedShown = this.onCannedShown.bind(this);
+        window.addEventListener("keydown", onHelpKey, true);
+        document.addEventListener("keydown", this.onKey);
+        document.addEventListener("visibilitychange", this.onVisible);
+        this.element.addEventListener("submit", this.onSubmitAction);
+        this.element.addEventListener("input", this.onCannedInput);
+        this.element.addEventListener("keydown", this.onCannedKey);
+        this.element.addEventListener("click", this.onCannedClick);
+        this.element.addEventListener("w-dialog:shown", this.onCannedShown);
+        if (this.textarea) {
+          this.textarea.addEventListener("input", () => this.typed());
+          this.textarea.addEventListener("keydown", (event) => this.onTextKey(event));
+        }
+
         this.subscribed = false;
         this.restoreOutbox();
         this.socket = new StaffSocket(this.socketValue, {
@@ -234,6 +398,7 @@
             }
           },
           close: (opened, failures) => {
+            delete this.element.dataset.bcReady;
             this.statusTarget.textContent = this.offlineValue;
             if (!opened && failures >= 2) {
               this.startPolling();
@@ -241,6 +406,7 @@
           },
           frame: (frame) => this.onFrame(frame),
         });
+        this.markRead();
         // The database is the truth: ask it for anything a dropped event missed.
         this.resyncTimer = window.setInterval(() => {
           if (this.subscribed) {
@@ -255,25 +421,61 @@
       disconnect() {
         this.socket.close();
         this.stopPolling();
+        window.removeEventListener("keydown", onHelpKey, true);
+        document.removeEventListener("keydown", this.onKey);
+        document.removeEventListener("visibilitychange", this.onVisible);
+        window.clearTimeout(this.typingIdleTimer);
+        window.clearTimeout(this.readTimer);
+        window.clearTimeout(this.retryTimer);
         window.clearInterval(this.resyncTimer);
       }
 
+      /* ---- frames ---- */
+
       onFrame(frame) {
-        if (frame.conversation !== undefined && typeof frame.conversation === "number" && frame.conversation !== this.idValue) {
+        if (typeof frame.conversation === "number" && frame.conversation !== this.idValue) {
           return;
         }
         switch (frame.type) {
           case "ready":
-          case "messages":
-            if (frame.type === "ready") {
-              this.subscribed = true;
-            }
+            this.subscribed = true;
+            this.element.dataset.bcReady = "";
+            this.updateMeta(frame.conversation);
             frame.messages.forEach((message) => this.addMessage(message));
             this.resendPending();
+            this.scheduleRead();
+            break;
+          case "messages":
+            frame.messages.forEach((message) => this.addMessage(message));
+            this.resendPending();
+            this.scheduleRead();
             break;
           case "message":
           case "ack":
             this.addMessage(frame.message);
+            this.stopTyper(frame.message.sender, frame.message.author);
+            this.scheduleRead();
+            break;
+          case "conversation":
+            if (frame.conversation.id === this.idValue) {
+              this.updateMeta(frame.conversation);
+            }
+            break;
+          case "done":
+            this.actionDone(frame);
+            break;
+          case "read":
+            if (frame.reader === "citizen") {
+              this.citizenReadValue = Math.max(this.citizenReadValue, frame.up_to);
+              this.showReadReceipts();
+            }
+            break;
+          case "typing":
+            this.showTyping(frame);
+            break;
+          case "transferred":
+            this.addMessage(frame.message);
+            this.transferred(frame.to_department.name, frame.access);
             break;
           case "attachment":
             this.updateAttachment(frame.message, frame.attachment);
@@ -303,11 +505,23 @@
           node.querySelector(".bc-thread__state").textContent = this.failedValue + " " + frame.detail;
           this.pending.delete(frame.ref);
           this.saveOutbox();
-        } else if (retryable && !this.subscribed) {
+          this.errorTarget.textContent = frame.detail;
+          return;
+        }
+        if (retryable && !this.subscribed && this.socket.open) {
           this.socket.socket.close(); // reconnect with backoff and subscribe again
           return;
         }
-        this.errorTarget.textContent = frame.detail;
+        if (this.actionForm) {
+          this.showFormError(this.actionForm, frame);
+          this.actionForm = null;
+          return;
+        }
+        if (this.hasFormTarget) {
+          this.errorTarget.textContent = frame.detail;
+        } else {
+          this.statusTarget.textContent = frame.detail;
+        }
       }
 
       scheduleRetry() {
@@ -322,14 +536,16 @@
         }, delay);
       }
 
-      /* Unsent replies survive a reload of the page (sessionStorage, this tab only). */
+      /* Unsent replies and notes survive a reload of the page (sessionStorage, this tab only). */
       get outboxKey() {
         return "buergerchat.staff.outbox." + this.idValue;
       }
 
       saveOutbox() {
         var items = [];
-        this.pending.forEach((node, clientId) => items.push({ client_id: clientId, body: node.dataset.body }));
+        this.pending.forEach((node, clientId) =>
+          items.push({ client_id: clientId, body: node.dataset.body, kind: node.dataset.kind })
+        );
         try {
           window.sessionStorage.setItem(this.outboxKey, JSON.stringify(items));
         } catch (e) {
@@ -344,9 +560,10 @@
         } catch (e) {
           items = [];
         }
-        items.forEach((item) => this.addPending(item.client_id, item.body));
+        items.forEach((item) => this.addPending(item.client_id, item.body, item.kind));
       }
 
+      /* ---- the thread ---- */
       scrollToEnd() {
         this.threadTarget.scrollTop = this.threadTarget.scrollHeight;
       }
@@ -355,6 +572,16 @@
         var node = this.templateTarget.content.firstElementChild.cloneNode(true);
         node.classList.add("bc-thread__message--" + message.sender);
         node.dataset.clientId = message.client_id;
+        node.dataset.sender = message.sender;
+        if (message.internal) {
+          node.classList.add("bc-thread__message--internal");
+          node.dataset.internal = "";
+          if (message.sender === "staff") {
+            var flag = node.querySelector(".bc-thread__flag");
+            flag.hidden = false;
+            flag.querySelector("span").textContent = this.strings.note;
+          }
+        }
         node.querySelector(".bc-thread__author").textContent = message.author;
         node.querySelector(".bc-thread__body").textContent = message.body;
         if (message.attachment) {
@@ -508,6 +735,7 @@
           (child) => child.dataset.id && parseInt(child.dataset.id, 10) > message.id
         );
         this.threadTarget.insertBefore(node, after || this.firstPending());
+        this.showReadReceipts();
         this.scrollToEnd();
       }
 
@@ -515,51 +743,100 @@
         return Array.from(this.threadTarget.children).find((child) => !child.dataset.id) || null;
       }
 
+      showReadReceipts() {
+        this.threadTarget.querySelectorAll("[data-sender=staff]:not([data-internal])").forEach((node) => {
+          var id = parseInt(node.dataset.id || "0", 10);
+          if (id && id <= this.citizenReadValue) {
+            node.querySelector(".bc-thread__state").textContent = this.strings.read;
+          }
+        });
+      }
+
+      /* ---- replies and notes ---- */
+
+      get kind() {
+        var checked = this.hasFormTarget && this.formTarget.querySelector("input[name=kind]:checked");
+        return checked ? checked.value : "reply";
+      }
+
+      setKind(kind) {
+        var radio = this.hasFormTarget && this.formTarget.querySelector('input[name=kind][value="' + kind + '"]');
+        if (radio) {
+          radio.checked = true;
+        }
+        this.applyKind();
+      }
+
+      changeKind() {
+        this.applyKind();
+      }
+
+      applyKind() {
+        if (this.hasFormTarget) {
+          this.formTarget.classList.toggle("bc-reply--note", this.kind === "note");
+        }
+      }
+
       send(event) {
-        var textarea = this.formTarget.querySelector("textarea");
         var clientInput = this.formTarget.querySelector("input[name=client_id]");
-        var body = textarea.value.trim();
+        var body = this.textarea.value.trim();
         event.preventDefault();
         if (!body) {
           this.errorTarget.textContent = this.emptyValue;
-          textarea.setAttribute("aria-invalid", "true");
-          textarea.focus();
+          this.textarea.setAttribute("aria-invalid", "true");
+          this.textarea.focus();
           return;
         }
-        textarea.removeAttribute("aria-invalid");
+        this.textarea.removeAttribute("aria-invalid");
         this.errorTarget.textContent = "";
+        var kind = this.kind;
         var clientId = clientInput.value;
-        this.addPending(clientId, body);
-        textarea.value = "";
+        this.addPending(clientId, body, kind);
+        this.textarea.value = "";
         clientInput.value = uuid4();
-        this.deliver(clientId, body);
+        this.stopTyping();
+        this.deliver(clientId, body, kind);
       }
 
-      addPending(clientId, body) {
-        var node = this.buildNode({ client_id: clientId, body: body, sender: "staff", author: "" });
+      addPending(clientId, body, kind) {
+        kind = kind === "note" ? "note" : "reply";
+        var node = this.buildNode({
+          client_id: clientId,
+          body: body,
+          sender: "staff",
+          author: "",
+          internal: kind === "note",
+        });
         node.querySelector(".bc-thread__state").textContent = this.sendingValue;
         node.dataset.body = body;
+        node.dataset.kind = kind;
         this.pending.set(clientId, node);
         this.saveOutbox();
         this.threadTarget.appendChild(node);
         this.scrollToEnd();
       }
 
-      deliver(clientId, body) {
-        var sent = this.socket.send({ type: "message", conversation: this.idValue, client_id: clientId, body: body });
+      deliver(clientId, body, kind) {
+        var sent = this.socket.send({
+          type: kind === "note" ? "note" : "message",
+          conversation: this.idValue,
+          client_id: clientId,
+          body: body,
+        });
         if (!sent) {
-          this.postHttp(clientId, body);
+          this.postHttp(clientId, body, kind);
         }
       }
 
       resendPending() {
-        this.pending.forEach((node, clientId) => this.deliver(clientId, node.dataset.body));
+        this.pending.forEach((node, clientId) => this.deliver(clientId, node.dataset.body, node.dataset.kind));
       }
 
-      postHttp(clientId, body) {
+      postHttp(clientId, body, kind) {
         var data = new FormData(this.formTarget);
         data.set("client_id", clientId);
         data.set("body", body);
+        data.set("kind", kind);
         fetch(this.formTarget.action, {
           method: "POST",
           body: data,
@@ -575,6 +852,383 @@
           })
           .catch(() => this.scheduleRetry());
       }
+
+      onTextKey(event) {
+        if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+          event.preventDefault();
+          this.formTarget.requestSubmit();
+        } else if (event.key === "." && (event.ctrlKey || event.metaKey)) {
+          event.preventDefault();
+          this.openCanned();
+        } else if (event.key === "Escape" && !openDialog()) {
+          this.textarea.blur();
+        }
+      }
+
+      /* ---- typing, both ways ---- */
+
+      typed() {
+        var now = Date.now();
+        if (now - this.typingSentAt > TYPING_REPEAT_MS) {
+          this.typingSentAt = now;
+          this.socket.send({ type: "typing", conversation: this.idValue, active: true, note: this.kind === "note" });
+        }
+        window.clearTimeout(this.typingIdleTimer);
+        this.typingIdleTimer = window.setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+      }
+
+      stopTyping() {
+        window.clearTimeout(this.typingIdleTimer);
+        if (this.typingSentAt) {
+          this.typingSentAt = 0;
+          this.socket.send({ type: "typing", conversation: this.idValue, active: false, note: this.kind === "note" });
+        }
+      }
+
+      showTyping(frame) {
+        var key = frame.sender + ":" + frame.author;
+        var entry = this.typers.get(key);
+        if (entry) {
+          window.clearTimeout(entry.timer);
+        }
+        if (frame.active) {
+          var template = frame.note ? this.strings.typingNote : this.strings.typing;
+          this.typers.set(key, {
+            text: format(template, { name: frame.author }),
+            timer: window.setTimeout(() => this.stopTyper(frame.sender, frame.author), TYPING_SHOWN_MS),
+          });
+        } else {
+          this.typers.delete(key);
+        }
+        this.renderTyping();
+      }
+
+      stopTyper(sender, author) {
+        var key = sender + ":" + author;
+        var entry = this.typers.get(key);
+        if (entry) {
+          window.clearTimeout(entry.timer);
+          this.typers.delete(key);
+          this.renderTyping();
+        }
+      }
+
+      renderTyping() {
+        var text = Array.from(this.typers.values())
+          .map((entry) => entry.text)
+          .join(" ");
+        if (this.typingTarget.textContent !== text) {
+          this.typingTarget.textContent = text;
+        }
+      }
+
+      /* ---- read receipts: tell the server what this case worker has seen ---- */
+
+      onVisible() {
+        if (document.visibilityState === "visible") {
+          this.scheduleRead();
+        }
+      }
+
+      scheduleRead() {
+        window.clearTimeout(this.readTimer);
+        this.readTimer = window.setTimeout(() => this.markRead(), READ_DELAY_MS);
+      }
+
+      markRead() {
+        if (this.lostAccess || document.visibilityState !== "visible" || this.lastIdValue <= this.readSent) {
+          return;
+        }
+        var upTo = this.lastIdValue;
+        this.readSent = upTo;
+        if (!this.socket.send({ type: "read", conversation: this.idValue, up_to: upTo }) && this.hasFormTarget) {
+          var data = new FormData();
+          data.set("csrfmiddlewaretoken", this.formTarget.querySelector("[name=csrfmiddlewaretoken]").value);
+          data.set("up_to", String(upTo));
+          fetch(this.readUrlValue, { method: "POST", body: data, credentials: "same-origin" }).catch(() => {});
+        }
+      }
+
+      /* ---- actions: take, assign, status, transfer ---- */
+
+      onSubmitAction(event) {
+        var form = event.target.closest("form[data-bc-action]");
+        if (!form) {
+          return;
+        }
+        event.preventDefault();
+        var data = new FormData(form);
+        var type = form.dataset.bcAction;
+        var frame = { type: type, conversation: this.idValue };
+        if (type === "assign") {
+          frame.assignee = data.get("assignee") ? parseInt(data.get("assignee"), 10) : null;
+        } else if (type === "status") {
+          frame.status = data.get("status");
+        } else if (type === "transfer") {
+          frame.department = parseInt(data.get("department"), 10);
+          frame.reason = data.get("reason") || "";
+        }
+        this.clearFormErrors(form);
+        this.actionForm = form;
+        if (!this.socket.send(frame)) {
+          fetch(form.action, {
+            method: "POST",
+            body: data,
+            credentials: "same-origin",
+            headers: { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" },
+          })
+            .then((response) => response.json())
+            .then((answer) => this.onFrame(answer))
+            .catch(() => {});
+        }
+      }
+
+      actionDone(frame) {
+        var form = this.actionForm;
+        this.actionForm = null;
+        this.updateMeta(frame.conversation);
+        if (form && form.dataset.bcAction === "transfer") {
+          form.reset();
+          var details = form.closest("details");
+          if (details) {
+            details.open = false;
+          }
+        }
+        if (frame.access === false) {
+          this.transferred(frame.conversation.department, false);
+          return;
+        }
+        this.statusTarget.textContent = this.strings.done;
+      }
+
+      clearFormErrors(form) {
+        var error = form.querySelector("[data-bc-form-error]");
+        if (error) {
+          error.hidden = true;
+          error.textContent = "";
+        }
+        form.querySelectorAll("[aria-invalid]").forEach((field) => field.removeAttribute("aria-invalid"));
+      }
+
+      showFormError(form, frame) {
+        var error = form.querySelector("[data-bc-form-error]");
+        if (error) {
+          error.textContent = frame.detail;
+          error.hidden = false;
+        }
+        var field = frame.field ? form.querySelector('[name="' + frame.field + '"]') : null;
+        if (field) {
+          field.setAttribute("aria-invalid", "true");
+          if (error) {
+            error.id = error.id || "bc-error-" + form.dataset.bcAction;
+            field.setAttribute("aria-describedby", error.id);
+          }
+          field.focus();
+        }
+      }
+
+      updateMeta(conversation) {
+        var set = (name, text) => {
+          this.element.querySelectorAll('[data-bc-field="' + name + '"]').forEach((node) => {
+            node.textContent = text;
+          });
+        };
+        set("status_label", conversation.status_label);
+        set("department", conversation.department);
+        set("assignee", conversation.assignee ? conversation.assignee.name : this.strings.nobody);
+        if (conversation.rating) {
+          set(
+            "rating",
+            format(this.strings.rating, { score: conversation.rating }) +
+              (conversation.rating_comment ? " – „" + conversation.rating_comment + "“" : "")
+          );
+        }
+        if (this.hasTakeTarget) {
+          this.takeTarget.hidden = Boolean(conversation.assignee && conversation.assignee.id === this.userValue);
+        }
+        if (this.hasCloseTarget) {
+          this.closeTarget.hidden = conversation.status === "closed";
+        }
+        var assignee = this.element.querySelector("form[data-bc-action=assign] select[name=assignee]");
+        if (assignee) {
+          assignee.value = conversation.assignee ? String(conversation.assignee.id) : "";
+        }
+        var status = this.element.querySelector("form[data-bc-action=status] select[name=status]");
+        if (status && status.querySelector('option[value="' + conversation.status + '"]')) {
+          status.value = conversation.status;
+        }
+        if (typeof conversation.read_by_citizen_up_to === "number") {
+          this.citizenReadValue = Math.max(this.citizenReadValue, conversation.read_by_citizen_up_to);
+          this.showReadReceipts();
+        }
+      }
+
+      /* The conversation moved to another department. Who lost access can no longer act. */
+      transferred(department, access) {
+        this.noticeTarget.textContent = format(access ? this.strings.transferred : this.strings.transferredAway, {
+          department: department,
+        });
+        if (!access) {
+          this.lostAccess = true;
+          this.subscribed = false; // no more syncs of a conversation this user may not open
+          this.stopTyping();
+          if (this.hasFormTarget) {
+            this.formTarget.hidden = true;
+          }
+          if (this.hasUploadFormTarget) {
+            this.uploadFormTarget.hidden = true;
+          }
+          this.actionsTarget.hidden = true;
+          this.socket.send({ type: "unsubscribe", conversation: this.idValue });
+        }
+      }
+
+      /* ---- canned answers: a searchable listbox in a Wagtail dialog ---- */
+
+      openCanned() {
+        if (this.hasCannedButtonTarget) {
+          this.cannedButtonTarget.click();
+        }
+      }
+
+      cannedOptions(visibleOnly) {
+        var options = Array.from(document.querySelectorAll("#bc-canned-list [data-bc-canned-option]"));
+        return visibleOnly ? options.filter((option) => !option.hidden) : options;
+      }
+
+      onCannedShown(event) {
+        if (!event.target.closest || !event.target.closest("#bc-canned-dialog")) {
+          return;
+        }
+        var search = document.getElementById("bc-canned-search");
+        search.value = "";
+        this.filterCanned("");
+        window.setTimeout(() => search.focus(), 0);
+      }
+
+      onCannedInput(event) {
+        if (event.target.matches && event.target.matches("[data-bc-canned-search]")) {
+          this.filterCanned(event.target.value);
+        }
+      }
+
+      normalize(text) {
+        return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+      }
+
+      filterCanned(query) {
+        var words = this.normalize(query).split(/\s+/).filter(Boolean);
+        var first = null;
+        this.cannedOptions(false).forEach((option) => {
+          var text = this.normalize(option.textContent + " " + option.dataset.text);
+          option.hidden = !words.every((word) => text.includes(word));
+          if (!option.hidden && !first) {
+            first = option;
+          }
+        });
+        document.querySelector("[data-bc-canned-empty]").textContent = first ? "" : this.strings.noAnswers;
+        this.activateCanned(first);
+      }
+
+      activateCanned(option) {
+        var search = document.getElementById("bc-canned-search");
+        this.cannedOptions(false).forEach((other) => other.setAttribute("aria-selected", String(other === option)));
+        if (option) {
+          search.setAttribute("aria-activedescendant", option.id);
+          option.scrollIntoView({ block: "nearest" });
+        } else {
+          search.removeAttribute("aria-activedescendant");
+        }
+      }
+
+      onCannedKey(event) {
+        if (!event.target.matches || !event.target.matches("[data-bc-canned-search]")) {
+          return;
+        }
+        var options = this.cannedOptions(true);
+        var current = options.findIndex((option) => option.getAttribute("aria-selected") === "true");
+        if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+          event.preventDefault();
+          if (options.length) {
+            var next = event.key === "ArrowDown" ? Math.min(options.length - 1, current + 1) : Math.max(0, current - 1);
+            this.activateCanned(options[next]);
+          }
+        } else if (event.key === "Enter") {
+          event.preventDefault();
+          if (current >= 0) {
+            this.insertCanned(options[current]);
+          }
+        }
+      }
+
+      onCannedClick(event) {
+        var option = event.target.closest && event.target.closest("[data-bc-canned-option]");
+        if (option) {
+          this.insertCanned(option);
+        }
+      }
+
+      insertCanned(option) {
+        var text = option.dataset.text;
+        var textarea = this.textarea;
+        var start = textarea.selectionStart || 0;
+        var end = textarea.selectionEnd || 0;
+        textarea.value = textarea.value.slice(0, start) + text + textarea.value.slice(end);
+        hideDialog("bc-canned-dialog");
+        window.setTimeout(() => {
+          textarea.focus();
+          textarea.setSelectionRange(start + text.length, start + text.length);
+        }, 0);
+        if (option.dataset.missing) {
+          this.errorTarget.textContent = format(this.strings.missing, {
+            names: option.dataset.missing
+              .split(", ")
+              .map((name) => "{" + name + "}")
+              .join(", "),
+          });
+        } else {
+          this.errorTarget.textContent = "";
+          this.statusTarget.textContent = this.strings.inserted;
+        }
+        this.typed();
+      }
+
+      /* ---- keyboard ---- */
+
+      onKey(event) {
+        if (event.key === "." && (event.ctrlKey || event.metaKey) && !openDialog() && this.textarea && !this.lostAccess) {
+          event.preventDefault();
+          this.openCanned();
+          return;
+        }
+        var key = shortcutKey(event);
+        if (!key || this.lostAccess && key !== "n" && key !== "u") {
+          return;
+        }
+        var handled = true;
+        if (key === "r" && this.textarea) {
+          this.setKind("reply");
+          this.textarea.focus();
+        } else if (key === "i" && this.textarea && this.formTarget.querySelector("input[name=kind]")) {
+          this.setKind("note");
+          this.textarea.focus();
+        } else if (key === "n") {
+          this.nextTarget.click();
+        } else if (key === "t" && this.hasTakeTarget && !this.takeTarget.hidden) {
+          this.takeTarget.requestSubmit();
+        } else if (key === "C" && this.hasCloseTarget && !this.closeTarget.hidden) {
+          this.closeTarget.requestSubmit();
+        } else if (key === "u") {
+          window.location.assign(this.indexUrlValue);
+        } else {
+          handled = false;
+        }
+        if (handled) {
+          event.preventDefault();
+        }
+      }
+
+      /* ---- HTTP polling when no socket can be opened ---- */
 
       startPolling() {
         if (this.pollTimer) {

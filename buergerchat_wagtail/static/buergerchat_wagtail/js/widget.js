@@ -19,6 +19,16 @@
   var SECRET_HEADER = "X-Buergerchat-Secret";
   var POLL_INTERVAL_MS = 4000;
   var RETRYABLE = { unavailable: true, server_error: true };
+  var TYPING_REPEAT_MS = 3000;
+  var TYPING_IDLE_MS = 4000;
+  var TYPING_SHOWN_MS = 6000;
+  var READ_DELAY_MS = 400;
+
+  function format(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (match, name) {
+      return values[name] === undefined ? match : values[name];
+    });
+  }
 
   function uuid4() {
     if (window.crypto && window.crypto.randomUUID) {
@@ -100,6 +110,12 @@
     this.status = root.querySelector("[data-bc-status]");
     this.alertBox = root.querySelector("[data-bc-alert]");
     this.template = root.querySelector("[data-bc-message-template]");
+    this.typingBox = root.querySelector("[data-bc-typing]");
+    this.closedBox = root.querySelector("[data-bc-closed]");
+    this.closedText = root.querySelector("[data-bc-closed-text]");
+    this.ratingForm = root.querySelector("[data-bc-rating-form]");
+    this.ratingError = root.querySelector("[data-bc-rating-error]");
+    this.ratingThanks = root.querySelector("[data-bc-rating-thanks]");
     this.availabilityBox = root.querySelector("[data-bc-availability]");
     this.codeBox = root.querySelector("[data-bc-code]");
     this.noticeBox = root.querySelector("[data-bc-notice]");
@@ -132,8 +148,20 @@
     this.everOpened = false;
     this.pollTimer = null;
     this.reconnectTimer = null;
+    this.state = null; // the conversation as the server last described it
+    this.staffRead = 0; // staff have read the citizen's messages up to this id
+    this.readSent = 0;
+    this.readTimer = null;
+    this.typingSentAt = 0;
+    this.typingIdleTimer = null;
+    this.typingShownTimer = null;
+    this.refusedText = "";
 
     this.startBox.addEventListener("submit", this.onStartSubmit.bind(this));
+    this.input.addEventListener("input", this.onTyped.bind(this));
+    this.ratingForm.addEventListener("submit", this.onRatingSubmit.bind(this));
+    root.querySelector("[data-bc-new-conversation]").addEventListener("click", this.startNew.bind(this));
+    document.addEventListener("visibilitychange", this.scheduleRead.bind(this));
     this.sendForm.addEventListener("submit", this.onSendSubmit.bind(this));
     this.input.addEventListener("keydown", this.onInputKeydown.bind(this));
     root.querySelector("[data-bc-forget]").addEventListener("click", this.forget.bind(this));
@@ -432,9 +460,25 @@
     this.nodes.clear();
     this.seenIds.clear();
     this.lastId = 0;
+    this.state = null;
+    this.staffRead = 0;
+    this.readSent = 0;
+    this.closedBox.hidden = true;
+    this.sendForm.hidden = false;
+    if (this.uploadForm) {
+      this.uploadForm.hidden = false;
+    }
+    this.typingBox.textContent = "";
     var form = this.startBox.querySelector("form");
     if (form) {
       form.reset();
+      var text = form.querySelector("textarea");
+      if (text && this.refusedText) {
+        // A message refused because the conversation was closed is not lost:
+        // it becomes the concern of the new conversation.
+        text.value = this.refusedText;
+        this.refusedText = "";
+      }
       var button = form.querySelector("[type=submit]");
       if (button) {
         button.disabled = false;
@@ -467,6 +511,7 @@
       this.socket = null;
     }
     this.ready = false;
+    delete this.root.dataset.bcReady;
     this.showStart();
   };
 
@@ -554,6 +599,39 @@
     var greeting = this.root.querySelector("[data-bc-greeting]");
     greeting.textContent = conversation.greeting || "";
     greeting.hidden = !conversation.greeting;
+    this.state = conversation;
+    if (typeof conversation.read_by_staff_up_to === "number") {
+      this.staffRead = Math.max(this.staffRead, conversation.read_by_staff_up_to);
+      this.showReadReceipts();
+    }
+    this.renderClosed();
+  };
+
+  /* Closed: say so, offer the rating, and say whether writing reopens it. */
+  ChatWidget.prototype.renderClosed = function () {
+    var state = this.state;
+    var closed = Boolean(state && state.status === "closed");
+    this.closedBox.hidden = !closed;
+    this.sendForm.hidden = closed && state.accepts_messages === false;
+    if (this.uploadForm) {
+      this.uploadForm.hidden = this.sendForm.hidden;
+    }
+    if (!closed) {
+      return;
+    }
+    var text = this.strings.closed;
+    if (state.accepts_messages && state.reopen_until) {
+      text += " " + format(this.strings.reopenUntil, { date: this.timeFormat.format(new Date(state.reopen_until)) });
+    } else if (!state.accepts_messages) {
+      text += " " + this.strings.startNew;
+    }
+    this.closedText.textContent = text;
+    this.ratingForm.hidden = !state.can_rate;
+    this.ratingThanks.hidden = state.can_rate || !state.rating;
+  };
+
+  ChatWidget.prototype.startNew = function () {
+    this.endSession();
   };
 
   ChatWidget.prototype.buildNode = function (clientId) {
@@ -565,6 +643,7 @@
 
   ChatWidget.prototype.fillNode = function (node, message) {
     node.dataset.id = message.id;
+    node.dataset.sender = message.sender;
     node.classList.add("bc-message--" + message.sender);
     node.querySelector("[data-bc-author]").textContent = message.author;
     var time = node.querySelector("[data-bc-time]");
@@ -806,6 +885,133 @@
     }
     this.insertInOrder(node, message.id);
     this.list.scrollTop = this.list.scrollHeight;
+    if (message.sender !== "citizen") {
+      this.hideTyping();
+      this.scheduleRead();
+    }
+    this.showReadReceipts();
+  };
+
+  /* ---- read receipts, both ways ---- */
+
+  ChatWidget.prototype.showReadReceipts = function () {
+    var self = this;
+    this.list.querySelectorAll("[data-sender=citizen][data-state=sent]:not([data-bc-read])").forEach(function (node) {
+      var id = parseInt(node.dataset.id || "0", 10);
+      if (id && id <= self.staffRead) {
+        node.dataset.bcRead = "";
+        node.querySelector("[data-bc-state]").textContent = self.strings.sent + " · " + self.strings.read;
+      }
+    });
+  };
+
+  ChatWidget.prototype.scheduleRead = function () {
+    window.clearTimeout(this.readTimer);
+    this.readTimer = window.setTimeout(this.markRead.bind(this), READ_DELAY_MS);
+  };
+
+  ChatWidget.prototype.markRead = function () {
+    if (!this.secret || document.visibilityState !== "visible" || this.chatBox.hidden || this.lastId <= this.readSent) {
+      return;
+    }
+    this.readSent = this.lastId;
+    var frame = { v: PROTOCOL, type: "read", up_to: this.lastId };
+    if (this.socket && this.ready) {
+      this.socket.send(JSON.stringify(frame));
+    } else if (this.pollTimer) {
+      fetch(this.root.dataset.bcReadUrl, {
+        method: "POST",
+        credentials: "omit",
+        headers: this.httpHeaders(true),
+        body: JSON.stringify(frame),
+      }).catch(function () {});
+    }
+  };
+
+  /* ---- typing, both ways ---- */
+
+  ChatWidget.prototype.onTyped = function () {
+    if (!this.socket || !this.ready) {
+      return;
+    }
+    var now = Date.now();
+    if (now - this.typingSentAt > TYPING_REPEAT_MS) {
+      this.typingSentAt = now;
+      this.socket.send(JSON.stringify({ v: PROTOCOL, type: "typing", active: true }));
+    }
+    window.clearTimeout(this.typingIdleTimer);
+    this.typingIdleTimer = window.setTimeout(this.stopTyping.bind(this), TYPING_IDLE_MS);
+  };
+
+  ChatWidget.prototype.stopTyping = function () {
+    window.clearTimeout(this.typingIdleTimer);
+    if (this.typingSentAt && this.socket && this.ready) {
+      this.socket.send(JSON.stringify({ v: PROTOCOL, type: "typing", active: false }));
+    }
+    this.typingSentAt = 0;
+  };
+
+  ChatWidget.prototype.showTyping = function (frame) {
+    window.clearTimeout(this.typingShownTimer);
+    if (!frame.active) {
+      this.hideTyping();
+      return;
+    }
+    var text = format(this.strings.typing, { name: frame.author });
+    if (this.typingBox.textContent !== text) {
+      this.typingBox.textContent = text;
+    }
+    this.typingShownTimer = window.setTimeout(this.hideTyping.bind(this), TYPING_SHOWN_MS);
+  };
+
+  ChatWidget.prototype.hideTyping = function () {
+    window.clearTimeout(this.typingShownTimer);
+    this.typingBox.textContent = "";
+  };
+
+  /* ---- satisfaction rating after closing ---- */
+
+  ChatWidget.prototype.onRatingSubmit = function (event) {
+    event.preventDefault();
+    var chosen = this.ratingForm.querySelector("[data-bc-rating-score]:checked");
+    if (!chosen) {
+      this.ratingError.textContent = this.strings.ratingMissing;
+      this.ratingForm.querySelector("[data-bc-rating-score]").focus();
+      return;
+    }
+    this.ratingError.textContent = "";
+    var frame = {
+      v: PROTOCOL,
+      type: "rate",
+      score: parseInt(chosen.value, 10),
+      comment: this.ratingForm.querySelector("[data-bc-rating-comment]").value,
+    };
+    if (this.socket && this.ready) {
+      this.socket.send(JSON.stringify(frame));
+      return;
+    }
+    var self = this;
+    fetch(this.root.dataset.bcRatingUrl, {
+      method: "POST",
+      credentials: "omit",
+      headers: this.httpHeaders(true),
+      body: JSON.stringify(frame),
+    })
+      .then(function (response) {
+        return response.json();
+      })
+      .then(function (answer) {
+        self.onFrame(answer);
+      })
+      .catch(function () {
+        self.ratingError.textContent = self.strings.networkError;
+      });
+  };
+
+  ChatWidget.prototype.onRated = function (frame) {
+    this.renderConversation(frame.conversation);
+    this.ratingThanks.hidden = false;
+    this.ratingThanks.focus();
   };
 
   ChatWidget.prototype.addMessages = function (messages) {
@@ -872,6 +1078,7 @@
     this.saveState();
     this.renderPending(item);
     this.input.value = "";
+    this.stopTyping();
     this.deliver(item);
   };
 
@@ -910,6 +1117,10 @@
 
   ChatWidget.prototype.onError = function (frame) {
     var node = frame.ref ? this.nodes.get(frame.ref) : null;
+    if (frame.code === "not_closed" || frame.code === "already_rated" || (frame.field === "comment" && !node)) {
+      this.ratingError.textContent = frame.detail;
+      return;
+    }
     if (node && node.dataset.state !== "sent") {
       if (RETRYABLE[frame.code]) {
         // Not stored: keep it in the outbox and try again a little later.
@@ -917,6 +1128,16 @@
         node.classList.add("bc-message--pending");
         this.scheduleRetry();
         return;
+      }
+      if (frame.code === "conversation_closed") {
+        var item = this.outbox.find(function (entry) {
+          return entry.client_id === frame.ref;
+        });
+        this.refusedText = item ? item.body : "";
+        if (this.state) {
+          this.state = Object.assign({}, this.state, { status: "closed", accepts_messages: false, reopen_until: null });
+          this.renderClosed();
+        }
       }
       this.removeFromOutbox(frame.ref);
       this.markState(node, this.strings.failed + " " + frame.detail, "failed");
@@ -998,6 +1219,7 @@
         self.socket = null;
       }
       self.ready = false;
+      delete self.root.dataset.bcReady;
       if (!self.secret) {
         return;
       }
@@ -1025,6 +1247,7 @@
           this.saveState();
         }
         this.ready = true;
+        this.root.dataset.bcReady = "";
         this.startResync();
         this.failures = 0;
         this.stopPolling();
@@ -1038,6 +1261,7 @@
           this.announce(this.strings.online);
         }
         this.flushOutbox();
+        this.scheduleRead();
         break;
       case "message":
         this.addMessage(frame.message);
@@ -1050,6 +1274,19 @@
         break;
       case "ack":
         this.onAck(frame);
+        break;
+      case "conversation":
+        this.renderConversation(frame.conversation);
+        break;
+      case "read":
+        this.staffRead = Math.max(this.staffRead, frame.up_to);
+        this.showReadReceipts();
+        break;
+      case "typing":
+        this.showTyping(frame);
+        break;
+      case "rated":
+        this.onRated(frame);
         break;
       case "availability":
         // A session's widget shows the session's state, not the department's.
@@ -1118,7 +1355,8 @@
 
   ChatWidget.prototype.poll = function (first) {
     var self = this;
-    var url = first ? this.root.dataset.bcConversationUrl : this.root.dataset.bcMessagesUrl;
+    // The conversation URL also brings the state (closed, read receipts) along.
+    var url = this.root.dataset.bcConversationUrl;
     fetch(url + "?after=" + this.lastId, { credentials: "omit", headers: this.httpHeaders(false) })
       .then(function (response) {
         if (response.status === 401) {

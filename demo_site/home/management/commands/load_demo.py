@@ -13,6 +13,7 @@ from wagtail.rich_text import RichText
 
 from buergerchat_wagtail.models import (
     AvailabilityMode,
+    CannedAnswer,
     ConsultationSession,
     Department,
     OfficeHours,
@@ -47,6 +48,14 @@ DEPARTMENTS = [
         "greeting": "Guten Tag! Schön, dass Sie an der Bürgersprechstunde teilnehmen.",
         "email": "buergermeisteramt@musterstadt.example",
     },
+]
+
+CANNED_ANSWERS = [
+    # (department slug or None for every department, title, text)
+    (None, "Begrüßung", "Guten Tag {name}, vielen Dank für Ihre Nachricht an {department}. Ich kümmere mich darum."),
+    (None, "Abschluss", "Gern geschehen! Ihre Vorgangsnummer lautet {reference}. Bei Fragen schreiben Sie einfach wieder."),
+    ("bauverwaltung", "Bauantrag: Unterlagen", "Für einen Bauantrag benötigen wir den Lageplan, die Bauzeichnungen und die Baubeschreibung."),
+    ("buergerbuero", "Personalausweis: Termin", "Einen neuen Personalausweis beantragen Sie persönlich im Bürgerbüro. Bitte bringen Sie ein biometrisches Passbild mit."),
 ]
 
 T = datetime.time
@@ -96,6 +105,11 @@ class Command(BaseCommand):
             departments[spec["slug"]], _ = Department.objects.get_or_create(
                 slug=spec["slug"],
                 defaults={k: spec[k] for k in ("name", "description", "greeting", "email")} | {"group": group},
+            )
+
+        for slug, title, text in CANNED_ANSWERS:
+            CannedAnswer.objects.get_or_create(
+                department=departments[slug] if slug else None, title=title, defaults={"text": text}
             )
 
         for slug, spec in OFFICE_HOURS.items():

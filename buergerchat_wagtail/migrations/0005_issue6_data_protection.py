@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('buergerchat', '0003_issue4_attachments_archive'),
+        ('buergerchat', '0004_issue5_workplace'),
         ('wagtailcore', '0098_apitoken'),
         migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
     ]
@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
             name='conversation',
             options={'ordering': ('-last_activity_at', '-pk'), 'permissions': [('erase_conversation', 'Can erase conversations of their departments (Art. 17 GDPR)')], 'verbose_name': 'conversation', 'verbose_name_plural': 'conversations'},
         ),
-        migrations.AddField(
+        migrations.AlterField(
             model_name='conversation',
             name='closed_at',
             field=models.DateTimeField(blank=True, db_index=True, help_text='Retention is counted from this time.', null=True, verbose_name='closed'),
@@ -71,6 +71,11 @@ class Migration(migrations.Migration):
             field=buergerchat_wagtail.fields.EncryptedCharField(max_length=200, verbose_name='subject'),
         ),
         migrations.AlterField(
+            model_name='conversation',
+            name='rating_comment',
+            field=buergerchat_wagtail.fields.EncryptedTextField(blank=True, verbose_name='comment on the rating'),
+        ),
+        migrations.AlterField(
             model_name='message',
             name='body',
             field=buergerchat_wagtail.fields.EncryptedTextField(verbose_name='text'),
@@ -91,7 +96,7 @@ class Migration(migrations.Migration):
 # Rows stored before encryption at rest: encrypt their plain values in place. Raw SQL,
 # because the (historical) encrypted fields would try to decrypt the plain text.
 ENCRYPTED_COLUMNS = [
-    ("buergerchat_conversation", ("subject", "citizen_name", "citizen_email")),
+    ("buergerchat_conversation", ("subject", "citizen_name", "citizen_email", "rating_comment")),
     ("buergerchat_message", ("body",)),
     ("buergerchat_attachment", ("name",)),
     ("buergerchat_transcript", ("subject",)),
