@@ -33,7 +33,7 @@ def fill(conversations, per_conversation):
             INSERT INTO buergerchat_conversation
                 (department_id, reference, subject, citizen_name, citizen_email, secret_hash, status,
                  created_at, last_activity_at, waiting_since,
-                 citizen_read_up_to, staff_read_up_to, rating_comment)
+                 citizen_read_up_to, staff_read_up_to, rating_comment, privacy_version)
             SELECT (ARRAY[%s, %s])[1 + i %% 2],
                    'BN-' || lpad(i::text, 9, '0'),
                    'Bench-Anliegen ' || i,
@@ -43,7 +43,7 @@ def fill(conversations, per_conversation):
                    now() - (i || ' minutes')::interval,
                    now() - (i || ' seconds')::interval,
                    CASE WHEN i %% 3 = 0 THEN now() - (i || ' seconds')::interval END,
-                   0, 0, ''
+                   0, 0, '', ''
             FROM generate_series(1, %s) AS i
             """,
             [department_ids[0], department_ids[-1], conversations],
@@ -64,8 +64,29 @@ def fill(conversations, per_conversation):
             """,
             [per_conversation],
         )
+        encrypt_in_place(cursor, "buergerchat_conversation", "subject", "reference LIKE 'BN-%%'")
+        encrypt_in_place(
+            cursor,
+            "buergerchat_message",
+            "body",
+            "conversation_id IN (SELECT id FROM buergerchat_conversation WHERE reference LIKE 'BN-%%')",
+        )
         cursor.execute("ANALYZE buergerchat_conversation")
         cursor.execute("ANALYZE buergerchat_message")
+
+
+def encrypt_in_place(cursor, table, column, where, batch=2000):
+    """Subjects and message texts are encrypted at rest (crypto.py): the rows made by
+    SQL get Fernet tokens, as the application would have stored them."""
+    from buergerchat_wagtail import crypto
+
+    cursor.execute(f"SELECT id, {column} FROM {table} WHERE {where}")
+    rows = cursor.fetchall()
+    for start in range(0, len(rows), batch):
+        cursor.executemany(
+            f"UPDATE {table} SET {column} = %s WHERE id = %s",
+            [(crypto.encrypt_str(value), pk) for pk, value in rows[start : start + batch]],
+        )
 
 
 def measure(client, url):

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.http import FileResponse
 from django.utils import timezone
 
-from . import groups, payloads, services
+from . import groups, payloads, ratelimit, services
 from .models import Attachment, Message, ScanStatus
 from .models.attachments import new_storage_name
 from .models.filetypes import mime_type
@@ -37,6 +37,8 @@ def store_attachment(*, conversation, sender, uploaded, client_id, body="", auth
     existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
     if existing is not None:
         return existing, False
+    # Counted before the file is inspected; a resend (above) never counts.
+    ratelimit.check_upload(conversation.pk, sender, ref=str(client_id))
     clean = inspect_upload(uploaded, conversation.department)
     storage = private_storage()
     stored_name = storage.save(new_storage_name("quarantine"), ContentFile(clean.content))

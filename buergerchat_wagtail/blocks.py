@@ -7,7 +7,7 @@ from wagtail.snippets.blocks import SnippetChooserBlock
 
 from . import availability
 from .conf import buergerchat_settings
-from .forms import JoinQueueForm, StartConversationForm
+from .forms import JoinQueueForm, StartConversationForm, privacy_token
 from .protocol import COMMENT_MAX_LENGTH
 
 
@@ -78,7 +78,11 @@ class ChatBlock(blocks.StructBlock):
                 privacy_url=privacy_url,
                 widget_id=widget_id,
                 action=reverse("buergerchat:start", args=[department.pk]),
-                initial={"privacy_page": privacy_page.pk if privacy_page else None, "page": _page_id(parent_context)},
+                initial={
+                    "privacy_page": privacy_page.pk if privacy_page else None,
+                    "privacy_token": privacy_token(privacy_page.pk) if privacy_page else "",
+                    "page": _page_id(parent_context),
+                },
             )
         return context
 
@@ -152,6 +156,10 @@ class ConsultationBlock(blocks.StructBlock):
                 privacy_url=privacy_page.get_url(request) if privacy_page else None,
                 widget_id=widget_id,
                 action=reverse("buergerchat:join_queue", args=[current.pk]),
-                initial={"privacy_page": privacy_page.pk if privacy_page else None, "page": _page_id(parent_context)},
+                initial={
+                    "privacy_page": privacy_page.pk if privacy_page else None,
+                    "privacy_token": privacy_token(privacy_page.pk) if privacy_page else "",
+                    "page": _page_id(parent_context),
+                },
             )
         return context

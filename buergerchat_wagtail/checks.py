@@ -26,6 +26,29 @@ def check_settings(app_configs, **kwargs):
 
 
 @checks.register()
+def check_encryption_keys(app_configs, **kwargs):
+    from . import crypto
+
+    errors = []
+    try:
+        crypto.reset()
+        crypto.encrypt_str("check")
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), id="buergerchat.E010")]
+    if crypto.uses_derived_key() and not settings.DEBUG:
+        errors.append(
+            checks.Warning(
+                "BUERGERCHAT['ENCRYPTION_KEYS'] is empty: messages, names and e-mail addresses are "
+                "encrypted with a key derived from SECRET_KEY, so changing SECRET_KEY makes them unreadable.",
+                hint="Generate a key with Fernet.generate_key(), set it in ENCRYPTION_KEYS, then run "
+                "manage.py buergerchat_rotate_keys (see docs/configuration.md).",
+                id="buergerchat.W010",
+            )
+        )
+    return errors
+
+
+@checks.register()
 def check_attachments(app_configs, **kwargs):
     """Private storage and malware scanner (reported only when the settings are valid)."""
     from .conf import buergerchat_settings

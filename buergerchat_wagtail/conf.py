@@ -27,6 +27,20 @@ DEFAULTS = {
     "RESYNC_INTERVAL": 15,
     # URL path prefix of the WebSocket routes (see routing.py).
     "WEBSOCKET_PATH": "ws/buergerchat/",
+    # Encryption at rest (crypto.py): Fernet keys, newest first. Empty: one key derived
+    # from SECRET_KEY (system check buergerchat.W010 warns when DEBUG is off).
+    "ENCRYPTION_KEYS": [],
+    # Rate limits (ratelimit.py). 0 switches a limit off.
+    "MESSAGES_PER_MINUTE": 20,  # per conversation and sender side
+    "CONVERSATIONS_PER_HOUR": 10,  # started per client (keyed hash of the address)
+    "UPLOADS_PER_HOUR": 30,  # per conversation and sender side (used by attachments)
+    # Retention (retention.py): how often the purge task is enqueued at most, in hours.
+    # 0: never automatically (run `manage.py buergerchat_purge` from cron instead).
+    "PURGE_INTERVAL_HOURS": 24,
+    # Delete archived PDF transcripts together with their conversation when it is purged.
+    "PURGE_ARCHIVED_PDFS": False,
+    # How many conversations the inbox decrypts at most to search subjects.
+    "SUBJECT_SEARCH_LIMIT": 2000,
     # Seconds after which a staff socket that stopped pinging no longer counts as present.
     "PRESENCE_TIMEOUT": 90,
     # Days ahead that the office-hours iCalendar feed lists.
@@ -49,6 +63,20 @@ DEFAULTS = {
     "PDF_LANGUAGE": "de",
 }
 
+INTEGER_KEYS = (
+    "MAX_MESSAGE_LENGTH",
+    "MAX_FRAME_BYTES",
+    "SUBJECT_LENGTH",
+    "SYNC_BATCH_SIZE",
+    "SUBJECT_SEARCH_LIMIT",
+    "PRESENCE_TIMEOUT",
+    "ICS_DAYS",
+    "RESYNC_INTERVAL",
+    "MAX_UPLOAD_BYTES",
+    "MAX_IMAGE_PIXELS",
+)
+NON_NEGATIVE_KEYS = ("MESSAGES_PER_MINUTE", "CONVERSATIONS_PER_HOUR", "UPLOADS_PER_HOUR", "PURGE_INTERVAL_HOURS")
+
 
 class BuergerchatSettings:
     def __init__(self):
@@ -62,19 +90,15 @@ class BuergerchatSettings:
                 "Unknown BUERGERCHAT setting(s): " + ", ".join(sorted(unknown))
             )
         merged = {**DEFAULTS, **user}
-        for key in (
-            "MAX_MESSAGE_LENGTH",
-            "MAX_FRAME_BYTES",
-            "SUBJECT_LENGTH",
-            "SYNC_BATCH_SIZE",
-            "PRESENCE_TIMEOUT",
-            "ICS_DAYS",
-            "RESYNC_INTERVAL",
-            "MAX_UPLOAD_BYTES",
-            "MAX_IMAGE_PIXELS",
-        ):
-            if not isinstance(merged[key], int) or merged[key] <= 0:
+        for key in INTEGER_KEYS:
+            if not isinstance(merged[key], int) or isinstance(merged[key], bool) or merged[key] <= 0:
                 raise ImproperlyConfigured(f"BUERGERCHAT[{key!r}] must be a positive integer")
+        for key in NON_NEGATIVE_KEYS:
+            if not isinstance(merged[key], int) or isinstance(merged[key], bool) or merged[key] < 0:
+                raise ImproperlyConfigured(f"BUERGERCHAT[{key!r}] must be an integer >= 0")
+        keys = merged["ENCRYPTION_KEYS"]
+        if isinstance(keys, str) or not isinstance(keys, (list, tuple)):
+            raise ImproperlyConfigured("BUERGERCHAT['ENCRYPTION_KEYS'] must be a list of Fernet keys")
         if not isinstance(merged["CLAMAV"], dict) or set(merged["CLAMAV"]) - {"SOCKET", "HOST", "PORT", "TIMEOUT"}:
             raise ImproperlyConfigured(
                 "BUERGERCHAT['CLAMAV'] must be a dict with the keys SOCKET, HOST, PORT, TIMEOUT"

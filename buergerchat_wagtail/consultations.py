@@ -148,7 +148,7 @@ def _after_commit(session, changed=()):
 # --------------------------------------------------------------------------- citizen actions
 
 
-def join(session, *, text, name="", email="", consent=False, page=None):
+def join(session, *, text, name="", email="", consent=False, page=None, privacy_page=None):
     """Start the citizen's conversation (their question is its first message) and put
     them at the end of the queue. Returns ``(entry, secret)``."""
     now = timezone.now()
@@ -156,7 +156,7 @@ def join(session, *, text, name="", email="", consent=False, page=None):
         raise ProtocolError("session_closed", _("This consultation hour is not open for questions now."))
     with transaction.atomic():
         conversation, secret = services.start_conversation(
-            department=session.department, text=text, name=name, email=email
+            department=session.department, text=text, name=name, email=email, privacy_page=privacy_page
         )
         entry = QueueEntry.objects.create(
             session=session,

@@ -290,6 +290,13 @@ class CitizenConsumer(BaseChatConsumer):
             services.citizen_messages_after(self.conversation, after), payloads.CITIZEN, self.conversation
         )
 
+    async def bc_deleted(self, event):
+        """The conversation was deleted (by the citizen, staff or the purge)."""
+        if self.conversation is None or self.conversation.pk != event["conversation"]:
+            return
+        await self.channel_layer.group_discard(groups.conversation_citizen(self.conversation.pk), self.channel_name)
+        self.conversation = None
+        await self.send_frame("deleted")
     async def rejoin_groups(self):
         if self.conversation is not None:
             await self.channel_layer.group_add(groups.conversation_citizen(self.conversation.pk), self.channel_name)
@@ -661,6 +668,14 @@ class StaffConsumer(BaseChatConsumer):
         if event["department"] not in self.department_ids:
             return
         await self.send_frame("queue", session=event["session"])
+
+    async def bc_deleted(self, event):
+        if event["conversation"] in self.subscriptions:
+            del self.subscriptions[event["conversation"]]
+            await self.channel_layer.group_discard(groups.conversation_staff(event["conversation"]), self.channel_name)
+        await self.refresh_permissions()
+        if event["department"] in self.department_ids:
+            await self.send_frame("deleted", conversation=event["conversation"])
 
     async def bc_permissions(self, event):
         await self.refresh_permissions(force=True)

@@ -4,6 +4,7 @@ import uuid
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout, Submit
 from django import forms
+from django.core import signing
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +58,9 @@ class StartConversationForm(forms.Form):
         error_messages={"required": _("Please confirm that you have read the privacy notice.")},
     )
     privacy_page = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    # The privacy page id signed by the server when it rendered the block: the version
+    # the citizen confirmed is recorded from it, so it cannot be swapped by the client.
+    privacy_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
     # The page the chat is on: the "an answer is waiting" e-mail points back to it.
     page = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1)
     widget_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=16)
@@ -88,6 +92,8 @@ class StartConversationForm(forms.Form):
         self.helper.attrs = {"data-bc-start-form": "", "novalidate": ""}
         self.helper.add_input(Submit("start", _("Start chat"), css_class="bc-button"))
 
+    def clean_privacy_token(self):
+        return verified_privacy_page_id(self.cleaned_data.get("privacy_token") or "")
     def clean_page(self):
         """A live, public page or nothing (an unknown id is ignored, not an error)."""
         from wagtail.models import Page
@@ -102,6 +108,22 @@ class StartConversationForm(forms.Form):
         return value if WIDGET_ID_RE.match(value) else "chat"
 
 
+PRIVACY_TOKEN_SALT = "buergerchat.privacy-page"
+
+
+def privacy_token(page_id):
+    return signing.dumps(int(page_id), salt=PRIVACY_TOKEN_SALT)
+
+
+def verified_privacy_page_id(token):
+    """The page id in a token from :func:`privacy_token`, or ``None``."""
+    if not token:
+        return None
+    try:
+        value = signing.loads(token, salt=PRIVACY_TOKEN_SALT)
+    except signing.BadSignature:
+        return None
+    return value if isinstance(value, int) and value > 0 else None
 class JoinQueueForm(StartConversationForm):
     """The start form of a consultation session: the concern is the citizen's question."""
 

@@ -13,8 +13,14 @@ from .models import Conversation, Department, Transcript
 
 #: Actions a case worker may take on a conversation of one of their departments:
 #: read it (and mark it read), answer, write internal notes, take it, assign it to a
-#: colleague, transfer it to another department, change its status.
-STAFF_ACTIONS = ("view", "reply", "note", "take", "assign", "transfer", "status")
+#: colleague, transfer it to another department, change its status (closing is a status
+#: change) and export it (Art. 15 GDPR).
+STAFF_ACTIONS = ("view", "reply", "note", "take", "assign", "transfer", "status", "export")
+#: Actions that need a Django permission on top of department membership:
+#: erasing a conversation (Art. 17 GDPR).
+EXTRA_PERMISSIONS = {"erase": "buergerchat.erase_conversation"}
+#: Every action the policy knows.
+ALL_ACTIONS = STAFF_ACTIONS + tuple(EXTRA_PERMISSIONS)
 
 
 class ConversationPermissionPolicy(BasePermissionPolicy):
@@ -35,20 +41,28 @@ class ConversationPermissionPolicy(BasePermissionPolicy):
     def departments_for_user(self, user):
         return Department.objects.filter(pk__in=self.department_ids_for_user(user))
 
+    def _has_extra_permission(self, user, action):
+        codename = EXTRA_PERMISSIONS.get(action)
+        return codename is None or user.has_perm(codename)
+
     def user_has_permission(self, user, action):
-        if action not in STAFF_ACTIONS:
+        if action not in ALL_ACTIONS:
             return False
         if not (user.is_authenticated and user.is_active):
+            return False
+        if not self._has_extra_permission(user, action):
             return False
         return user.is_superuser or bool(self.department_ids_for_user(user))
 
     def user_has_permission_for_instance(self, user, action, instance):
-        if action not in STAFF_ACTIONS:
+        if action not in ALL_ACTIONS:
             return False
-        return instance.department_id in self.department_ids_for_user(user)
+        if instance.department_id not in self.department_ids_for_user(user):
+            return False
+        return self._has_extra_permission(user, action)
 
     def instances_user_has_any_permission_for(self, user, actions):
-        if not any(action in STAFF_ACTIONS for action in actions):
+        if not any(action in ALL_ACTIONS for action in actions):
             return Conversation.objects.none()
         if user.is_active and user.is_superuser:
             return Conversation.objects.all()
@@ -56,7 +70,7 @@ class ConversationPermissionPolicy(BasePermissionPolicy):
 
     def users_with_any_permission(self, actions):
         User = get_user_model()
-        if not any(action in STAFF_ACTIONS for action in actions):
+        if not any(action in ALL_ACTIONS for action in actions):
             return User.objects.none()
         return (
             User.objects.filter(is_active=True)
@@ -66,7 +80,7 @@ class ConversationPermissionPolicy(BasePermissionPolicy):
 
     def users_with_any_permission_for_instance(self, actions, instance):
         User = get_user_model()
-        if not any(action in STAFF_ACTIONS for action in actions):
+        if not any(action in ALL_ACTIONS for action in actions):
             return User.objects.none()
         return (
             User.objects.filter(is_active=True)
@@ -122,15 +136,15 @@ class TranscriptPermissionPolicy(BasePermissionPolicy):
         self.departments = conversation_permission_policy
 
     def user_has_permission(self, user, action):
-        return self.departments.user_has_permission(user, "view") if action in STAFF_ACTIONS else False
+        return self.departments.user_has_permission(user, "view") if action in ALL_ACTIONS else False
 
     def user_has_permission_for_instance(self, user, action, instance):
-        if action not in STAFF_ACTIONS:
+        if action not in ALL_ACTIONS:
             return False
         return instance.department_id in self.departments.department_ids_for_user(user)
 
     def instances_user_has_any_permission_for(self, user, actions):
-        if not any(action in STAFF_ACTIONS for action in actions):
+        if not any(action in ALL_ACTIONS for action in actions):
             return Transcript.objects.none()
         if user.is_active and user.is_superuser:
             return Transcript.objects.archived()

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import groups, payloads, system_events
+from . import audit, groups, payloads, ratelimit, retention, system_events
 from .conf import buergerchat_settings
 from .models import Conversation, ConversationStatus, Message, SenderType
 from .models.attachments import cache_no_attachment
@@ -32,7 +32,7 @@ def subject_from_text(text):
     return first_line if len(first_line) <= limit else first_line[: limit - 1].rstrip() + "…"
 
 
-def start_conversation(*, department, text, name="", email=""):
+def start_conversation(*, department, text, name="", email="", privacy_page=None):
     """Open a conversation whose first message is the citizen's concern.
 
     Returns ``(conversation, secret)``. The secret is shown to the citizen's browser
@@ -50,13 +50,29 @@ def start_conversation(*, department, text, name="", email=""):
             created_at=now,
             last_activity_at=now,
             waiting_since=now,
+            **privacy_fields(privacy_page),
         )
         message = Message.objects.create(
             conversation=conversation, sender=SenderType.CITIZEN, body=text, client_id=uuid.uuid4(), created_at=now
         )
         transaction.on_commit(lambda: broadcast_message(conversation, message, started=True))
+        retention.schedule_purge()
     logger.info("conversation %s started in department %s", conversation.pk, department.pk)
     return conversation, secret
+
+
+def privacy_fields(page):
+    """The privacy notice version the citizen confirmed: the page's live revision."""
+    if page is None:
+        return {}
+    revision = page.live_revision
+    published = page.last_published_at or (revision.created_at if revision else None)
+    version = f"page {page.pk}"
+    if revision is not None:
+        version += f", revision {revision.pk}"
+    if published is not None:
+        version += ", " + timezone.localtime(published).strftime("%Y-%m-%d %H:%M")
+    return {"privacy_page": page, "privacy_revision": revision, "privacy_version": version}
 
 
 def post_message(*, conversation, sender, body, client_id, author=None, internal=False):
@@ -86,7 +102,11 @@ def post_message(*, conversation, sender, body, client_id, author=None, internal
 
 def _store_message(conversation, sender, body, client_id, author, internal):
     with transaction.atomic():
-        locked = Conversation.objects.select_for_update(of=("self",)).select_related("department").get(pk=conversation.pk)
+        locked = (
+            Conversation.objects.select_for_update(of=("self",)).select_related("department").filter(pk=conversation.pk).first()
+        )
+        if locked is None:
+            raise ProtocolError("conversation_deleted", _("This conversation has been deleted."), ref=str(client_id))
         # Checked under the lock: a concurrent resend of the same client id waits here.
         existing = list(
             Message.objects.filter(conversation=conversation, client_id=client_id)
@@ -94,6 +114,8 @@ def _store_message(conversation, sender, body, client_id, author, internal):
             .order_by()[:1]
         )
         if not existing:
+            # Resends of a stored message never count against the limit.
+            ratelimit.check_message(conversation.pk, sender, ref=str(client_id))
             now = timezone.now()
             locked.last_activity_at = now
             events = []
@@ -135,6 +157,8 @@ def _store_message(conversation, sender, body, client_id, author, internal):
                 internal=internal,
             )
             cache_no_attachment(message)  # none yet; payloads built in async code must not query
+            if sender == SenderType.STAFF:
+                audit.log(locked, audit.REPLY, user=author, data={"message": message.pk})
             stored = [message] + [system_message(locked, event, data, created_at=now) for event, data in events]
         refresh_copy(conversation, locked)
         if not existing:

@@ -67,6 +67,8 @@ def text(event, data, audience, fallback=""):
         if event == CLOSED:
             return _("This conversation has been closed.")
         return fallback
+    if event == CLOSED and data.get("by_citizen"):
+        return _("The citizen asked to delete the conversation; it has been closed until it is archived and erased.")
     by = data.get("by") or _("Former staff member")
     if event == TRANSFERRED:
         sentence = _("%(user)s passed the conversation on from %(source)s to %(target)s.") % {

@@ -59,6 +59,18 @@ def citizen_transcript_task(conversation_id):
     return transcript.pk if transcript else None
 
 
+@task()
+def purge_expired_conversations(dry_run=False):
+    """Delete conversations past their department's retention period (retention.py).
+
+    Enqueued at most once per ``PURGE_INTERVAL_HOURS`` by :func:`retention.schedule_purge`
+    and also run by ``manage.py buergerchat_purge``. Returns counts only.
+    """
+    from .retention import purge_expired
+
+    return purge_expired(dry_run=dry_run).as_dict()
+
+
 def enqueue_on_commit(job, *args):
     """Enqueue ``job`` with ``args`` once the current transaction has committed."""
     transaction.on_commit(partial(job.enqueue, *args))

@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from wagtail.log_actions import log
 
+from . import audit
 from .attachments import protected_file_response
 from .models import Attachment, Conversation, ConversationStatus, Message, Transcript, TranscriptKind
 from .models.attachments import new_storage_name
@@ -25,7 +26,7 @@ from .visibility import citizen_visible
 logger = logging.getLogger(__name__)
 
 ARCHIVE_ACTION = "buergerchat.archive"
-DOWNLOAD_ACTION = "buergerchat.archive_download"
+DOWNLOAD_ACTION = audit.DOWNLOAD  # registered with the other audit actions (audit.py)
 
 
 def citizen_visible_messages(conversation):
@@ -179,4 +180,11 @@ def transcript_response(transcript):
 
 
 def record_download(transcript, user):
-    log(instance=transcript, action=DOWNLOAD_ACTION, user=user, title=transcript.reference)
+    # The label is the reference (Transcript.__str__), never the subject; data holds ids only.
+    log(
+        instance=transcript,
+        action=DOWNLOAD_ACTION,
+        user=user,
+        title=transcript.reference,
+        data={"transcript": transcript.pk, "conversation": transcript.conversation_id},
+    )

@@ -11,7 +11,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
-from . import components
+from . import audit, components
 from .conf import buergerchat_settings
 from .models import Conversation, Transcript
 from .permissions import conversation_permission_policy, transcript_permission_policy
@@ -82,15 +82,26 @@ def buergerchat_admin_urls():
 
 @hooks.register("register_log_actions")
 def buergerchat_log_actions(actions):
-    from .transcripts import ARCHIVE_ACTION, DOWNLOAD_ACTION
+    from .transcripts import ARCHIVE_ACTION
 
     actions.register_action(ARCHIVE_ACTION, _("Archive conversation"), _("Conversation archived as PDF/A"))
-    actions.register_action(DOWNLOAD_ACTION, _("Download archived transcript"), _("Archived transcript downloaded"))
 
 
 @hooks.register("insert_global_admin_css")
 def buergerchat_admin_css():
     return format_html('<link rel="stylesheet" href="{}">', static("buergerchat_wagtail/css/admin.css"))
+
+
+@hooks.register("register_log_actions")
+def buergerchat_log_actions(actions):
+    audit.register_actions(actions)
+
+
+@hooks.register("register_permissions")
+def buergerchat_permissions():
+    from django.contrib.auth.models import Permission
+
+    return Permission.objects.filter(content_type__app_label="buergerchat", codename="erase_conversation")
 
 
 hooks.register("construct_homepage_panels", components.construct_homepage_panels)

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import system_events
+from . import audit, system_events
 from .models import Conversation, ConversationStatus, Department
 from .payloads import staff_display_name
 from .permissions import conversation_permission_policy
@@ -106,6 +106,7 @@ def transfer(conversation, user, department_id, reason):
             "reason": reason,
         }
         message = system_message(locked, system_events.TRANSFERRED, data)
+        audit.log(locked, audit.TRANSFER, user=user, data={"from": source.pk, "to": target.pk})
         _save(
             locked,
             conversation,
@@ -116,6 +117,40 @@ def transfer(conversation, user, department_id, reason):
             transfer=(source, target),
         )
     logger.info("conversation %s transferred from department %s to %s by user %s", locked.pk, source.pk, target.pk, user.pk)
+    return locked
+
+
+def _close(locked, user, data):
+    """Close the locked row (inside the caller's transaction): the one close of
+    ``set_status`` and of the citizen's erasure request. Returns the system message."""
+    locked.status = ConversationStatus.CLOSED
+    locked.closed_at = timezone.now()  # the retention period starts now
+    locked.waiting_since = None
+    message = system_message(locked, system_events.CLOSED, data)
+    audit.log(locked, audit.CLOSE, user=user)
+    if locked.department.archive_on_close:
+        # The department keeps a record of every closed conversation: a PDF/A
+        # transcript made in the background once this transaction commits.
+        from .transcripts import request_archive
+
+        request_archive(locked, user=user)
+    return message
+
+
+def close_on_erasure_request(conversation):
+    """The citizen asked to delete a conversation that must be archived first: record the
+    request and close it (unless it is closed already) through the same close as
+    ``set_status``. No permission check: the caller authenticated the citizen."""
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update(of=("self",)).select_related("department").get(pk=conversation.pk)
+        locked.erasure_requested_at = timezone.now()
+        messages = []
+        if locked.status != ConversationStatus.CLOSED:
+            messages.append(_close(locked, None, {"by_citizen": True}))
+        _save(
+            locked, conversation, ["erasure_requested_at", "status", "closed_at", "waiting_since"], messages, citizen_state=True
+        )
+    logger.info("conversation %s closed on the citizen's erasure request", locked.pk)
     return locked
 
 
@@ -135,17 +170,9 @@ def set_status(conversation, user, status):
         locked.status = status
         messages = []
         if status == ConversationStatus.CLOSED:
-            locked.closed_at = timezone.now()
-            locked.waiting_since = None
-            messages.append(system_message(locked, system_events.CLOSED, _by(user)))
-            if locked.department.archive_on_close:
-                # The department keeps a record of every closed conversation: a PDF/A
-                # transcript made in the background once this transaction commits.
-                from .transcripts import request_archive
-
-                request_archive(locked, user=user)
+            messages.append(_close(locked, user, _by(user)))
         else:
-            locked.closed_at = None
+            locked.closed_at = None  # retention counts from the next close
             if previous == ConversationStatus.CLOSED:
                 messages.append(system_message(locked, system_events.REOPENED, _by(user)))
             if status == ConversationStatus.WAITING or previous != ConversationStatus.CLOSED:

@@ -4,10 +4,12 @@ Embedded default: SQLite and Channels' in-memory layer (one process, no servers)
 Scale-out: set DATABASE_URL (PostgreSQL) and REDIS_URL (channels-redis).
 """
 
+import json
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("BUERGERCHAT_VAR_DIR", BASE_DIR / "var"))
@@ -43,6 +45,7 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "channels",
+    "csp",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -60,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -110,6 +114,10 @@ if os.environ.get("REDIS_URL"):
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Rate limits count in the cache: with several workers it must be shared (Redis).
+if os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -169,11 +177,41 @@ if os.environ.get("BUERGERCHAT_RESYNC_INTERVAL"):
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "buergerchat@musterstadt.example")
 
+# Optional JSON overrides, e.g. BUERGERCHAT_JSON='{"MESSAGES_PER_MINUTE": 60}'.
+# Production: set ENCRYPTION_KEYS (Fernet keys, newest first) from a secret store.
+BUERGERCHAT.update(json.loads(os.environ.get("BUERGERCHAT_JSON") or "{}"))
+if os.environ.get("BUERGERCHAT_ENCRYPTION_KEYS"):
+    BUERGERCHAT["ENCRYPTION_KEYS"] = os.environ["BUERGERCHAT_ENCRYPTION_KEYS"].split(",")
+
+# Strict Content Security Policy (django-csp): no inline or third-party scripts.
+# WebSockets to the same host are covered by 'self' (CSP Level 3).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [SELF],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
+# No avatars from a third-party service in the admin.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
     "loggers": {
+        # DJANGO_LOG_LEVEL=DEBUG also shows the SQL log (with DJANGO_DEBUG=1).
+        "django": {"level": os.environ.get("DJANGO_LOG_LEVEL", "INFO"), "propagate": True},
         "buergerchat_wagtail": {
             "handlers": ["console"],
             "level": os.environ.get("BUERGERCHAT_LOG_LEVEL", "INFO"),

@@ -239,8 +239,8 @@ class DemoSite:
         self.manage("collectstatic", "--noinput", "-v0")
         return self
 
-    def worker(self, port=None, env=None):
-        return AsgiWorker(self, port=port, env=env)
+    def worker(self, port=None, env=None, daphne_args=None):
+        return AsgiWorker(self, port=port, env=env, daphne_args=daphne_args)
 
     def log_text(self):
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -252,8 +252,9 @@ class DemoSite:
 class AsgiWorker:
     """One daphne process of the demo site."""
 
-    def __init__(self, site, port=None, env=None):
+    def __init__(self, site, port=None, env=None, daphne_args=None):
         self.site = site
+        self.daphne_args = list(daphne_args) if daphne_args is not None else ["-v", "0"]
         self.port = port or free_port()
         self.env = {**site.env, **(env or {})}
         self.process = None
@@ -265,7 +266,7 @@ class AsgiWorker:
     def start(self):
         log = open(self.site.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(self.port),
+            [sys.executable, "-m", "daphne", *self.daphne_args, "-b", "127.0.0.1", "-p", str(self.port),
              "demo_site.asgi:application"],
             cwd=ROOT,
             env=self.env,

@@ -161,9 +161,10 @@ def test_conversation_of_other_department_is_denied(conversations, worker_a):
     assert client.get(conversation_url(conv_b), **XHR).status_code == 403
 
 
-def test_conversation_that_does_not_exist_is_404(conversations, worker_a):
+def test_conversation_that_does_not_exist_is_403_like_a_foreign_one(conversations, worker_a):
+    # Same answer as for another department's conversation: ids reveal nothing.
     response = client_for(worker_a).get(reverse("buergerchat_inbox:conversation", args=[987654]))
-    assert response.status_code == 404
+    assert response.status_code == 403
 
 
 def test_own_conversation_shows_history_and_reply_box(conversations, worker_a):

@@ -97,7 +97,7 @@ def test_user_has_permission(action, superuser, worker_a, worker_b, plain_user):
 
 
 def test_user_has_permission_unknown_action(superuser, worker_a):
-    for action in ("delete", "change", "add", "export", ""):
+    for action in ("delete", "change", "add", "publish", ""):
         assert not policy.user_has_permission(superuser, action)
         assert not policy.user_has_permission(worker_a, action)
 

@@ -3,6 +3,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..fields import EncryptedCharField
+
 
 class TranscriptKind(models.TextChoices):
     ARCHIVE = "archive", _("archived record")
@@ -36,7 +38,7 @@ class Transcript(models.Model):
         "buergerchat.Department", verbose_name=_("department"), on_delete=models.PROTECT, related_name="transcripts"
     )
     reference = models.CharField(_("reference"), max_length=20, db_index=True)
-    subject = models.CharField(_("subject"), max_length=200)
+    subject = EncryptedCharField(_("subject"), max_length=200)  # encrypted at rest, like the conversation's
     conversation_started_at = models.DateTimeField(_("conversation started"))
     last_message_at = models.DateTimeField(_("last message"), null=True, blank=True)
     last_message_id = models.BigIntegerField(_("last message id"), default=0)
@@ -64,7 +66,8 @@ class Transcript(models.Model):
         indexes = [models.Index(fields=["kind", "department", "-created_at"], name="buergerchat_transcript_list")]
 
     def __str__(self):
-        return f"{self.reference}: {self.subject}"
+        # The reference only: this label is stored in Wagtail's log entries (audit log).
+        return self.reference
 
     @property
     def filename(self):

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..fields import EncryptedCharField
 from .filetypes import FileType
 
 
@@ -30,7 +31,8 @@ class Attachment(models.Model):
     message = models.OneToOneField(
         "buergerchat.Message", verbose_name=_("message"), on_delete=models.CASCADE, related_name="attachment"
     )
-    name = models.CharField(_("file name"), max_length=120, help_text=_("Sanitised name, shown and used for downloads."))
+    # Encrypted at rest: file names often carry names or case details.
+    name = EncryptedCharField(_("file name"), max_length=120, help_text=_("Sanitised name, shown and used for downloads."))
     file_type = models.CharField(_("file type"), max_length=10, choices=FileType.choices)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
@@ -48,7 +50,8 @@ class Attachment(models.Model):
         ordering = ("pk",)
 
     def __str__(self):
-        return f"{self.name} (#{self.pk})"
+        # No file name: labels end up in logs and Wagtail's audit log.
+        return f"#{self.pk} ({self.file_type})"
 
     @property
     def is_available(self):

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..fields import EncryptedCharField, EncryptedEmailField, EncryptedTextField
+
 # Crockford base32 without the look-alikes I, L, O and U: easy to read out on the phone.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -74,9 +76,11 @@ class Conversation(models.Model):
         related_name="conversations",
     )
     reference = models.CharField(_("reference"), max_length=20, unique=True, default=new_reference, editable=False)
-    subject = models.CharField(_("subject"), max_length=200)
-    citizen_name = models.CharField(_("name"), max_length=100, blank=True)
-    citizen_email = models.EmailField(_("e-mail"), blank=True)
+    # Subject, name and e-mail are encrypted at rest (fields.py): the subject is the
+    # first line of the citizen's text, so it is as confidential as the text itself.
+    subject = EncryptedCharField(_("subject"), max_length=200)
+    citizen_name = EncryptedCharField(_("name"), max_length=100, blank=True)
+    citizen_email = EncryptedEmailField(_("e-mail"), blank=True)
     secret_hash = models.CharField(max_length=64, unique=True, editable=False)
     status = models.CharField(
         _("status"), max_length=10, choices=ConversationStatus.choices, default=ConversationStatus.NEW, db_index=True
@@ -86,6 +90,39 @@ class Conversation(models.Model):
     waiting_since = models.DateTimeField(
         _("waiting since"), null=True, blank=True, help_text=_("Oldest citizen message not yet answered.")
     )
+    first_response_at = models.DateTimeField(_("first answered"), null=True, blank=True)
+    closed_at = models.DateTimeField(
+        _("closed"), null=True, blank=True, db_index=True, help_text=_("Retention is counted from this time.")
+    )
+    erasure_requested_at = models.DateTimeField(
+        _("erasure requested"),
+        null=True,
+        blank=True,
+        help_text=_("The citizen asked to delete the conversation; it must be archived first."),
+    )
+    privacy_page = models.ForeignKey(
+        "wagtailcore.Page",
+        verbose_name=_("privacy notice page"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    privacy_revision = models.ForeignKey(
+        "wagtailcore.Revision",
+        verbose_name=_("privacy notice version"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The published revision of the privacy notice the citizen confirmed."),
+    )
+    privacy_version = models.CharField(
+        _("privacy notice version"),
+        max_length=100,
+        blank=True,
+        help_text=_("Page id, revision id and publication time of the confirmed privacy notice; kept if the revision is deleted."),
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("assigned to"),
@@ -94,15 +131,14 @@ class Conversation(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    first_response_at = models.DateTimeField(_("first answered"), null=True, blank=True)
-    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     # Read receipts: the highest message id the other side has read.
     staff_read_up_to = models.PositiveBigIntegerField(_("read by staff up to message"), default=0)
     citizen_read_up_to = models.PositiveBigIntegerField(_("read by the citizen up to message"), default=0)
     rating = models.PositiveSmallIntegerField(
         _("satisfaction"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
-    rating_comment = models.TextField(_("comment on the rating"), blank=True)
+    # Free text of the citizen: encrypted at rest like the messages.
+    rating_comment = EncryptedTextField(_("comment on the rating"), blank=True)
     rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
 
     objects = ConversationQuerySet.as_manager()
@@ -115,9 +151,14 @@ class Conversation(models.Model):
             models.Index(fields=["department", "-last_activity_at"], name="buergerchat_conv_dept_activity"),
             models.Index(fields=["department", "created_at"], name="buergerchat_conv_dept_created"),
         ]
+        permissions = [
+            ("erase_conversation", _("Can erase conversations of their departments (Art. 17 GDPR)")),
+        ]
 
     def __str__(self):
-        return f"{self.reference}: {self.subject}"
+        # The reference only: this label ends up in Wagtail's audit log and in error
+        # reports, which must not contain the (confidential) subject.
+        return self.reference
 
     @property
     def reopen_deadline(self):
@@ -151,7 +192,7 @@ class Message(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    body = models.TextField(_("text"))
+    body = EncryptedTextField(_("text"))
     client_id = models.UUIDField(
         _("client id"), default=uuid.uuid4, help_text=_("Chosen by the sending client; makes resends idempotent.")
     )

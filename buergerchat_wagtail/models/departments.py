@@ -55,6 +55,20 @@ class Department(index.Indexed, models.Model):
     is_active = models.BooleanField(
         _("active"), default=True, help_text=_("Inactive departments accept no new conversations.")
     )
+    retention_days = models.PositiveIntegerField(
+        _("retention period (days)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_("Closed conversations are deleted automatically this many days after closing."),
+    )
+    archive_before_purge = models.BooleanField(
+        _("archive before deletion"),
+        default=False,
+        help_text=_(
+            "Records duty: a closed conversation is deleted only after it has been archived. "
+            "Conversations without an archive are kept and listed by the purge."
+        ),
+    )
     staff_name_display = models.CharField(
         _("staff names shown to citizens"),
         max_length=10,

@@ -8,18 +8,18 @@ with the errors next to the fields.
 """
 
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from wagtail.admin import messages as admin_messages
 
 from .. import payloads, receipts, workflow
 from ..forms import AssignForm, StatusForm, TakeForm, TransferForm
-from ..models import Conversation
 from ..permissions import conversation_permission_policy
 from ..protocol import PROTOCOL_VERSION, ProtocolError
 from .api import CONFLICT_CODES
-from .inbox import ConversationView, forbidden
+from .access import conversation_for, forbidden
+from .inbox import ConversationView
 
 
 def error_status(exc):
@@ -154,8 +154,8 @@ class StatusView(ActionView):
 @require_POST
 def mark_read(request, pk):
     """HTTP fallback of the staff ``read`` frame: POST ``up_to`` (a message id)."""
-    conversation = get_object_or_404(Conversation.objects.select_related("department"), pk=pk)
-    if not conversation_permission_policy.user_has_permission_for_instance(request.user, "view", conversation):
+    conversation = conversation_for(request.user, pk, "view")
+    if conversation is None:
         return forbidden(request)
     try:
         up_to = int(request.POST.get("up_to", ""))

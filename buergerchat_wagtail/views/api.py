@@ -5,6 +5,7 @@ The citizen authenticates with the conversation secret in the
 as on the socket; see docs/protocol.md.
 """
 
+import json
 import logging
 import uuid
 
@@ -14,12 +15,15 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyHeader
-from pydantic import Field
+from typing import Literal, Optional
 
-from .. import attachments, payloads, receipts, services, transcripts, workflow
+from pydantic import ConfigDict, Field
+
+from .. import attachments, audit, payloads, receipts, rights, services, transcripts, workflow
 from ..conf import buergerchat_settings
 from ..models import Attachment, Conversation, Message, ScanStatus, SenderType, TranscriptKind
 from ..protocol import CITIZEN_FRAMES, PROTOCOL_VERSION, ProtocolError, clean_body, parse_frame
+from ..ratelimit import RateLimited
 
 SECRET_HEADER = "X-Buergerchat-Secret"
 logger = logging.getLogger(__name__)
@@ -75,6 +79,116 @@ def on_protocol_error(request, exc):
     return error_response(exc, 409 if exc.code in CONFLICT_CODES else 400)
 
 
+@api.exception_handler(RateLimited)
+def on_rate_limited(request, exc):
+    response = error_response(exc, 429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+class OpenSchema(Schema):
+    model_config = ConfigDict(extra="allow")
+
+
+class ErrorFrame(OpenSchema):
+    v: int
+    type: Literal["error"]
+    code: str
+    detail: str
+    ref: Optional[str] = None
+    field: Optional[str] = None
+    retry_after: Optional[int] = None
+
+
+class MessageOut(OpenSchema):
+    id: int
+    client_id: str
+    sender: str
+    author: str
+    body: str
+    created_at: str
+
+
+class ConversationOut(OpenSchema):
+    reference: str
+    subject: str
+    status: str
+    status_label: str
+    department: str
+    created_at: str
+
+
+class ReadyFrame(OpenSchema):
+    v: int
+    type: Literal["ready"]
+    conversation: ConversationOut
+    messages: list[MessageOut]
+
+
+class MessagesFrame(OpenSchema):
+    v: int
+    type: Literal["messages"]
+    messages: list[MessageOut]
+
+
+class AckFrame(OpenSchema):
+    v: int
+    type: Literal["ack"]
+    client_id: str
+    duplicate: bool
+    message: MessageOut
+
+
+class ExportDocument(OpenSchema):
+    format: str
+    exported_at: str
+    conversation: dict
+    messages: list[MessageOut]
+    attachments: list
+    documents: list
+
+
+class ReadFrame(OpenSchema):
+    v: int
+    type: Literal["read"]
+    reader: Literal["citizen"]
+    up_to: int
+
+
+class RatedFrame(OpenSchema):
+    v: int
+    type: Literal["rated"]
+    conversation: ConversationOut
+
+
+class PendingFrame(OpenSchema):
+    v: int
+    type: Literal["pending"]
+    detail: str
+    retry_after: int
+
+
+class ErasedFrame(OpenSchema):
+    v: int
+    type: Literal["erased", "erasure_requested"]
+
+
+#: Error answers every endpoint may give (documented for the OpenAPI schema).
+ERRORS = {400: ErrorFrame, 401: ErrorFrame, 409: ErrorFrame, 429: ErrorFrame, 503: ErrorFrame}
+
+
+def file_responses(content_type, description):
+    """OpenAPI of a file download (the schema of ``response=`` covers JSON only)."""
+    return {
+        "responses": {
+            "200": {
+                "description": description,
+                "content": {content_type: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    }
+
+
 class SyncQuery(Schema):
     after: int = Field(0, ge=0, le=2**63 - 1)
 
@@ -89,7 +203,30 @@ def _frame_from_body(request, frame_type):
         text = request.body.decode("utf-8")
     except UnicodeDecodeError:
         raise ProtocolError("invalid_json", _("The request body is not UTF-8 text.")) from None
-    return parse_frame(text, {frame_type: CITIZEN_FRAMES[frame_type]})
+    return parse_frame(_integral_numbers(text), {frame_type: CITIZEN_FRAMES[frame_type]})
+
+
+#: Integer fields of the citizen frames posted over HTTP.
+INTEGER_FIELDS = ("up_to", "score")
+
+
+def _integral_numbers(text):
+    """JSON (and the OpenAPI schema's JSON Schema) has one number type: ``5.0`` is the
+    integer 5. The strict frame models want Python ints, so integral floats of the
+    integer fields become ints; anything else goes to ``parse_frame`` unchanged."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+    if not isinstance(data, dict):
+        return text
+    changed = False
+    for field in INTEGER_FIELDS:
+        value = data.get(field)
+        if isinstance(value, float) and value.is_integer():
+            data[field] = int(value)
+            changed = True
+    return json.dumps(data) if changed else text
 
 
 def _frame_body(frame_type):
@@ -101,26 +238,47 @@ def _frame_body(frame_type):
     }
 
 
-@api.get("/conversation", summary="The conversation and its messages after an id")
+@api.get("/conversation", summary="The conversation and its messages after an id", response={200: ReadyFrame, **ERRORS})
 def get_conversation(request, query: Query[SyncQuery]):
     conversation = request.auth
-    return {
-        "v": PROTOCOL_VERSION,
-        "type": "ready",
-        "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN),
-        "messages": _messages(conversation, query.after),
-    }
+    # JsonResponse: the response schemas document the frames; the payload modules build them.
+    return JsonResponse(
+        {
+            "v": PROTOCOL_VERSION,
+            "type": "ready",
+            "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN),
+            "messages": _messages(conversation, query.after),
+        }
+    )
 
 
-@api.get("/messages", summary="Messages after an id")
+@api.get("/messages", summary="Messages after an id", response={200: MessagesFrame, **ERRORS})
 def get_messages(request, query: Query[SyncQuery]):
-    return {"v": PROTOCOL_VERSION, "type": "messages", "messages": _messages(request.auth, query.after)}
+    return JsonResponse({"v": PROTOCOL_VERSION, "type": "messages", "messages": _messages(request.auth, query.after)})
+
+
+def message_request_schema():
+    """The ``message`` frame as JSON schema, with the text rule of ``protocol.clean_body``
+    (some non-blank character, at most MAX_MESSAGE_LENGTH characters)."""
+    from ..conf import buergerchat_settings
+
+    schema = CITIZEN_FRAMES["message"].model_json_schema()
+    schema["properties"]["body"].update(
+        minLength=1, maxLength=buergerchat_settings.MAX_MESSAGE_LENGTH, pattern=r"[^\s\x00]"
+    )
+    return schema
 
 
 @api.post(
     "/messages",
     summary="Send a message (a `message` frame); a resend with the same client_id is stored once",
-    openapi_extra=_frame_body("message"),
+    response={200: AckFrame, 201: AckFrame, **ERRORS},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": message_request_schema()}},
+        }
+    },
 )
 def post_message(request):
     conversation = request.auth
@@ -140,14 +298,48 @@ def post_message(request):
     )
 
 
-@api.post("/read", summary="Tell the staff how far the citizen has read (a `read` frame)", openapi_extra=_frame_body("read"))
+@api.get(
+    "/export",
+    summary="All data of the conversation as a JSON document (Art. 15 GDPR)",
+    response={200: ExportDocument, **ERRORS},
+)
+def export(request):
+    conversation = request.auth
+    audit.log(conversation, audit.CITIZEN_EXPORT)
+    response = JsonResponse(rights.export_document(conversation, payloads.CITIZEN, request))
+    response["Content-Disposition"] = f'attachment; filename="{rights.export_filename(conversation)}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@api.post(
+    "/erase",
+    summary="Delete the conversation (Art. 17 GDPR), or request it if it must be archived first",
+    response={200: ErasedFrame, **ERRORS},
+)
+def erase(request):
+    outcome = rights.citizen_requests_erasure(request.auth)
+    return JsonResponse({"v": PROTOCOL_VERSION, "type": "erased" if outcome == "erased" else "erasure_requested"})
+
+
+@api.post(
+    "/read",
+    summary="Tell the staff how far the citizen has read (a `read` frame)",
+    response={200: ReadFrame, **ERRORS},
+    openapi_extra=_frame_body("read"),
+)
 def post_read(request):
     frame = _frame_from_body(request, "read")
     up_to = receipts.mark_read_by_citizen(request.auth, frame.up_to)
-    return {"v": PROTOCOL_VERSION, "type": "read", "reader": "citizen", "up_to": up_to}
+    return JsonResponse({"v": PROTOCOL_VERSION, "type": "read", "reader": "citizen", "up_to": up_to})
 
 
-@api.post("/rating", summary="Rate a closed conversation (a `rate` frame)", openapi_extra=_frame_body("rate"))
+@api.post(
+    "/rating",
+    summary="Rate a closed conversation (a `rate` frame)",
+    response={201: RatedFrame, **ERRORS},
+    openapi_extra=_frame_body("rate"),
+)
 def post_rating(request):
     frame = _frame_from_body(request, "rate")
     conversation = workflow.rate(request.auth, frame.score, frame.comment)
@@ -203,7 +395,15 @@ def read_upload(request, department):
 def upload_status(exc):
     if exc.code == "attachment_too_large":
         return 413
+    if exc.code == "rate_limited":
+        return 429
     return 409 if exc.code in CONFLICT_CODES else 400
+
+
+def with_retry_after(response, exc):
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def fresh_message(message):
@@ -214,6 +414,7 @@ def fresh_message(message):
 @api.post(
     "/attachments",
     summary="Send a file (multipart: file, client_id, optional body); a resend with the same client_id is stored once",
+    response={200: AckFrame, 201: AckFrame, 413: ErrorFrame, **ERRORS},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -244,7 +445,7 @@ def upload_attachment(request):
         )
     except ProtocolError as exc:
         exc.ref = exc.ref or ref
-        return error_response(exc, upload_status(exc))
+        return with_retry_after(error_response(exc, upload_status(exc)), exc)
     return JsonResponse(
         {
             "v": PROTOCOL_VERSION,
@@ -270,7 +471,13 @@ def attachment_unavailable(attachment):
     )
 
 
-@api.get("/attachments/{attachment_id}", summary="Download a file of this conversation", url_name="download_attachment")
+@api.get(
+    "/attachments/{attachment_id}",
+    summary="Download a file of this conversation",
+    url_name="download_attachment",
+    response={403: ErrorFrame, 409: ErrorFrame, 410: ErrorFrame, **ERRORS},
+    openapi_extra=file_responses("*/*", "The file, with its own content type"),
+)
 def download_attachment(request, attachment_id: int):
     attachment = Attachment.objects.filter(pk=attachment_id).first()
     # Unknown and foreign ids get the same answer, so ids of other conversations leak nothing.
@@ -288,6 +495,8 @@ def download_attachment(request, attachment_id: int):
     "/transcript",
     summary="The conversation as a PDF/A file; 202 while it is being prepared (ask again)",
     url_name="citizen_transcript",
+    response={202: PendingFrame, **ERRORS},
+    openapi_extra=file_responses("application/pdf", "The PDF/A transcript"),
 )
 def citizen_transcript(request):
     conversation = request.auth

@@ -1,9 +1,9 @@
 """The archive in the Wagtail admin ("Bürgerchat → Archiv"): archived PDF/A
 transcripts of the user's departments, filtered by department and date,
-searchable by subject and reference. Every download is written to Wagtail's log."""
+searchable by subject and reference. Every download is written to Wagtail's log.
+Subjects are encrypted at rest, so they are matched after decryption (as in the inbox)."""
 
 import django_filters
-from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
 from django.urls import path
 from django.utils import timezone
@@ -17,10 +17,13 @@ from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSet
 
+from django.db.models import Q
+
 from .. import transcripts
+from ..conf import buergerchat_settings
 from ..models import Transcript
 from ..permissions import conversation_permission_policy, transcript_permission_policy
-from .inbox import forbidden
+from .access import forbidden
 
 
 def _local(value):
@@ -53,10 +56,23 @@ class ArchiveIndexView(generic.IndexView):
     any_permission_required = ["view"]
     permission_policy = transcript_permission_policy
     filterset_class = ArchiveFilterSet
-    search_fields = ["subject", "reference"]
+    search_fields = ["reference"]
     search_backend_name = None
     is_searchable = True
     download_url_name = None
+
+    def search_queryset(self, queryset):
+        """The reference is matched in the database, the encrypted subject after
+        decryption over the newest ``SUBJECT_SEARCH_LIMIT`` transcripts the user may see."""
+        if not self.is_searchable or not self.search_query:
+            return queryset
+        term = self.search_query.strip()
+        folded = term.casefold()
+        candidates = queryset.order_by("-created_at", "-pk").values_list("pk", "subject")[
+            : buergerchat_settings.SUBJECT_SEARCH_LIMIT
+        ]
+        subject_ids = [pk for pk, subject in candidates if folded in (subject or "").casefold()]
+        return queryset.filter(Q(reference__icontains=term) | Q(pk__in=subject_ids))
 
     def dispatch(self, request, *args, **kwargs):
         if not transcript_permission_policy.user_has_permission(request.user, "view"):
@@ -91,8 +107,11 @@ class ArchiveIndexView(generic.IndexView):
 
 @require_GET
 def download(request, pk):
-    transcript = get_object_or_404(Transcript.objects.archived(), pk=pk)
-    if not transcript_permission_policy.user_has_permission_for_instance(request.user, "view", transcript):
+    transcript = Transcript.objects.archived().filter(pk=pk).first()
+    # Unknown ids get the same 403 as other departments' records: ids reveal nothing.
+    if transcript is None or not transcript_permission_policy.user_has_permission_for_instance(
+        request.user, "view", transcript
+    ):
         return forbidden(request)
     response = transcripts.transcript_response(transcript)
     transcripts.record_download(transcript, request.user)

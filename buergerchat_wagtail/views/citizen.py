@@ -15,6 +15,7 @@ from .. import availability, payloads, services
 from ..forms import StartConversationForm
 from ..models import CitizenNotice, Department
 from ..protocol import PROTOCOL_VERSION
+from ..ratelimit import RateLimited, check_start, request_address
 
 
 def _privacy_url(request, raw_page_id):
@@ -67,15 +68,28 @@ def start_conversation(request, department_id):
             },
             status=400,
         )
+    try:
+        check_start(request_address(request))
+    except RateLimited as exc:
+        return rate_limited_response(exc)
+    page_id = form.cleaned_data["privacy_token"]
+    privacy_page = Page.objects.live().public().filter(pk=page_id).first() if page_id else None
     with transaction.atomic():
         conversation, secret = services.start_conversation(
             department=department,
             text=form.cleaned_data["text"],
             name=form.cleaned_data["name"].strip(),
             email=form.cleaned_data["email"],
+            privacy_page=privacy_page,
         )
         CitizenNotice.objects.create(conversation=conversation, page=form.cleaned_data["page"])
     return started_response(conversation, secret, state)
+
+
+def rate_limited_response(exc):
+    response = JsonResponse(exc.as_frame(), status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def started_response(conversation, secret, state, **extra):

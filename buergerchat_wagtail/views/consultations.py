@@ -21,7 +21,7 @@ from .. import consultations
 from ..conf import buergerchat_settings
 from ..models import ConsultationSession, QueueEntry, QueueStatus
 from ..permissions import conversation_permission_policy, hostable_sessions, may_host_session
-from .inbox import forbidden
+from .access import forbidden
 
 
 def _local(value):

@@ -10,7 +10,7 @@ from django.db import DatabaseError
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -32,25 +32,18 @@ from wagtail.admin.viewsets.base import ViewSet
 import django_filters
 from functools import partial
 
-from .. import canned, payloads, receipts, services
+from .. import audit, canned, payloads, receipts, services
 from ..conf import buergerchat_settings
 from ..forms import AssignForm, ReplyForm, StatusForm, TakeForm, TransferForm
-from ..models import Conversation, ConversationStatus, Message, ReadMarker, SenderType
+from ..models import Conversation, ConversationStatus, Department, Message, ReadMarker, SenderType
 from ..models.conversations import citizens_waiting_q
+from ..ratelimit import RateLimited
 from ..permissions import conversation_permission_policy
 from ..protocol import PROTOCOL_VERSION, ProtocolError
+from . import rights as rights_views
+from .access import conversation_for, forbidden
 
 logger = logging.getLogger(__name__)
-
-
-def forbidden(request):
-    """A plain 403 (Wagtail's admin would turn PermissionDenied into a redirect)."""
-    if "application/json" in request.headers.get("Accept", ""):
-        return JsonResponse(
-            {"v": PROTOCOL_VERSION, "type": "error", "code": "forbidden", "detail": _("You may not access this conversation.")},
-            status=403,
-        )
-    return TemplateResponse(request, "buergerchat_wagtail/admin/forbidden.html", status=403)
 
 
 class WaitingColumn(Column):
@@ -179,6 +172,19 @@ class InboxView(generic.IndexView):
             )
         )
 
+    def search_queryset(self, queryset):
+        """Subjects are encrypted, so the database cannot search them: the reference is
+        matched in the database, the subject after decryption in Python, over the newest
+        ``SUBJECT_SEARCH_LIMIT`` conversations the user may see (docs/data-protection.md)."""
+        if not self.is_searching:
+            return queryset
+        term = self.search_query.strip()
+        folded = term.casefold()
+        limit = buergerchat_settings.SUBJECT_SEARCH_LIMIT
+        candidates = queryset.order_by("-last_activity_at", "-pk").values_list("pk", "subject")[:limit]
+        subject_ids = [pk for pk, subject in candidates if folded in (subject or "").casefold()]
+        return queryset.filter(Q(reference__icontains=term) | Q(pk__in=subject_ids))
+
     def get_valid_orderings(self):
         return ["last_activity_at", "-last_activity_at", "created_at", "-created_at", "waiting_since", "-waiting_since"]
 
@@ -247,12 +253,15 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
     messages_url_name = None
     url_names = None  # {"take": ..., "assign": ..., "transfer": ..., "status": ..., "read": ..., "next": ...}
 
+    close_url_name = None
+    export_url_name = None
+    erase_url_name = None
+    history_url_name = None
+
     def dispatch(self, request, pk):
         try:
-            self.conversation = get_object_or_404(Conversation.objects.select_related("department", "assignee"), pk=pk)
-            if not conversation_permission_policy.user_has_permission_for_instance(
-                request.user, "view", self.conversation
-            ):
+            self.conversation = conversation_for(request.user, pk, "view")
+            if self.conversation is None:
                 return forbidden(request)
             return super().dispatch(request, pk)
         except DatabaseError:
@@ -271,18 +280,22 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
         response = super().get(request, *args, **kwargs)
         # Opening the conversation reads it (unread count, the citizen's read receipt).
         receipts.mark_read_by_staff(self.conversation, request.user, self.last_message_id)
+        audit.log(self.conversation, audit.VIEW, user=request.user)
         return response
 
+    # The title shows the reference, not the subject: titles end up in browser history
+    # and tab bars, and template debug logs print the context (the subject is shown in
+    # the page body instead).
     def get_page_title(self):
-        return self.conversation.subject
+        return self.conversation.reference
 
     def get_page_subtitle(self):
-        return self.conversation.reference
+        return self.conversation.department.name
 
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [
             {"url": reverse(self.index_url_name), "label": _("Inbox")},
-            {"url": "", "label": self.conversation.subject, "sublabel": self.conversation.reference},
+            {"url": "", "label": self.conversation.reference},
         ]
 
     def wants_json(self):
@@ -340,6 +353,12 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
             canned_answers=canned.answers_for(conversation, self.request.user) if self.may("reply") else [],
             assignee_name=payloads.staff_display_name(conversation.assignee) if conversation.assignee_id else "",
             citizen_label=conversation.citizen_name or _("Citizen"),
+            may_export=self.may("export"),
+            may_erase=self.may("erase"),
+            close_url=reverse(self.close_url_name, args=[conversation.pk]),
+            export_url=reverse(self.export_url_name, args=[conversation.pk]),
+            erase_url=reverse(self.erase_url_name, args=[conversation.pk]),
+            history_url=reverse(self.history_url_name, args=[conversation.pk]),
         )
         context.update(attachment_context(self.conversation))
         return context
@@ -348,14 +367,20 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
         action = "note" if form.is_note else "reply"
         if not self.may(action):
             return forbidden(self.request)
-        message, created = services.post_message(
-            conversation=self.conversation,
-            sender=SenderType.STAFF,
-            body=form.cleaned_data["body"],
-            client_id=form.cleaned_data["client_id"],
-            author=self.request.user,
-            internal=form.is_note,
-        )
+        try:
+            message, created = services.post_message(
+                conversation=self.conversation,
+                sender=SenderType.STAFF,
+                body=form.cleaned_data["body"],
+                client_id=form.cleaned_data["client_id"],
+                author=self.request.user,
+                internal=form.is_note,
+            )
+        except RateLimited as exc:
+            if self.wants_json():
+                return JsonResponse({**exc.as_frame(), "field": "body"}, status=429)
+            form.add_error("body", exc.detail)
+            return super().form_invalid(form)
         if self.wants_json():
             return JsonResponse(
                 {
@@ -395,8 +420,8 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
 
 def conversation_messages(request, pk):
     """HTTP fallback for the staff view: messages after an id, as JSON."""
-    conversation = get_object_or_404(Conversation.objects.select_related("department"), pk=pk)
-    if not conversation_permission_policy.user_has_permission_for_instance(request.user, "view", conversation):
+    conversation = conversation_for(request.user, pk, "view")
+    if conversation is None:
         return forbidden(request)
     try:
         after = max(0, int(request.GET.get("after", "0")))
@@ -497,7 +522,15 @@ class InboxViewSet(ViewSet):
             name: self.get_url_name(name)
             for name in ("conversation", "take", "assign", "transfer", "status", "read", "next")
         }
-        view_kwargs = {"index_url_name": index, "messages_url_name": self.get_url_name("messages"), "url_names": url_names}
+        view_kwargs = {
+            "index_url_name": index,
+            "messages_url_name": self.get_url_name("messages"),
+            "url_names": url_names,
+            "close_url_name": self.get_url_name("close"),
+            "export_url_name": self.get_url_name("export"),
+            "erase_url_name": self.get_url_name("erase"),
+            "history_url_name": self.get_url_name("history"),
+        }
         listing_kwargs = {
             "index_url_name": index,
             "index_results_url_name": self.get_url_name("index_results"),
@@ -519,8 +552,35 @@ class InboxViewSet(ViewSet):
             path("conversations/<int:pk>/transfer/", actions.TransferView.as_view(**view_kwargs), name="transfer"),
             path("conversations/<int:pk>/status/", actions.StatusView.as_view(**view_kwargs), name="status"),
             path("conversations/<int:pk>/read/", actions.mark_read, name="read"),
-            path("conversations/<int:pk>/attachments/", staff_actions.upload_attachment, name="upload"),
             path("conversations/<int:pk>/close/", staff_actions.close_conversation, name="close"),
+            path("conversations/<int:pk>/export/", rights_views.export_conversation, name="export"),
+            path(
+                "conversations/<int:pk>/erase/",
+                rights_views.EraseView.as_view(index_url_name=index, conversation_url_name=conversation),
+                name="erase",
+            ),
+            path(
+                "conversations/<int:pk>/history/",
+                rights_views.ConversationHistoryView.as_view(
+                    index_url_name=index,
+                    edit_url_name=conversation,
+                    history_url_name=self.get_url_name("history"),
+                    history_results_url_name=self.get_url_name("history_results"),
+                ),
+                name="history",
+            ),
+            path(
+                "conversations/<int:pk>/history/results/",
+                rights_views.ConversationHistoryView.as_view(
+                    index_url_name=index,
+                    edit_url_name=conversation,
+                    history_url_name=self.get_url_name("history"),
+                    history_results_url_name=self.get_url_name("history_results"),
+                    results_only=True,
+                ),
+                name="history_results",
+            ),
+            path("conversations/<int:pk>/attachments/", staff_actions.upload_attachment, name="upload"),
             path("conversations/<int:pk>/archive/", staff_actions.archive_conversation, name="archive"),
             path("attachments/<int:pk>/", staff_actions.download_attachment, name="attachment"),
         ]

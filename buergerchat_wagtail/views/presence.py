@@ -6,7 +6,7 @@ from django.views.decorators.http import require_POST
 
 from .. import availability, presence
 from ..permissions import conversation_permission_policy
-from .inbox import forbidden
+from .access import forbidden
 
 
 @require_POST

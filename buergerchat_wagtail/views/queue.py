@@ -8,12 +8,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from wagtail.models import Page
 
 from .. import consultations
 from ..forms import JoinQueueForm
 from ..models import ConsultationSession
 from ..protocol import PROTOCOL_VERSION, ProtocolError
-from .citizen import _privacy_url, started_response
+from ..ratelimit import RateLimited, check_start, request_address
+from .citizen import _privacy_url, rate_limited_response, started_response
 
 
 # CSRF-exempt for the same reason as the chat's start form (no cookie before consent).
@@ -45,6 +47,12 @@ def join_queue(request, session_id):
             status=400,
         )
     try:
+        check_start(request_address(request))
+    except RateLimited as exc:
+        return rate_limited_response(exc)
+    page_id = form.cleaned_data["privacy_token"]
+    privacy_page = Page.objects.live().public().filter(pk=page_id).first() if page_id else None
+    try:
         entry, secret = consultations.join(
             session,
             text=form.cleaned_data["text"],
@@ -52,6 +60,7 @@ def join_queue(request, session_id):
             email=form.cleaned_data["email"],
             consent=form.cleaned_data.get("publish", False),
             page=form.cleaned_data["page"],
+            privacy_page=privacy_page,
         )
     except ProtocolError as exc:
         frame = exc.as_frame() | {"availability": consultations.session_state(session)}

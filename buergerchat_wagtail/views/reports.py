@@ -21,7 +21,7 @@ from .. import charts, reporting
 from ..business_time import BERLIN
 from ..models import Conversation
 from ..permissions import conversation_permission_policy
-from .inbox import forbidden
+from .access import forbidden
 
 #: The longest period one report covers.
 MAX_PERIOD_DAYS = 2 * 366

@@ -3,18 +3,18 @@ file, close the conversation, archive it. Every view asks the permission policy
 again; without JavaScript the forms post and redirect back."""
 
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from wagtail.admin import messages as admin_messages
 
-from .. import attachments, payloads, transcripts, workflow
-from ..models import Attachment, Conversation, ConversationStatus, SenderType
+from .. import attachments, audit, payloads, transcripts, workflow
+from ..models import Attachment, ConversationStatus, SenderType
 from ..permissions import conversation_permission_policy
 from ..protocol import PROTOCOL_VERSION, ProtocolError
-from .api import attachment_unavailable, fresh_message, read_upload, upload_status
-from .inbox import forbidden
+from .api import attachment_unavailable, fresh_message, read_upload, upload_status, with_retry_after
+from .access import conversation_for, forbidden
 
 CONVERSATION_URL = "buergerchat_inbox:conversation"
 
@@ -24,10 +24,8 @@ def _wants_json(request):
 
 
 def _conversation_for(request, pk, action):
-    conversation = get_object_or_404(Conversation.objects.select_related("department"), pk=pk)
-    if not conversation_permission_policy.user_has_permission_for_instance(request.user, action, conversation):
-        return None
-    return conversation
+    """``None`` for unknown ids too: a 403 either way, so ids of other departments reveal nothing."""
+    return conversation_for(request.user, pk, action)
 
 
 @require_POST
@@ -48,7 +46,7 @@ def upload_attachment(request, pk):
         )
     except ProtocolError as exc:
         if _wants_json(request):
-            return JsonResponse(exc.as_frame(), status=upload_status(exc))
+            return with_retry_after(JsonResponse(exc.as_frame(), status=upload_status(exc)), exc)
         admin_messages.error(request, exc.detail)
         return redirect(back)
     if _wants_json(request):
@@ -76,7 +74,9 @@ def download_attachment(request, pk):
         return forbidden(request)
     if not attachment.is_available:
         return attachment_unavailable(attachment)
-    return attachments.file_response(attachment)
+    response = attachments.file_response(attachment)
+    audit.log(attachment.conversation, audit.DOWNLOAD, user=request.user, data={"attachment": attachment.pk})
+    return response
 
 
 @require_POST

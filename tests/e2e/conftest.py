@@ -26,8 +26,9 @@ CHROMIUM_ARGS = [
 class DemoServer:
     """The demo site prepared like `make demo` does, served by one daphne worker."""
 
-    def __init__(self, **site_kwargs):
-        self.site = DemoSite(**site_kwargs)
+    def __init__(self, env_overrides=None, daphne_args=None, **site_kwargs):
+        self.site = DemoSite(extra_env=env_overrides, **site_kwargs)
+        self.daphne_args = daphne_args
         self.worker = None
 
     @property
@@ -40,7 +41,7 @@ class DemoServer:
 
     def start(self):
         self.site.prepare()
-        self.worker = self.site.worker().start()
+        self.worker = self.site.worker(daphne_args=self.daphne_args).start()
         return self
 
     def stop(self):
@@ -52,9 +53,26 @@ class DemoServer:
         return self.site.log_text()
 
 
+#: The browser tests start many chats from one address (127.0.0.1): lift the
+#: per-client start limit for the shared server (the limits have their own tests).
+#: The server logs everything it can (daphne -v 2, every Django logger at DEBUG,
+#: including SQL): tests/e2e/test_server_security.py checks that output. The demo's
+#: console e-mail backend prints the notification e-mails (with their recipient) on
+#: purpose; production sends them by SMTP, so the shared server keeps them in memory.
+SHARED_SERVER_ENV = {
+    "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    "BUERGERCHAT_JSON": '{"CONVERSATIONS_PER_HOUR": 10000}',
+    "DJANGO_DEBUG": "1",
+    "DJANGO_LOG_LEVEL": "DEBUG",
+    "BUERGERCHAT_LOG_LEVEL": "DEBUG",
+    "PYTHONUNBUFFERED": "1",
+}
+SHARED_SERVER_DAPHNE_ARGS = ["-v", "2"]
+
+
 @pytest.fixture(scope="session")
 def demo_server():
-    server = DemoServer().start()
+    server = DemoServer(SHARED_SERVER_ENV, daphne_args=SHARED_SERVER_DAPHNE_ARGS).start()
     yield server
     server.stop()
 

@@ -207,6 +207,8 @@
           frame: (frame) => {
             if (frame.type === "conversation") {
               this.scheduleRefresh(frame.conversation);
+            } else if (frame.type === "deleted") {
+              this.scheduleRefresh(null);
             }
           },
           open: (reconnect) => {
@@ -305,6 +307,7 @@
         offline: String,
         online: String,
         empty: String,
+        deleted: String,
         uploadUrl: String,
         maxBytes: Number,
         tooLarge: String,
@@ -479,6 +482,12 @@
             break;
           case "error":
             this.onError(frame);
+            break;
+          case "deleted":
+            this.statusTarget.textContent = this.deletedValue;
+            if (this.hasFormTarget) {
+              this.formTarget.hidden = true;
+            }
             break;
           default:
             break;

@@ -165,6 +165,8 @@
     this.sendForm.addEventListener("submit", this.onSendSubmit.bind(this));
     this.input.addEventListener("keydown", this.onInputKeydown.bind(this));
     root.querySelector("[data-bc-forget]").addEventListener("click", this.forget.bind(this));
+    root.querySelector("[data-bc-export]").addEventListener("click", this.exportData.bind(this));
+    root.querySelector("[data-bc-erase]").addEventListener("click", this.eraseConversation.bind(this));
     root.querySelector("[data-bc-code-copy]").addEventListener("click", this.copyCode.bind(this));
     root.querySelector("[data-bc-code-done]").addEventListener("click", this.hideCode.bind(this));
     root.querySelector("[data-bc-leave-queue]").addEventListener("click", this.leaveQueue.bind(this));
@@ -511,6 +513,79 @@
     this.ready = false;
     delete this.root.dataset.bcReady;
     this.showStart();
+  };
+
+  /* ---- data subject rights: download (Art. 15) and deletion (Art. 17) ---- */
+
+  ChatWidget.prototype.exportData = function () {
+    var self = this;
+    if (!this.secret) {
+      return;
+    }
+    fetch(this.root.dataset.bcExportUrl, { credentials: "omit", headers: this.httpHeaders(false) })
+      .then(function (response) {
+        if (response.status === 401) {
+          self.sessionLost();
+          return null;
+        }
+        if (!response.ok) {
+          throw new Error("export failed");
+        }
+        var disposition = response.headers.get("Content-Disposition") || "";
+        var match = /filename="([^"]+)"/.exec(disposition);
+        return response.blob().then(function (blob) {
+          return { blob: blob, name: match ? match[1] : "buergerchat.json" };
+        });
+      })
+      .then(function (file) {
+        if (!file) {
+          return;
+        }
+        var link = document.createElement("a");
+        link.href = URL.createObjectURL(file.blob);
+        link.download = file.name;
+        link.hidden = true;
+        self.root.appendChild(link);
+        link.click();
+        window.setTimeout(function () {
+          URL.revokeObjectURL(link.href);
+          link.remove();
+        }, 1000);
+      })
+      .catch(function () {
+        self.alert(self.strings.exportFailed);
+      });
+  };
+
+  ChatWidget.prototype.eraseConversation = function () {
+    var self = this;
+    if (!this.secret || !window.confirm(this.strings.confirmErase)) {
+      return;
+    }
+    fetch(this.root.dataset.bcEraseUrl, { method: "POST", credentials: "omit", headers: this.httpHeaders(false) })
+      .then(function (response) {
+        if (response.status === 401) {
+          self.sessionLost();
+          return null;
+        }
+        return response.json();
+      })
+      .then(function (frame) {
+        if (!frame) {
+          return;
+        }
+        if (frame.type === "erased") {
+          self.endSession();
+          self.alert(self.strings.erased);
+        } else if (frame.type === "erasure_requested") {
+          self.alert(self.strings.erasureRequested);
+        } else {
+          self.alert(frame.detail || self.strings.networkError);
+        }
+      })
+      .catch(function () {
+        self.alert(self.strings.networkError);
+      });
   };
 
   /* ---- rendering ---- */
@@ -1224,6 +1299,10 @@
         break;
       case "error":
         this.onError(frame);
+        break;
+      case "deleted":
+        this.endSession();
+        this.alert(this.strings.deleted);
         break;
       default:
         break;
