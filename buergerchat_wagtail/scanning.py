@@ -13,6 +13,8 @@ Included:
   scanner is chosen at all.
 """
 
+import abc
+
 import socket
 import struct
 from dataclasses import dataclass
@@ -34,11 +36,14 @@ class ScannerError(Exception):
     """The scanner could not check the file (not reachable, timeout, limit)."""
 
 
-class BaseScanner:
+class BaseScanner(abc.ABC):
+    """Interface of a malware scanner: ``scan`` returns a ScanResult or raises ScannerError."""
+
     name = "base"
 
-    def scan(self, fileobj):  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def scan(self, fileobj):
+        """Scan the file object from its current position to its end."""
 
 
 class NoScanner(BaseScanner):
