@@ -397,3 +397,36 @@ def test_block_preview_in_the_admin(dept_a, superuser):
     content = response.content.decode()
     assert "data-bc-preview" in content
     assert "Bauverwaltung" in content
+
+
+# --------------------------------------------------------------------------- admin
+
+
+def test_admin_settings_refuse_a_low_contrast_colour_with_the_ratio(superuser):
+    client = Client()
+    client.force_login(superuser)
+    site = Site.objects.get(is_default_site=True)
+    url = f"/admin/settings/buergerchat/buergerchatsitesettings/{site.pk}/"
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url, {"city_name": "", "brand_colour": "#777777", "default_retention_days": "90"}
+    )
+    assert response.status_code == 200
+    assert "4.47:1" in response.content.decode()
+    assert not BuergerchatSiteSettings.objects.filter(brand_colour="#777777").exists()
+    response = client.post(url, {"city_name": "", "brand_colour": "#767676", "default_retention_days": "30"})
+    assert response.status_code == 302
+    assert BuergerchatSiteSettings.for_site(site).brand_colour == "#767676"
+
+
+def test_admin_chat_button_snippet_and_page_editor(superuser, chat_page):
+    client = Client()
+    client.force_login(superuser)
+    response = client.get("/admin/buergerchat/chat-buttons/add/")
+    assert response.status_code == 200
+    assert "Topic" in response.content.decode() or "Thema" in response.content.decode()
+    assert client.get("/admin/buergerchat/chat-buttons/").status_code == 200
+    # The page editor still opens the existing chat block with its new options.
+    response = client.get(f"/admin/pages/{chat_page.pk}/edit/")
+    assert response.status_code == 200
+    assert "show_office_hours" in response.content.decode()
