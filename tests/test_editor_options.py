@@ -430,3 +430,14 @@ def test_admin_chat_button_snippet_and_page_editor(superuser, chat_page):
     response = client.get(f"/admin/pages/{chat_page.pk}/edit/")
     assert response.status_code == 200
     assert "show_office_hours" in response.content.decode()
+
+
+def test_launcher_in_page_preview_is_a_preview(section, dept_a):
+    ChatLauncher.objects.create(label="Vorschau", root_page=section["top"], department=dept_a)
+    request = RequestFactory().get(section["top"].url, HTTP_HOST="localhost")
+    request.is_preview = True
+    html = Template("{% load buergerchat %}{% buergerchat_launcher %}").render(
+        Context({"page": section["top"], "request": request})
+    )
+    assert "data-bc-preview" in html
+    assert "data-bc-launcher-button" in html
