@@ -441,3 +441,11 @@ def test_launcher_in_page_preview_is_a_preview(section, dept_a):
     )
     assert "data-bc-preview" in html
     assert "data-bc-launcher-button" in html
+
+
+def test_no_section_chat_button_on_a_page_with_its_own_chat_button_block(site_root, dept_a, dept_b):
+    page = add_content_page(site_root, "eigener-knopf", "Eigener Knopf", [("chat", {"department": dept_a, "display": "launcher"})])
+    ChatLauncher.objects.create(label="Bereich", root_page=site_root, department=dept_b)
+    assert render_tag(page).strip() == ""
+    content = Client().get(page.url).content.decode()
+    assert content.count("data-bc-launcher-button") == 1

@@ -31,10 +31,18 @@ def buergerchat_launcher(context):
     wanted |= {t["department"].pk for t in launcher.topic_values() if t.get("department")}
     if not wanted:
         wanted = {getattr(value.get("department"), "pk", None)}
-    if wanted & chat_departments_on_page(page):
-        # The page has its own chat with that department: no second one.
+    if wanted & chat_departments_on_page(page) or has_launcher_block(page):
+        # The page has its own chat with that department, or its own chat button in the
+        # corner: no second one.
         return ""
     return mark_safe(block.render(value, context=context.flatten()))  # noqa: S308 - rendered template
+
+
+def has_launcher_block(page):
+    """Whether a chat block on the page is itself a chat button (display "launcher")."""
+    from ..blocks import DISPLAY_LAUNCHER
+
+    return any(value.get("display") == DISPLAY_LAUNCHER for value in chat_blocks_on_page(page))
 
 
 def chat_departments_on_page(page):
@@ -42,22 +50,32 @@ def chat_departments_on_page(page):
     without a department counts as the default department)."""
     from ..blocks import default_department
 
-    page = page.specific_deferred if hasattr(page, "specific_deferred") else page
     found = set()
+    for value in chat_blocks_on_page(page):
+        department = value.get("department")
+        topics = value.get("topics") or []
+        if department is not None:
+            found.add(department.pk)
+        for topic in topics:
+            if topic.get("department") is not None:
+                found.add(topic["department"].pk)
+        if department is None and not topics:
+            fallback = default_department()
+            if fallback is not None:
+                found.add(fallback.pk)
+    return found
+
+
+def chat_blocks_on_page(page):
+    """The values of all chat blocks in the page's StreamFields, nested ones included."""
+    page = page.specific_deferred if hasattr(page, "specific_deferred") else page
+    found = []
 
     def walk(block, value):
+        if value is None:
+            return
         if isinstance(block, ChatBlock):
-            department = value.get("department")
-            topics = value.get("topics") or []
-            if department is not None:
-                found.add(department.pk)
-            for topic in topics:
-                if topic.get("department") is not None:
-                    found.add(topic["department"].pk)
-            if department is None and not topics:
-                fallback = default_department()
-                if fallback is not None:
-                    found.add(fallback.pk)
+            found.append(value)
         elif isinstance(block, StreamBlock):
             for child in value:
                 walk(child.block, child.value)
