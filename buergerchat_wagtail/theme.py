@@ -6,6 +6,7 @@ import math
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 HEX_COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -38,8 +39,9 @@ def contrast_ratio(first, second):
 
 
 def format_ratio(ratio):
-    """Two decimals, rounded down: a ratio just below 4.5 is never shown as "4.50"."""
-    return f"{math.floor(ratio * 100) / 100:.2f}"
+    """Two decimals, rounded down (a ratio just below 4.5 is never shown as "4.50"),
+    with the active language's decimal separator ("4,47" in German)."""
+    return number_format(math.floor(ratio * 100) / 100, decimal_pos=2)
 
 
 def validate_brand_colour(value):
@@ -59,5 +61,5 @@ def validate_brand_colour(value):
                 "at least %(minimum)s:1 is required (WCAG 2.1, 1.4.3). Please choose a darker colour."
             ),
             code="low_contrast",
-            params={"colour": value, "ratio": format_ratio(ratio), "minimum": "4.5"},
+            params={"colour": value, "ratio": format_ratio(ratio), "minimum": number_format(MIN_CONTRAST, decimal_pos=1)},
         )

@@ -6,6 +6,7 @@ import datetime
 import re
 
 import pytest
+from django.utils import translation
 from django.core.exceptions import ValidationError
 from django.template import Context, Template
 from django.test import Client, RequestFactory
@@ -73,7 +74,8 @@ def form_data(html, **overrides):
     [("#ffffff", "#767676", 4.54), ("#ffffff", "#777777", 4.47), ("#000000", "#ffffff", 21.0), ("#004b87", "#ffffff", 8.91)],
 )
 def test_contrast_ratio_of_known_pairs(first, second, expected):
-    assert format_ratio(contrast_ratio(first, second)) == f"{expected:.2f}"
+    with translation.override("en"):
+        assert format_ratio(contrast_ratio(first, second)) == f"{expected:.2f}"
     assert contrast_ratio(first, second) == contrast_ratio(second, first)
 
 
@@ -83,12 +85,14 @@ def test_brand_colour_with_enough_contrast_passes():
     validate_brand_colour("")
 
 
-def test_brand_colour_below_4_5_is_refused_with_the_measured_ratio():
-    with pytest.raises(ValidationError) as error:
+@pytest.mark.parametrize("language, ratio, minimum", [("en", "4.47:1", "4.5:1"), ("de", "4,47:1", "4,5:1")])
+def test_brand_colour_below_4_5_is_refused_with_the_measured_ratio(language, ratio, minimum):
+    with translation.override(language), pytest.raises(ValidationError) as error:
         validate_brand_colour("#777777")
     assert error.value.code == "low_contrast"
-    message = error.value.messages[0]
-    assert "4.47:1" in message and "4.5:1" in message and "#777777" in message
+    with translation.override(language):
+        message = str(error.value.messages[0])
+    assert ratio in message and minimum in message and "#777777" in message, message
 
 
 def test_brand_colour_must_be_hex():
@@ -414,7 +418,7 @@ def test_admin_settings_refuse_a_low_contrast_colour_with_the_ratio(superuser):
         url, {"city_name": "", "brand_colour": "#777777", "default_retention_days": "90"}
     )
     assert response.status_code == 200
-    assert "4.47:1" in response.content.decode()
+    assert "4,47:1" in response.content.decode()  # the admin speaks German here
     assert not BuergerchatSiteSettings.objects.filter(brand_colour="#777777").exists()
     response = client.post(url, {"city_name": "", "brand_colour": "#767676", "default_retention_days": "30"})
     assert response.status_code == 302
