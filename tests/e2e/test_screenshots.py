@@ -73,7 +73,7 @@ def scroll_to_top(page):
         """() => {
             document.activeElement?.blur();
             for (const el of [document.scrollingElement, ...document.querySelectorAll("*")]) {
-                if (el && el.scrollTop > 0) el.scrollTop = 0;
+                if (el && el.scrollTop > 0) el.scrollTo({ top: 0, behavior: "instant" });
             }
         }"""
     )
@@ -122,7 +122,7 @@ def test_screenshots_for_readme_and_guides(new_context, shots):
     assert phone.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
     code_noted(phone)
     # The phone's screen with the conversation and the message field.
-    phone.get_by_role("log").evaluate("log => log.scrollIntoView({block: 'center'})")
+    phone.get_by_role("log").evaluate("log => log.scrollIntoView({ block: 'center', behavior: 'instant' })")
     shoot(shots, "citizen-widget-mobile", phone)
 
     # The editor's side, in the German admin.
@@ -142,8 +142,7 @@ def test_screenshots_for_readme_and_guides(new_context, shots):
     editor.locator("#listing-results").get_by_role("link", name="Bauverwaltung", exact=True).first.click()
     department_field = editor.locator("[data-contentpath=body] [data-contentpath=department]").first
     expect(department_field).to_be_visible()
-    department_field.scroll_into_view_if_needed()
-    editor.evaluate("window.scrollBy(0, -160)")
+    department_field.evaluate("field => field.scrollIntoView({ block: 'center', behavior: 'instant' })")
     shoot(shots, "editor-chat-block", editor)
 
     for name in PICTURES:
