@@ -50,7 +50,7 @@ test: install
 	$(BIN)/python -m pytest
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not browser"
+	$(BIN)/python -m pytest -m "not browser and not install"
 
 clean:
 	rm -rf var build dist *.egg-info .pytest_cache
