@@ -58,6 +58,19 @@ def run(args, cwd, env=None, timeout=600):
     return result.stdout
 
 
+def clean_env(venv=None, **extra):
+    """The environment of a city's shell: none of this test run's Django settings or paths."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "BUERGERCHAT_")) and k not in ("VIRTUAL_ENV", "PYTHONPATH")
+    }
+    if venv is not None:
+        env["PATH"] = f"{venv}{os.pathsep}{env.get('PATH', '')}"
+    env.update(PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -78,7 +91,7 @@ def wheel(tmp_path_factory):
     """The wheel built by ``python -m build``: first the sdist, then the wheel from it, so
     a file missing from the sdist is missing from the wheel too (no stale build/ tree)."""
     out = tmp_path_factory.mktemp("dist")
-    run([sys.executable, "-m", "build", "--outdir", out, ROOT], cwd=ROOT)
+    run([sys.executable, "-m", "build", "--outdir", out, ROOT], cwd=ROOT, env=clean_env())
     (path,) = out.glob("buergerchat_wagtail-*.whl")
     return path
 
@@ -92,7 +105,11 @@ def venv(wheel, tmp_path_factory):
     command = shlex.split(readme_blocks()["pip"])
     assert command[:2] == ["pip", "install"], command
     args = [str(wheel) if arg.startswith("buergerchat-wagtail") else arg for arg in command[2:]]
-    run([bin_dir / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *args], cwd=path.parent)
+    run(
+        [bin_dir / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *args],
+        cwd=path.parent,
+        env=clean_env(bin_dir),
+    )
     return bin_dir
 
 
@@ -156,16 +173,14 @@ print(json.dumps({"department": department.pk}))
 def citysite(venv, tmp_path_factory):
     """``wagtail start citysite`` + the README's steps, served by daphne on a free port."""
     workdir = tmp_path_factory.mktemp("site")
-    run([venv / "wagtail", "start", PROJECT], cwd=workdir)
+    env = clean_env(venv)
+    run([venv / "wagtail", "start", PROJECT], cwd=workdir, env=env)
     project = workdir / PROJECT
     apply_readme(project)
     # wagtail start's dev.py allows every host ("*"), which switches the WebSocket Origin
     # check off; dev.py imports local.py, where a city lists its host names.
     (project / PROJECT / "settings" / "local.py").write_text('ALLOWED_HOSTS = ["127.0.0.1", "localhost"]\n')
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BUERGERCHAT_", "VIRTUAL_ENV"))}
-    env.update(PATH=f"{venv}{os.pathsep}{env.get('PATH', '')}", PYTHONUNBUFFERED="1")
-    env.pop("PYTHONPATH", None)
     for line in readme_blocks()["migrate"].splitlines():
         if line.strip():
             command = shlex.split(line)
@@ -320,9 +335,7 @@ def test_staff_inbox_is_in_the_new_projects_admin(citysite, venv):
     """The new project's admin has the inbox (wagtail_hooks and admin templates from the wheel)."""
     script = citysite["project"] / "inbox_check.py"
     script.write_text(INBOX_SCRIPT)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BUERGERCHAT_", "VIRTUAL_ENV"))}
-    env.pop("PYTHONPATH", None)
-    env["DJANGO_SETTINGS_MODULE"] = f"{PROJECT}.settings.dev"
+    env = clean_env(venv, DJANGO_SETTINGS_MODULE=f"{PROJECT}.settings.dev")
     status, html = run([venv / "python", script], cwd=citysite["project"], env=env).split("\n", 1)
     assert status == "200", html
     assert "Posteingang" in html
