@@ -1,14 +1,17 @@
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
+from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.snippets.blocks import SnippetChooserBlock
 
 from . import availability
 from .conf import buergerchat_settings
 from .forms import JoinQueueForm, StartConversationForm, privacy_token
 from .protocol import COMMENT_MAX_LENGTH
+from .topics import TopicBlock, topics_token, usable_topics
 
 
 def rating_choices():
@@ -21,13 +24,51 @@ def rating_choices():
     ]
 
 
-class ChatBlock(blocks.StructBlock):
-    """A live chat with one department, placed by an editor on any page."""
+DISPLAY_INLINE = "inline"
+DISPLAY_LAUNCHER = "launcher"
 
+
+def display_choices():
+    return [
+        (DISPLAY_INLINE, _("In the page (inline)")),
+        (DISPLAY_LAUNCHER, _("Chat button in the lower right corner (opens the chat)")),
+    ]
+
+
+class ChatBlock(blocks.StructBlock):
+    """A live chat with one department, or with a department chosen by topic, placed by
+    an editor on any page: in the page, or behind a floating chat button."""
+
+    display = blocks.ChoiceBlock(
+        label=_("Display"),
+        choices=display_choices,
+        default=DISPLAY_INLINE,
+        help_text=_("In the page: the chat is part of the page. Chat button: a button in the lower right corner opens the chat."),
+    )
+    launcher_label = blocks.CharBlock(
+        label=_("Text of the chat button"),
+        required=False,
+        max_length=40,
+        help_text=_("Only for the chat button. Empty: “Chat with us”."),
+    )
     department = SnippetChooserBlock(
         "buergerchat.Department",
         label=_("Department"),
-        help_text=_("Whose staff answer the citizens who start a chat here."),
+        required=False,
+        help_text=_(
+            "Whose staff answer the citizens who start a chat here. Leave empty if you add topics; "
+            "empty without topics: the default department of the Bürgerchat settings."
+        ),
+    )
+    topics = blocks.ListBlock(
+        TopicBlock(),
+        label=_("Topics"),
+        default=[],
+        min_num=0,
+        help_text=_(
+            "Instead of one department: citizens first choose a topic; the chat goes to the topic's department "
+            "and the subject starts with the topic's subject."
+        ),
     )
     heading = blocks.CharBlock(
         label=_("Heading"),
@@ -40,26 +81,94 @@ class ChatBlock(blocks.StructBlock):
         required=False,
         help_text=_("A few words on what citizens can ask here."),
     )
+    greeting = blocks.TextBlock(
+        label=_("Greeting"),
+        required=False,
+        help_text=_("Shown in the chat instead of the department's greeting. Empty: the department's greeting."),
+    )
+    show_office_hours = blocks.BooleanBlock(
+        label=_("Show office hours"),
+        required=False,
+        default=True,
+        help_text=_("Shows whether the chat is staffed now and offers the office hours as a calendar file."),
+    )
     privacy_page = blocks.PageChooserBlock(
         label=_("Privacy notice page"),
-        help_text=_("Citizens confirm that they have read this page before they start a chat."),
+        required=False,
+        help_text=_(
+            "Citizens confirm that they have read this page before they start a chat. "
+            "Empty: the privacy notice page of the Bürgerchat settings."
+        ),
     )
 
     class Meta:
         template = "buergerchat_wagtail/blocks/chat_block.html"
+        preview_template = "buergerchat_wagtail/blocks/chat_block_preview.html"
         icon = "comment"
         label = _("Citizen chat")
         help_text = _("A chat in which citizens write to a department; staff answer in the admin.")
+        description = _(
+            "A chat in which citizens write to a department (or choose a topic); staff answer in the admin. "
+            "Shown in the page or behind a chat button."
+        )
+
+    def clean(self, value):
+        value = super().clean(value)
+        errors = {}
+        if value.get("department") is not None and value.get("topics"):
+            errors["department"] = ValidationError(
+                _("Choose either one department or topics, not both. Remove the department or the topics."),
+                code="department_and_topics",
+            )
+        elif value.get("department") is None and not value.get("topics") and default_department() is None:
+            errors["department"] = ValidationError(
+                _(
+                    "Choose a department or add topics: the Bürgerchat settings name no default department."
+                ),
+                code="department_required",
+            )
+        if errors:
+            raise StructBlockValidationError(block_errors=errors)
+        return value
+
+    def get_preview_value(self):
+        # A real department, so the preview shows the widget as citizens see it.
+        from .models import Department
+
+        department = default_department() or Department.objects.active().order_by("name").first()
+        return self.normalize({"department": department, "heading": "", "display": DISPLAY_INLINE})
+
+    def get_preview_context(self, value, parent_context=None):
+        context = super().get_preview_context(value, parent_context=parent_context)
+        context = dict(context or {})
+        context["buergerchat_block_preview"] = True
+        return context
 
     def get_context(self, value, parent_context=None):
+        from .models import BuergerchatSiteSettings
+
         context = super().get_context(value, parent_context=parent_context)
         request = context.get("request")
+        site_settings = BuergerchatSiteSettings.for_request_or_default(request)
+        topics = usable_topics(value.get("topics"))
         department = value.get("department")
-        privacy_page = value.get("privacy_page")
+        if department is None and topics:
+            # Availability and the browser storage key follow the first topic's department.
+            department = topics[0]["department"]
+        if department is None and not value.get("topics"):
+            department = site_settings.default_department
+        privacy_page = value.get("privacy_page") or site_settings.privacy_page
         widget_id = secrets.token_hex(4)
-        context["is_preview"] = bool(getattr(request, "is_preview", False))
+        context["is_preview"] = bool(getattr(request, "is_preview", False)) or bool(
+            (parent_context or {}).get("buergerchat_block_preview")
+        )
         context["widget_id"] = widget_id
         context["department"] = department
+        context["display"] = value.get("display") or DISPLAY_INLINE
+        context["launcher_label"] = value.get("launcher_label") or _("Chat with us")
+        context["greeting"] = value.get("greeting") or ""
+        context["show_office_hours"] = value.get("show_office_hours") is not False
+        context["theme_url"] = theme_url(site_settings)
         context["max_length"] = buergerchat_settings.MAX_MESSAGE_LENGTH
         context["resync_interval"] = buergerchat_settings.RESYNC_INTERVAL
         context["socket_path"] = "/" + buergerchat_settings.WEBSOCKET_PATH + "citizen/"
@@ -78,6 +187,7 @@ class ChatBlock(blocks.StructBlock):
                 privacy_url=privacy_url,
                 widget_id=widget_id,
                 action=reverse("buergerchat:start", args=[department.pk]),
+                topics_token=topics_token(topics) if topics else "",
                 initial={
                     "privacy_page": privacy_page.pk if privacy_page else None,
                     "privacy_token": privacy_token(privacy_page.pk) if privacy_page else "",
@@ -85,6 +195,21 @@ class ChatBlock(blocks.StructBlock):
                 },
             )
         return context
+
+
+def default_department():
+    """The default department of the Bürgerchat settings (default site), if active."""
+    from .models import BuergerchatSiteSettings
+
+    department = BuergerchatSiteSettings.for_request_or_default().default_department
+    return department if department is not None and department.is_active else None
+
+
+def theme_url(site_settings):
+    """The stylesheet with the site's brand colour, or ``None`` for the standard colours."""
+    if not site_settings.brand_colour:
+        return None
+    return reverse("buergerchat:theme") + "?c=" + site_settings.brand_colour.lstrip("#").lower()
 
 
 def _page_id(parent_context):

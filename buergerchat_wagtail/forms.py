@@ -12,6 +12,7 @@ from .conf import buergerchat_settings
 from .models import ConversationStatus, Department
 from .permissions import conversation_permission_policy
 from .protocol import REASON_MAX_LENGTH, ProtocolError, clean_body, clean_reason
+from .topics import verified_topics
 
 WIDGET_ID_RE = re.compile(r"^[a-z0-9]{1,16}$")
 
@@ -64,12 +65,33 @@ class StartConversationForm(forms.Form):
     # The page the chat is on: the "an answer is waiting" e-mail points back to it.
     page = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1)
     widget_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=16)
+    # Topics (issue 7): the block's signed topic list and the citizen's choice (an index).
+    topic = forms.TypedChoiceField(
+        label=_("Your concern is about"),
+        coerce=int,
+        required=False,
+        error_messages={"required": _("Please choose a topic."), "invalid_choice": _("Please choose a topic.")},
+    )
+    topics = forms.CharField(widget=forms.HiddenInput, required=False, max_length=4000)
 
-    def __init__(self, *args, privacy_url=None, widget_id="", action="", **kwargs):
+    def __init__(self, *args, privacy_url=None, widget_id="", action="", topics_token="", **kwargs):
         widget_id = widget_id if WIDGET_ID_RE.match(widget_id or "") else "chat"
         kwargs.setdefault("auto_id", f"bc-{widget_id}-%s")
         super().__init__(*args, **kwargs)
         self.fields["widget_id"].initial = widget_id
+        if self.is_bound:
+            topics_token = self.data.get("topics") or ""
+        self.topic_list = verified_topics(topics_token)
+        if self.topic_list:
+            self.fields["topics"].initial = topics_token
+            self.fields["topic"].required = True
+            self.fields["topic"].choices = [("", _("Please choose"))] + [
+                (index, topic["label"]) for index, topic in enumerate(self.topic_list)
+            ]
+            self.order_fields(["topic"])
+        else:
+            del self.fields["topic"]
+            del self.fields["topics"]
         if privacy_url:
             link = format_html(
                 '<a href="{}" target="_blank" rel="noopener">{}<span class="bc-visually-hidden"> ({})</span></a>',
@@ -94,6 +116,17 @@ class StartConversationForm(forms.Form):
 
     def clean_privacy_token(self):
         return verified_privacy_page_id(self.cleaned_data.get("privacy_token") or "")
+
+    def posted_topic(self):
+        """The chosen topic of a bound form (from the signed list), or ``None``; usable
+        before ``is_valid()``: the start endpoint routes by it."""
+        if not self.is_bound or not self.topic_list:
+            return None
+        try:
+            index = int(self.data.get("topic", ""))
+        except (TypeError, ValueError):
+            return None
+        return self.topic_list[index] if 0 <= index < len(self.topic_list) else None
     def clean_page(self):
         """A live, public page or nothing (an unknown id is ignored, not an error)."""
         from wagtail.models import Page

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from . import audit, groups
 from .conf import buergerchat_settings
-from .models import Conversation, ConversationStatus, Department
+from .models import BuergerchatSiteSettings, Conversation, ConversationStatus, Department
 
 logger = logging.getLogger(__name__)
 
@@ -102,12 +102,21 @@ class PurgeResult:
         }
 
 
+def retention_days(department):
+    """The retention period of ``department`` in days: its own, or the site default
+    (Bürgerchat settings of the default site). The one answer used by the purge, the
+    data subject access document and the admin."""
+    if department.retention_days is not None:
+        return department.retention_days
+    return BuergerchatSiteSettings.for_request_or_default().default_retention_days
+
+
 def expired_conversations(now=None):
     """Closed conversations whose department's retention period has passed, and
     conversations whose citizen asked for erasure (deleted as soon as archived)."""
     now = now or timezone.now()
     for department in Department.objects.order_by("pk"):
-        cutoff = now - timedelta(days=department.retention_days)
+        cutoff = now - timedelta(days=retention_days(department))
         yield from (
             Conversation.objects.filter(department=department)
             .filter(

@@ -32,8 +32,11 @@ def subject_from_text(text):
     return first_line if len(first_line) <= limit else first_line[: limit - 1].rstrip() + "…"
 
 
-def start_conversation(*, department, text, name="", email="", privacy_page=None):
+def start_conversation(*, department, text, name="", email="", privacy_page=None, subject_prefix=""):
     """Open a conversation whose first message is the citizen's concern.
+
+    The subject is the concern's first line; a topic's subject (``subject_prefix``)
+    is put in front of it.
 
     Returns ``(conversation, secret)``. The secret is shown to the citizen's browser
     once and only its hash is kept.
@@ -43,7 +46,7 @@ def start_conversation(*, department, text, name="", email="", privacy_page=None
     with transaction.atomic():
         conversation = Conversation.objects.create(
             department=department,
-            subject=subject_from_text(text),
+            subject=subject_from_text(f"{subject_prefix}: {text.strip()}" if subject_prefix else text),
             citizen_name=name,
             citizen_email=email,
             secret_hash=hash_secret(secret),

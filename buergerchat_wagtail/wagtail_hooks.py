@@ -20,6 +20,7 @@ from .views.canned_answers import CannedAnswerViewSet
 from .views.consultations import ConsultationHostViewSet, ConsultationSessionViewSet
 from .views.departments import DepartmentViewSet
 from .views.inbox import InboxViewSet, badge_attrs
+from .views.launchers import ChatLauncherViewSet
 from .views.office_hours import OfficeHoursViewSet
 from .views.presence import set_away
 from .views.reports import ReportViewSet
@@ -57,6 +58,7 @@ class BuergerchatViewSetGroup(SnippetViewSetGroup):
         ReportViewSet,
         ArchiveViewSet,
         DepartmentViewSet,
+        ChatLauncherViewSet,
         OfficeHoursViewSet,
         ConsultationSessionViewSet,
         CannedAnswerViewSet,

@@ -140,7 +140,9 @@ def apply_readme(project):
     base = package / "templates" / "base.html"
     text = base.read_text()
     assert text.count('<html lang="en">') == 1
-    base.write_text(text.replace('<html lang="en">', blocks["html-lang"].strip(), 1))
+    text = text.replace('<html lang="en">', blocks["html-lang"].strip(), 1)
+    assert text.count("</body>") == 1
+    base.write_text(text.replace("</body>", blocks["launcher"] + "</body>", 1))
     return blocks
 
 
@@ -153,7 +155,9 @@ import django
 django.setup()
 
 from django.contrib.auth.models import Group
-from buergerchat_wagtail.models import Department
+from wagtail.models import Site
+
+from buergerchat_wagtail.models import BuergerchatSiteSettings, ChatLauncher, Department
 from home.models import HomePage
 
 group = Group.objects.create(name="Bauverwaltung")
@@ -165,6 +169,12 @@ privacy = home.add_child(instance=HomePage(title="Datenschutz", slug="datenschut
 privacy.save_revision().publish()
 home.body = [("chat", {"department": department, "privacy_page": privacy, "heading": "Fragen zum Bauen"})]
 home.save_revision().publish()
+settings = BuergerchatSiteSettings.for_site(Site.objects.get(is_default_site=True))
+settings.privacy_page = privacy
+settings.save()
+ChatLauncher.objects.create(
+    label="Fragen? Chatten Sie mit uns", root_page=home, include_descendants=True, department=department
+)
 print(json.dumps({"department": department.pk}))
 """
 
@@ -249,7 +259,7 @@ def test_wheel_ships_templates_static_files_and_compiled_translations_only(wheel
 
 
 def test_readme_install_section_has_every_step():
-    assert set(readme_blocks()) == {"pip", "settings", "urls", "asgi", "models", "template", "html-lang", "migrate"}
+    assert set(readme_blocks()) == {"pip", "settings", "urls", "asgi", "models", "template", "html-lang", "launcher", "migrate"}
 
 
 def test_new_wagtail_project_serves_the_widget_in_german_and_english(citysite):
@@ -266,6 +276,17 @@ def test_new_wagtail_project_serves_the_widget_in_german_and_english(citysite):
     assert status == 200
     assert '<html lang="en">' in english
     assert "Start chat" in english and "Chat starten" not in english
+
+
+def test_chat_button_for_a_section_comes_from_the_base_template(citysite):
+    """The optional step: ``{% buergerchat_launcher %}`` in base.html shows the section's
+    chat button on a page without its own chat, and not next to a page's chat block."""
+    status, _, privacy = http(citysite["url"] + "/datenschutz/", headers={"Accept-Language": "de"})
+    assert status == 200
+    assert "Fragen? Chatten Sie mit uns" in privacy
+    assert "data-bc-launcher" in privacy
+    _, _, home = http(citysite["url"] + "/", headers={"Accept-Language": "de"})
+    assert "Fragen? Chatten Sie mit uns" not in home
 
 
 def test_widget_script_and_stylesheet_are_served(citysite):

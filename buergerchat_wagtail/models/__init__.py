@@ -5,6 +5,7 @@ from .consultations import ConsultationSession, PublishedAnswer, QueueEntry, Que
 from .conversations import Conversation, ConversationStatus, Message, SenderType
 from .departments import AvailabilityMode, Department, StaffNameDisplay
 from .filetypes import FileType
+from .launchers import ChatLauncher
 from .notices import CitizenNotice
 from .office_hours import GermanState, OfficeHours, OfficeHoursException, OfficeHoursRange, Weekday
 from .presence import StaffPresence, StaffStatus
@@ -16,6 +17,7 @@ __all__ = [
     "AvailabilityMode",
     "BuergerchatSiteSettings",
     "CannedAnswer",
+    "ChatLauncher",
     "CitizenNotice",
     "ConsultationSession",
     "Conversation",

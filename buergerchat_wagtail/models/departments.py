@@ -57,9 +57,13 @@ class Department(index.Indexed, models.Model):
     )
     retention_days = models.PositiveIntegerField(
         _("retention period (days)"),
-        default=90,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
-        help_text=_("Closed conversations are deleted automatically this many days after closing."),
+        help_text=_(
+            "Closed conversations are deleted automatically this many days after closing. "
+            "Empty: the default retention period of the Bürgerchat settings."
+        ),
     )
     archive_before_purge = models.BooleanField(
         _("archive before deletion"),
@@ -143,6 +147,13 @@ class Department(index.Indexed, models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def retention_period_days(self):
+        """Own retention period or the site default (see ``retention.retention_days``)."""
+        from ..retention import retention_days
+
+        return retention_days(self)
 
     @property
     def max_attachment_bytes(self):

@@ -35,7 +35,18 @@ def _privacy_url(request, raw_page_id):
 @require_POST
 @sensitive_post_parameters("text", "name", "email")
 def start_conversation(request, department_id):
-    department = get_object_or_404(Department.objects.active().select_related("office_hours"), pk=department_id)
+    departments = Department.objects.active().select_related("office_hours")
+    department = get_object_or_404(departments, pk=department_id)
+    form = StartConversationForm(
+        request.POST,
+        widget_id=request.POST.get("widget_id", ""),
+        privacy_url=_privacy_url(request, request.POST.get("privacy_page")),
+        action=request.path,
+    )
+    # A chosen topic (signed by the server) routes the chat to the topic's department.
+    topic = form.posted_topic()
+    if topic is not None:
+        department = get_object_or_404(departments, pk=topic["department_id"])
     state = availability.department_state(department)
     if not state.accepts_messages:
         return JsonResponse(
@@ -48,12 +59,6 @@ def start_conversation(request, department_id):
             },
             status=409,
         )
-    form = StartConversationForm(
-        request.POST,
-        widget_id=request.POST.get("widget_id", ""),
-        privacy_url=_privacy_url(request, request.POST.get("privacy_page")),
-        action=request.path,
-    )
     if not form.is_valid():
         return JsonResponse(
             {
@@ -81,6 +86,7 @@ def start_conversation(request, department_id):
             name=form.cleaned_data["name"].strip(),
             email=form.cleaned_data["email"],
             privacy_page=privacy_page,
+            subject_prefix=topic["subject"] if topic is not None else "",
         )
         CitizenNotice.objects.create(conversation=conversation, page=form.cleaned_data["page"])
     return started_response(conversation, secret, state)

@@ -58,4 +58,8 @@ class DepartmentViewSet(SnippetViewSet):
             [FieldPanel("attachment_types"), FieldPanel("max_attachment_mb"), FieldPanel("archive_on_close")],
             heading=_("Attachments and archive"),
         ),
+        MultiFieldPanel(
+            [FieldPanel("retention_days"), FieldPanel("archive_before_purge")],
+            heading=_("Data protection"),
+        ),
     ]

@@ -597,8 +597,10 @@
     this.root.querySelector("[data-bc-subject]").textContent = conversation.subject;
     this.root.querySelector("[data-bc-reference]").textContent = conversation.reference;
     var greeting = this.root.querySelector("[data-bc-greeting]");
-    greeting.textContent = conversation.greeting || "";
-    greeting.hidden = !conversation.greeting;
+    // An editor's greeting for this chat block replaces the department's greeting.
+    var greetingText = this.root.dataset.bcGreetingOverride || conversation.greeting || "";
+    greeting.textContent = greetingText;
+    greeting.hidden = !greetingText;
     this.state = conversation;
     if (typeof conversation.read_by_staff_up_to === "number") {
       this.staffRead = Math.max(this.staffRead, conversation.read_by_staff_up_to);

@@ -13,7 +13,9 @@ from wagtail.rich_text import RichText
 
 from buergerchat_wagtail.models import (
     AvailabilityMode,
+    BuergerchatSiteSettings,
     CannedAnswer,
+    ChatLauncher,
     ConsultationSession,
     Department,
     OfficeHours,
@@ -85,10 +87,21 @@ USERS = [
 ]
 
 
-def chat_block(department, privacy_page, heading, intro):
+# The city's colour for the chat (contrast with the white button text: 9.35:1).
+BRAND_COLOUR = "#8a1538"
+
+
+def chat_block(department, privacy_page, heading, intro, topics=()):
+    """A chat block; with ``topics`` ((label, department, subject), ...) instead of a department."""
     return (
         "chat",
-        {"department": department, "heading": heading, "intro": intro, "privacy_page": privacy_page},
+        {
+            "department": None if topics else department,
+            "topics": [{"label": label, "department": dept, "subject": subject} for label, dept, subject in topics],
+            "heading": heading,
+            "intro": intro,
+            "privacy_page": privacy_page,
+        },
     )
 
 
@@ -164,7 +177,7 @@ class Command(BaseCommand):
                 ),
             ],
         )
-        self.child(
+        buergerbuero = self.child(
             home,
             "buergerbuero",
             "Bürgerbüro",
@@ -174,9 +187,15 @@ class Command(BaseCommand):
                     privacy,
                     "Chat mit dem Bürgerbüro",
                     "Fragen zu Ausweis, Anmeldung und Bescheinigungen.",
+                    topics=[
+                        ("Personalausweis", departments["buergerbuero"], "Personalausweis"),
+                        ("Meldebescheinigung", departments["buergerbuero"], "Meldebescheinigung"),
+                    ],
                 )
             ],
         )
+        self.launcher_section(buergerbuero, departments, privacy)
+        self.site_settings(departments["buergerbuero"], privacy)
         self.consultation_session(departments["buergermeisteramt"])
         self.child(
             home,
@@ -204,6 +223,36 @@ class Command(BaseCommand):
             ],
         )
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
+
+    def launcher_section(self, buergerbuero, departments, privacy):
+        """Service pages below the Bürgerbüro page with a chat button for the whole section
+        (the Bürgerbüro page itself has its own chat, so it shows no chat button)."""
+        for slug, title, text in [
+            ("personalausweis", "Personalausweis", "Den Personalausweis beantragen Sie persönlich im Bürgerbüro."),
+            ("ummelden", "Umzug und Anmeldung", "Nach einem Umzug melden Sie sich innerhalb von zwei Wochen an."),
+        ]:
+            self.child(buergerbuero, slug, title, [("paragraph", RichText(f"<p>{text}</p>"))])
+        if not ChatLauncher.objects.filter(root_page=buergerbuero).exists():
+            ChatLauncher.objects.create(
+                label="Fragen? Zum Chat",
+                root_page=buergerbuero,
+                include_descendants=True,
+                heading="Chat mit dem Bürgerbüro",
+                topics=[
+                    ("topic", {"label": "Personalausweis", "department": departments["buergerbuero"], "subject": "Personalausweis"}),
+                    ("topic", {"label": "Reisepass", "department": departments["buergerbuero"], "subject": "Reisepass"}),
+                    ("topic", {"label": "Anmeldung nach Umzug", "department": departments["buergerbuero"], "subject": "Anmeldung"}),
+                ],
+            )
+
+    def site_settings(self, default_department, privacy):
+        """Brand colour, default department and privacy page, where still empty."""
+        site = Site.objects.filter(is_default_site=True).first()
+        settings = BuergerchatSiteSettings.for_site(site)
+        settings.brand_colour = settings.brand_colour or BRAND_COLOUR
+        settings.default_department = settings.default_department or default_department
+        settings.privacy_page = settings.privacy_page or privacy
+        settings.save()
 
     def consultation_session(self, department):
         """A session in the coming days: next Wednesday (at least tomorrow), 17:00–18:00."""

@@ -1,0 +1,63 @@
+"""The widget's brand colour: WCAG contrast, the validator the site setting uses, and
+the small stylesheet that applies the colour (a stylesheet, not a style attribute,
+because of the strict Content Security Policy)."""
+
+import math
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+HEX_COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+# WCAG 2.x, success criterion 1.4.3 (level AA) for normal text.
+MIN_CONTRAST = 4.5
+
+# What the widget draws on, or in, the brand colour (widget.css, ``--bc-accent``):
+# the white text of the buttons and of the launcher on the brand colour, and links and
+# secondary buttons in the brand colour on the white widget surface. Both are the pair
+# brand colour / white; accent-coloured text is never drawn on the grey boxes.
+WIDGET_TEXT_ON_BRAND = "#ffffff"
+
+
+def relative_luminance(colour):
+    """WCAG 2.x relative luminance of ``#rrggbb``."""
+    colour = colour.lstrip("#")
+    channels = []
+    for i in (0, 2, 4):
+        c = int(colour[i : i + 2], 16) / 255
+        channels.append(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
+    red, green, blue = channels
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast_ratio(first, second):
+    """The WCAG contrast ratio of two colours, from 1.0 to 21.0."""
+    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def format_ratio(ratio):
+    """Two decimals, rounded down: a ratio just below 4.5 is never shown as "4.50"."""
+    return f"{math.floor(ratio * 100) / 100:.2f}"
+
+
+def validate_brand_colour(value):
+    """Refuse a colour that is not ``#rrggbb`` or whose contrast with the widget's white
+    button text is below 4.5:1; the message names the measured ratio."""
+    if not value:
+        return
+    if not HEX_COLOUR_RE.match(value):
+        raise ValidationError(
+            _("Enter the colour as # and six hexadecimal digits, e.g. #004b87."), code="invalid_colour"
+        )
+    ratio = contrast_ratio(value, WIDGET_TEXT_ON_BRAND)
+    if ratio < MIN_CONTRAST:
+        raise ValidationError(
+            _(
+                "The contrast of %(colour)s with the white text of the chat buttons is %(ratio)s:1; "
+                "at least %(minimum)s:1 is required (WCAG 2.1, 1.4.3). Please choose a darker colour."
+            ),
+            code="low_contrast",
+            params={"colour": value, "ratio": format_ratio(ratio), "minimum": "4.5"},
+        )
