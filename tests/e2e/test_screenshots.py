@@ -154,7 +154,14 @@ def test_screenshots_for_readme_and_guides(new_context, shots):
     editor.locator("#listing-results").get_by_role("link", name="Bauverwaltung", exact=True).first.click()
     department_field = editor.locator("[data-contentpath=body] [data-contentpath=department]").first
     expect(department_field).to_be_visible()
-    department_field.evaluate("field => field.scrollIntoView({ block: 'center', behavior: 'instant' })")
+    # The chat block from its header on (the StreamField child that holds the field).
+    department_field.evaluate(
+        """field => {
+            const child = field.closest("[data-streamfield-child]") || field;
+            child.scrollIntoView({ block: "start", behavior: "instant" });
+            window.scrollBy({ top: -60, behavior: "instant" });
+        }"""
+    )
     shoot(shots, "editor-chat-block", editor)
 
     for name in PICTURES:
