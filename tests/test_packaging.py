@@ -146,8 +146,9 @@ def apply_readme(project):
     return blocks
 
 
-#: Run inside the new project: a department and a published home page with the chat
-#: block, as an editor would set them up in the admin (README step 8).
+#: Run inside the new project, as editors would set it up in the admin (README step 8):
+#: a department, the home page with a chat block, a privacy page (also the default in
+#: the Bürgerchat settings) and a chat button for the whole site.
 CONTENT_SCRIPT = """
 import json
 import django
