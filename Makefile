@@ -50,14 +50,15 @@ test: install
 	$(BIN)/python -m pytest
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not browser"
+	$(BIN)/python -m pytest -m "not browser and not install"
 
 clean:
 	rm -rf var build dist *.egg-info .pytest_cache
 
-# Screenshots for the README, taken by the browser tests.
+# Screenshots for the README and the German guides (docs/editors.md, docs/staff.md),
+# taken from the demo site by tests/e2e/test_screenshots.py (German admin, 1280 px and 360 px).
 screenshots: install
-	BUERGERCHAT_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e -k talk_live -q
+	BUERGERCHAT_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_screenshots.py -q -p no:randomly
 
 # Benchmarks (separate server and client processes on 127.0.0.1); JSON under bench/results/:
 # delivery latency/throughput against two baselines, idle connections, inbox, and the

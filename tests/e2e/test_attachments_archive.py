@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from tests.files import elf_bytes, pdf_bytes, png_bytes
 
 from .conftest import login
-from .test_chat_flow import screenshot, start_chat
+from .test_chat_flow import start_chat
 
 pytestmark = pytest.mark.browser
 
@@ -75,7 +75,6 @@ def test_citizen_and_staff_exchange_files_and_archive(new_context, tmp_path):
     assert transcript.suggested_filename.startswith("BC-") and transcript.suggested_filename.endswith(".pdf")
     assert open(transcript.path(), "rb").read(5) == b"%PDF-"
     reference = citizen.locator("[data-bc-reference]").inner_text()
-    screenshot(citizen, "citizen-attachments")
 
     # The case worker sees both files, downloads one, answers with a file.
     staff_context = new_context(accept_downloads=True)
@@ -95,7 +94,6 @@ def test_citizen_and_staff_exchange_files_and_archive(new_context, tmp_path):
     staff.locator("[data-bc-conversation-target=uploadButton]").click()
     expect(thread.get_by_role("link", name="Bescheid.pdf")).to_be_visible()
     expect(log.locator("[data-bc-download-url]", has_text="Bescheid.pdf")).to_have_count(1)
-    screenshot(staff, "staff-attachments")
 
     # Archive, then close; the archive lists the transcript and serves it.
     staff.locator("[data-bc-archive-form] button").click()
@@ -105,7 +103,6 @@ def test_citizen_and_staff_exchange_files_and_archive(new_context, tmp_path):
     staff.goto("/admin/buergerchat-archive/")
     row = staff.get_by_role("link", name=reference)
     expect(row).to_be_visible()
-    screenshot(staff, "staff-archive")
     with staff.expect_download() as info:
         row.click()
     assert open(info.value.path(), "rb").read(5) == b"%PDF-"

@@ -1,8 +1,6 @@
 """A citizen on a CMS page and a case worker in the Wagtail admin talk live."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -10,14 +8,6 @@ from playwright.sync_api import expect
 from .conftest import login
 
 pytestmark = pytest.mark.browser
-
-
-def screenshot(page, name):
-    """With BUERGERCHAT_SCREENSHOT_DIR set (make screenshots), keep pictures for the README."""
-    target = os.environ.get("BUERGERCHAT_SCREENSHOT_DIR")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(target) / f"{name}.png"), full_page=True)
 
 
 def start_chat(page, text):
@@ -64,11 +54,6 @@ def test_citizen_and_case_worker_talk_live(new_context):
     citizen.get_by_role("button", name="Senden", exact=True).click()
     expect(staff.get_by_role("log")).to_contain_text("Danke! Und bei 35 m²?")
     expect(citizen.locator("[data-state=sent]").last).to_contain_text("gesendet")
-
-    screenshot(citizen, "citizen-widget")
-    screenshot(staff, "staff-conversation")
-    staff.goto("/admin/buergerchat/")
-    screenshot(staff, "staff-inbox")
 
     # After a reload the conversation is still there, each message once.
     citizen.reload()

@@ -1,0 +1,170 @@
+"""Screenshots for the README and the German guides, taken from the running demo site.
+
+The test runs in the normal suite and writes into a temporary directory; with
+BUERGERCHAT_SCREENSHOT_DIR set (``make screenshots`` sets docs/screenshots) the
+pictures land where README.md, docs/editors.md and docs/staff.md show them.
+
+Pictures are of one element or of the viewport, never of a whole long page, to keep
+the PNGs small. Elements are found by role, label or the widget's data- attributes,
+so new UI elsewhere on the pages does not break the test.
+"""
+
+import os
+import re
+import struct
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import login
+from .test_chat_flow import start_chat
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = {"width": 1280, "height": 860}
+MOBILE = {"width": 360, "height": 720}
+
+#: name -> where it is shown
+PICTURES = {
+    "citizen-widget": "README.md",
+    "citizen-widget-mobile": "README.md",
+    "staff-inbox": "README.md, docs/staff.md",
+    "staff-conversation": "README.md, docs/staff.md",
+    "editor-department": "docs/editors.md",
+    "editor-office-hours": "docs/editors.md",
+    "editor-chat-block": "docs/editors.md",
+}
+
+
+@pytest.fixture
+def shots(tmp_path):
+    target = Path(os.environ.get("BUERGERCHAT_SCREENSHOT_DIR") or tmp_path)
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def png_size(path):
+    """Width and height from the PNG header."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", path
+    return struct.unpack(">II", data[16:24])
+
+
+def shoot(target, name, subject):
+    """Screenshot of a page's viewport or of one element (``subject`` is a Page or a Locator)."""
+    assert name in PICTURES, name
+    path = target / f"{name}.png"
+    if hasattr(subject, "set_viewport_size"):
+        subject.screenshot(path=str(path), full_page=False, animations="disabled")
+    else:
+        subject.scroll_into_view_if_needed()
+        subject.screenshot(path=str(path), animations="disabled")
+    small_png(path)
+    return path
+
+
+def small_png(path):
+    """Re-save with a 256-colour palette: a third of the size, and the UI looks the same."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=256, dither=Image.Dither.NONE)
+    small.save(path, optimize=True)
+
+
+def widget(page):
+    return page.locator("section[data-bc-widget]").first
+
+
+def scroll_to_top(page):
+    """Back to the top of the page, whichever element scrolls (the admin focuses the reply field)."""
+    page.evaluate(
+        """() => {
+            document.activeElement?.blur();
+            for (const el of [document.scrollingElement, ...document.querySelectorAll("*")]) {
+                if (el && el.scrollTop > 0) el.scrollTo({ top: 0, behavior: "instant" });
+            }
+        }"""
+    )
+
+
+def code_noted(page):
+    """The citizen confirms the one-time conversation code, which then disappears."""
+    button = page.get_by_role("button", name="Ich habe den Code notiert")
+    if button.count():
+        button.click()
+        expect(button).to_be_hidden()
+
+
+def test_screenshots_for_readme_and_guides(new_context, shots):
+    question = "Brauche ich für einen Carport eine Baugenehmigung?"
+    answer = "Guten Tag! Für Carports bis 30 m² brauchen Sie in der Regel keine Baugenehmigung."
+
+    # The citizen on a desktop starts a chat; the case worker answers.
+    citizen = new_context(viewport=DESKTOP).new_page()
+    start_chat(citizen, question)
+    staff = new_context(viewport=DESKTOP).new_page()
+    login(staff, "bauamt", "bauamt")
+    staff.goto("/admin/buergerchat/")
+    # The demo's admin speaks German (LANGUAGE_CODE "de").
+    expect(staff.get_by_role("heading", name=re.compile("Posteingang"))).to_be_visible()
+    expect(staff.get_by_role("link", name=question).first).to_be_visible()
+    shoot(shots, "staff-inbox", staff)
+
+    staff.get_by_role("link", name=question).first.click()
+    staff.get_by_label("Antwort").fill(answer)
+    staff.get_by_role("button", name="Senden", exact=True).click()
+    citizen_log = citizen.get_by_role("log")
+    expect(citizen_log).to_contain_text(answer)
+    citizen.get_by_label("Nachricht", exact=True).fill("Danke! Und bei 35 m²?")
+    citizen.get_by_role("button", name="Senden", exact=True).click()
+    expect(staff.get_by_role("log")).to_contain_text("Danke! Und bei 35 m²?")
+    expect(citizen.locator("[data-state=sent]").last).to_contain_text("gesendet")
+    code_noted(citizen)
+    shoot(shots, "citizen-widget", widget(citizen))
+    scroll_to_top(staff)
+    shoot(shots, "staff-conversation", staff)
+
+    # The same page on a 360 px phone.
+    phone = new_context(viewport=MOBILE, device_scale_factor=1, is_mobile=True, has_touch=True).new_page()
+    start_chat(phone, "Muss ich eine Gartenhütte genehmigen lassen?")
+    expect(phone.get_by_role("log")).to_contain_text("Muss ich eine Gartenhütte genehmigen lassen?")
+    # Nothing wider than the phone's screen.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
+    code_noted(phone)
+    # The phone's screen with the conversation and the message field.
+    phone.get_by_role("log").evaluate("log => log.scrollIntoView({ block: 'center', behavior: 'instant' })")
+    shoot(shots, "citizen-widget-mobile", phone)
+
+    # The editor's side, in the German admin.
+    editor = new_context(viewport=DESKTOP).new_page()
+    login(editor, "admin", "admin")
+    editor.goto("/admin/buergerchat/departments/")
+    editor.get_by_role("link", name="Bauverwaltung", exact=True).first.click()
+    expect(editor.get_by_role("textbox", name=re.compile("^Name"))).to_have_value("Bauverwaltung")
+    shoot(shots, "editor-department", editor)
+
+    editor.goto("/admin/buergerchat/office-hours/")
+    editor.get_by_role("link", name=re.compile("Bauverwaltung")).first.click()
+    expect(editor.get_by_role("textbox", name=re.compile("^Name"))).to_have_value(re.compile("Bauverwaltung"))
+    shoot(shots, "editor-office-hours", editor)
+
+    editor.goto("/admin/pages/search/?q=Bauverwaltung")
+    editor.locator("#listing-results").get_by_role("link", name="Bauverwaltung", exact=True).first.click()
+    department_field = editor.locator("[data-contentpath=body] [data-contentpath=department]").first
+    expect(department_field).to_be_visible()
+    # The chat block from its header on (the StreamField child that holds the field).
+    department_field.evaluate(
+        """field => {
+            const child = field.closest("[data-streamfield-child]") || field;
+            child.scrollIntoView({ block: "start", behavior: "instant" });
+            window.scrollBy({ top: -60, behavior: "instant" });
+        }"""
+    )
+    shoot(shots, "editor-chat-block", editor)
+
+    for name in PICTURES:
+        width, height = png_size(shots / f"{name}.png")
+        assert 300 <= width <= 1280 and 200 <= height <= 4000, (name, width, height)
+        assert (shots / f"{name}.png").stat().st_size < 400_000, name
