@@ -109,7 +109,18 @@ if os.environ.get("REDIS_URL"):
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [os.environ["REDIS_URL"]]},
+            # redis-py 8 caps a connection pool at 100 connections and then raises
+            # MaxConnectionsError instead of waiting: a burst of sockets connecting
+            # at once (a worker restart) needs more. workers x this must stay below
+            # Redis' maxclients (10,000 by default).
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": os.environ["REDIS_URL"],
+                        "max_connections": int(os.environ.get("REDIS_MAX_CONNECTIONS", "1000")),
+                    }
+                ]
+            },
         }
     }
 else:
