@@ -211,8 +211,19 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--only", nargs="*", help="latency throughput idle inbox")
+    parser.add_argument("--pairs", type=int, nargs="*", help="override: open conversations per latency step")
+    parser.add_argument("--rate", type=int, help="override: messages/s in total in the latency steps")
+    parser.add_argument("--duration", type=int, help="override: seconds per latency step")
+    parser.add_argument("--throughput-rates", type=int, nargs="*", help="override: offered rates")
+    parser.add_argument("--idle", type=int, help="override: idle connections")
+    parser.add_argument("--inbox", type=int, nargs=2, metavar=("CONVERSATIONS", "MESSAGES_EACH"))
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL + Redis targets")
     args = parser.parse_args(argv)
-    config = QUICK if args.quick else FULL
+    config = dict(QUICK if args.quick else FULL)
+    for key in ("pairs", "rate", "duration", "throughput_rates", "idle", "inbox"):
+        value = getattr(args, key)
+        if value:
+            config[key] = tuple(value) if key == "inbox" else value
     wanted = set(args.only or ["latency", "throughput", "idle", "inbox"])
     raise_fd_limit()
     out = Path(args.out)
@@ -220,11 +231,12 @@ def main(argv=None):
     meta = {
         "quick": args.quick,
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "config": config,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
     }
     results = {"meta": meta}
     max_pairs = max(config["pairs"] + [config["throughput_pairs"]])
-    have_pg = postgres_available() and redis_available()
+    have_pg = postgres_available() and redis_available() and not args.no_postgres
 
     relay, channels_relay = start_relay(), start_channels_relay()
     embedded = DemoSite(extra_env={**BENCH_ENV, "BUERGERCHAT_LOG_LEVEL": "WARNING"}).prepare()
@@ -261,6 +273,11 @@ def main(argv=None):
                     targets["app_postgres_redis_2_workers"][0], None, targets["app_postgres_redis_2_workers"][2], "app"
                 )
             results["throughput"] = throughput_scenarios(config, one_worker)
+    except Exception:
+        # The servers' own logs say why a client failed (they are deleted below).
+        for site in [embedded] + pg_parts[2:3]:
+            print(f"--- server log ({site.var_dir}):\n{site.log_text()[-4000:]}", file=sys.stderr)
+        raise
     finally:
         embedded_worker.stop()
         relay.stop()

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.http import FileResponse
 from django.utils import timezone
 
-from . import groups, payloads, ratelimit, services
+from . import broadcasting, groups, payloads, ratelimit, services
 from .models import Attachment, Message, ScanStatus
 from .models.attachments import new_storage_name
 from .models.filetypes import mime_type
@@ -126,7 +126,7 @@ def broadcast_attachment(attachment):
         (payloads.CITIZEN, groups.conversation_citizen(conversation.pk)),
         (payloads.STAFF, groups.conversation_staff(conversation.pk)),
     ):
-        services._group_send(
+        broadcasting.group_send(
             group,
             {
                 "type": "bc.attachment",

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from . import groups, presence
+from .broadcasting import group_send
 from .models import AvailabilityMode
 from .schedule import BERLIN, UTC
 
@@ -203,12 +204,10 @@ def broadcast(department_ids, *, presence_changed=False):
     With ``presence_changed`` (a case worker came, left or set themselves away), only
     departments whose state depends on presence are told."""
     from .models import Department
-    from .services import _group_send
-
     departments = Department.objects.filter(pk__in=list(department_ids)).select_related("office_hours")
     if presence_changed:
         departments = departments.filter(availability_mode=AvailabilityMode.PRESENCE)
     for department in departments:
         event = {"type": "bc.availability", "department": department.pk, "state": department_state(department).to_event()}
-        _group_send(groups.availability(department.pk), event)
-        _group_send(groups.department(department.pk), event)
+        group_send(groups.availability(department.pk), event)
+        group_send(groups.department(department.pk), event)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import groups, services
+from . import broadcasting, groups, services
 from .availability import format_when
 from .models import CitizenNotice, ConsultationSession, Message, PublishedAnswer, QueueEntry, QueueStatus, SenderType
 from .protocol import ProtocolError
@@ -124,17 +124,17 @@ def broadcast_queue(session, changed=()):
     notified = set()
     for position, entry in enumerate(waiting, start=1):
         notified.add(entry.pk)
-        services._group_send(
+        broadcasting.group_send(
             groups.conversation_citizen(entry.conversation_id),
             {"type": "bc.queue", "queue": queue_event(entry, session, position)},
         )
     for entry in changed:
         if entry.pk not in notified:
-            services._group_send(
+            broadcasting.group_send(
                 groups.conversation_citizen(entry.conversation_id),
                 {"type": "bc.queue", "queue": queue_event(entry, session)},
             )
-    services._group_send(
+    broadcasting.group_send(
         groups.department(session.department_id),
         {"type": "bc.queue_staff", "department": session.department_id, "session": session.pk},
     )

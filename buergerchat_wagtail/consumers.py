@@ -10,8 +10,6 @@ import logging
 import time
 from urllib.parse import parse_qs
 
-from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import DatabaseError
@@ -20,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from . import availability, consultations, groups, payloads, presence, receipts, services, workflow
 from .conf import buergerchat_settings
+from .db_calls import database_call
 from .models import Conversation, QueueEntry, SenderType
 from .permissions import conversation_permission_policy, fresh_user_permissions
 from .protocol import CITIZEN_FRAMES, PROTOCOL_VERSION, STAFF_FRAMES, ProtocolError, parse_frame
@@ -184,7 +183,7 @@ class CitizenConsumer(BaseChatConsumer):
         conversation = self.conversation
         if conversation is None:
             return
-        data = await database_sync_to_async(self._availability)(conversation.department_id)
+        data = await database_call(self._availability)(conversation.department_id)
         if data is None:
             return
         await self.send_frame("availability", availability=data)
@@ -205,7 +204,7 @@ class CitizenConsumer(BaseChatConsumer):
         conversation = self.conversation
         if conversation is None:
             return
-        data = await database_sync_to_async(self._queue)(conversation.pk)
+        data = await database_call(self._queue)(conversation.pk)
         if data is None:
             return
         await self.send_frame("queue", queue=data["payload"])
@@ -239,7 +238,7 @@ class CitizenConsumer(BaseChatConsumer):
         return self.conversation
 
     async def handle_auth(self, frame):
-        conversation = await database_sync_to_async(
+        conversation = await database_call(
             lambda: Conversation.objects.for_secret(frame.secret).select_related("department").first()
         )()
         if conversation is None:
@@ -259,9 +258,9 @@ class CitizenConsumer(BaseChatConsumer):
         await self.channel_layer.group_add(groups.availability(conversation.department_id), self.channel_name)
         # Join first, then read: a message stored in between arrives twice, never zero times
         # (clients drop duplicates by id).
-        messages = await database_sync_to_async(self._messages_after)(frame.after)
-        state = await database_sync_to_async(self._availability)(conversation.department_id)
-        queue = await database_sync_to_async(self._queue)(conversation.pk)
+        messages = await database_call(self._messages_after)(frame.after)
+        state = await database_call(self._availability)(conversation.department_id)
+        queue = await database_call(self._queue)(conversation.pk)
         await self.send_frame(
             "ready",
             conversation=payloads.conversation_payload(conversation, payloads.CITIZEN),
@@ -283,7 +282,7 @@ class CitizenConsumer(BaseChatConsumer):
             consultations.leave(entry)
             return consultations.entry_payload(entry)
 
-        await self.send_frame("queue", queue=await database_sync_to_async(leave)())
+        await self.send_frame("queue", queue=await database_call(leave)())
 
     def _messages_after(self, after):
         return payloads.messages_payload(
@@ -305,12 +304,12 @@ class CitizenConsumer(BaseChatConsumer):
     async def handle_sync(self, frame):
         self.require_conversation()
         await self.rejoin_groups()
-        messages = await database_sync_to_async(self._messages_after)(frame.after)
+        messages = await database_call(self._messages_after)(frame.after)
         await self.send_frame("messages", messages=messages)
 
     async def handle_message(self, frame):
         conversation = self.require_conversation()
-        message, created = await database_sync_to_async(services.post_message)(
+        message, created = await database_call(services.post_message)(
             conversation=conversation, sender=SenderType.CITIZEN, body=frame.body, client_id=frame.client_id
         )
         await self.send_frame(
@@ -323,22 +322,22 @@ class CitizenConsumer(BaseChatConsumer):
     async def handle_typing(self, frame):
         conversation = self.require_conversation()
         if self.typing_allowed(frame.active):
-            await sync_to_async(receipts.typing_by_citizen)(conversation, frame.active)
+            await database_call(receipts.typing_by_citizen)(conversation, frame.active)
 
     async def handle_read(self, frame):
         conversation = self.require_conversation()
-        await database_sync_to_async(receipts.mark_read_by_citizen)(conversation, frame.up_to)
+        await database_call(receipts.mark_read_by_citizen)(conversation, frame.up_to)
 
     async def handle_rate(self, frame):
         conversation = self.require_conversation()
-        conversation = await database_sync_to_async(workflow.rate)(conversation, frame.score, frame.comment)
+        conversation = await database_call(workflow.rate)(conversation, frame.score, frame.comment)
         await self.send_frame("rated", conversation=payloads.conversation_payload(conversation, payloads.CITIZEN))
 
     async def bc_state(self, event):
         """The conversation changed (status, department): re-read it, tell the widget."""
         if self.conversation is None:
             return
-        fresh = await database_sync_to_async(
+        fresh = await database_call(
             lambda: Conversation.objects.select_related("department").filter(pk=self.conversation.pk).first()
         )()
         moved = False
@@ -380,13 +379,13 @@ class StaffConsumer(BaseChatConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         department_ids = await self.fresh_department_ids()
-        if not await database_sync_to_async(self._may_use_inbox)():
+        if not await database_call(self._may_use_inbox)():
             await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.channel_layer.group_add(groups.STAFF_BROADCAST, self.channel_name)
         await self.apply_department_ids(department_ids)
         await self.send_frame("hello", departments=sorted(self.department_ids))
-        await database_sync_to_async(self._register_presence)()
+        await database_call(self._register_presence)()
 
     def _register_presence(self):
         presence.register(self.channel_name, self.user)
@@ -400,9 +399,9 @@ class StaffConsumer(BaseChatConsumer):
     async def handle_ping(self, frame):
         await self.rejoin_groups()
         if getattr(self, "present", False):
-            recreated = await database_sync_to_async(presence.heartbeat)(self.channel_name, self.user)
+            recreated = await database_call(presence.heartbeat)(self.channel_name, self.user)
             if recreated:
-                await database_sync_to_async(
+                await database_call(
                     lambda: availability.broadcast(presence.department_ids_of(self.user), presence_changed=True)
                 )()
         await self.send_frame("pong")
@@ -416,7 +415,7 @@ class StaffConsumer(BaseChatConsumer):
         if getattr(self, "present", False):
             self.present = False
             try:
-                await database_sync_to_async(self._unregister_presence)()
+                await database_call(self._unregister_presence)()
             except DatabaseError:
                 logger.warning("could not unregister staff presence", exc_info=True)
         await self.channel_layer.group_discard(groups.STAFF_BROADCAST, self.channel_name)
@@ -431,7 +430,7 @@ class StaffConsumer(BaseChatConsumer):
             fresh_user_permissions(self.user)
             return conversation_permission_policy.department_ids_for_user(self.user)
 
-        ids = await database_sync_to_async(load)()
+        ids = await database_call(load)()
         self.permissions_checked_at = time.monotonic()
         return ids
 
@@ -466,7 +465,7 @@ class StaffConsumer(BaseChatConsumer):
                 return None
             return conversation
 
-        conversation = await database_sync_to_async(load)()
+        conversation = await database_call(load)()
         if conversation is None:
             raise ProtocolError("forbidden", _("You may not access this conversation."))
         return conversation
@@ -475,7 +474,7 @@ class StaffConsumer(BaseChatConsumer):
         conversation = await self.get_conversation(frame.conversation, "view")
         self.subscriptions[conversation.pk] = conversation.department_id
         await self.channel_layer.group_add(groups.conversation_staff(conversation.pk), self.channel_name)
-        messages = await database_sync_to_async(
+        messages = await database_call(
             lambda: payloads.messages_payload(
                 services.messages_after(conversation, frame.after), payloads.STAFF, conversation
             )
@@ -501,7 +500,7 @@ class StaffConsumer(BaseChatConsumer):
     async def handle_sync(self, frame):
         conversation = await self.get_conversation(frame.conversation, "view")
         await self.rejoin_groups()
-        messages = await database_sync_to_async(
+        messages = await database_call(
             lambda: payloads.messages_payload(
                 services.messages_after(conversation, frame.after), payloads.STAFF, conversation
             )
@@ -510,7 +509,7 @@ class StaffConsumer(BaseChatConsumer):
 
     async def handle_message(self, frame):
         conversation = await self.get_conversation(frame.conversation, "reply")
-        message, created = await database_sync_to_async(services.post_message)(
+        message, created = await database_call(services.post_message)(
             conversation=conversation,
             sender=SenderType.STAFF,
             body=frame.body,
@@ -527,7 +526,7 @@ class StaffConsumer(BaseChatConsumer):
 
     async def handle_note(self, frame):
         conversation = await self.get_conversation(frame.conversation, "note")
-        message, created = await database_sync_to_async(services.post_message)(
+        message, created = await database_call(services.post_message)(
             conversation=conversation,
             sender=SenderType.STAFF,
             body=frame.body,
@@ -546,20 +545,20 @@ class StaffConsumer(BaseChatConsumer):
     async def handle_typing(self, frame):
         conversation = await self.get_conversation(frame.conversation, "note" if frame.note else "reply")
         if self.typing_allowed(frame.active):
-            await sync_to_async(receipts.typing_by_staff)(
+            await database_call(receipts.typing_by_staff)(
                 conversation, self.user, frame.active, note=frame.note, channel_name=self.channel_name
             )
 
     async def handle_read(self, frame):
         conversation = await self.get_conversation(frame.conversation, "view")
-        await database_sync_to_async(receipts.mark_read_by_staff)(conversation, self.user, frame.up_to)
+        await database_call(receipts.mark_read_by_staff)(conversation, self.user, frame.up_to)
 
     async def run_action(self, frame, action, function, *args):
         """A staff action: checked here and again by the service on the locked row.
         ``done`` carries the new state and whether the user may still open it (not
         after passing it on to a department they do not belong to)."""
         conversation = await self.get_conversation(frame.conversation, action)
-        conversation = await database_sync_to_async(function)(conversation, self.user, *args)
+        conversation = await database_call(function)(conversation, self.user, *args)
 
         def answer():
             return (
@@ -567,7 +566,7 @@ class StaffConsumer(BaseChatConsumer):
                 conversation_permission_policy.user_has_permission_for_instance(self.user, "view", conversation),
             )
 
-        payload, access = await database_sync_to_async(answer)()
+        payload, access = await database_call(answer)()
         await self.send_frame("done", action=frame.type, conversation=payload, access=access)
 
     async def handle_take(self, frame):

@@ -172,7 +172,6 @@ def render_transcript(conversation, messages, *, kind, branding=None, created_at
                     "author": author_for(message, kind, conversation, department.name),
                     "body": message.body,
                     "time": format_time(message.created_at),
-                    "iso": message.created_at.isoformat(),
                     "attachment": row_attachment,
                 }
             )

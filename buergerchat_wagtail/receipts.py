@@ -11,7 +11,7 @@ from django.db.models import Max
 
 from . import groups, payloads
 from .models import Conversation, ReadMarker, SenderType
-from .services import _group_send
+from .broadcasting import group_send
 from .visibility import citizen_visible
 
 
@@ -45,7 +45,7 @@ def mark_read_by_staff(conversation, user, up_to):
     ):
         conversation.staff_read_up_to = visible_up_to
         transaction.on_commit(
-            lambda: _group_send(
+            lambda: group_send(
                 groups.conversation_citizen(conversation.pk),
                 {"type": "bc.read", "conversation": conversation.pk, "reader": "staff", "up_to": visible_up_to},
             )
@@ -62,7 +62,7 @@ def mark_read_by_citizen(conversation, up_to):
         conversation.citizen_read_up_to = up_to
         department_id = Conversation.objects.filter(pk=conversation.pk).values_list("department_id", flat=True).first()
         transaction.on_commit(
-            lambda: _group_send(
+            lambda: group_send(
                 groups.conversation_staff(conversation.pk),
                 {
                     "type": "bc.read",
@@ -77,7 +77,7 @@ def mark_read_by_citizen(conversation, up_to):
 
 
 def typing_by_citizen(conversation, active):
-    _group_send(
+    group_send(
         groups.conversation_staff(conversation.pk),
         {
             "type": "bc.typing",
@@ -100,12 +100,12 @@ def typing_by_staff(conversation, user, active, *, note=False, channel_name=None
         "sender": SenderType.STAFF.value,
         "active": active,
     }
-    _group_send(
+    group_send(
         groups.conversation_staff(conversation.pk),
         {**event, "author": payloads.staff_display_name(user), "note": note, "channel": channel_name},
     )
     if not note:
-        _group_send(
+        group_send(
             groups.conversation_citizen(conversation.pk),
             {**event, "author": payloads.staff_name_for_citizen(user, conversation.department)},
         )

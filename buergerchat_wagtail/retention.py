@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import audit, groups
+from .broadcasting import group_send
 from .conf import buergerchat_settings
 from .models import BuergerchatSiteSettings, Conversation, ConversationStatus, Department
 
@@ -151,12 +152,10 @@ def delete_conversation(conversation, *, user=None, action, dry_run=False, purge
 
 
 def _broadcast_deleted(conversation_id, department_id):
-    from .services import _group_send
-
     event = {"type": "bc.deleted", "conversation": conversation_id, "department": department_id}
-    _group_send(groups.conversation_citizen(conversation_id), event)
-    _group_send(groups.conversation_staff(conversation_id), event)
-    _group_send(groups.department(department_id), event)
+    group_send(groups.conversation_citizen(conversation_id), event)
+    group_send(groups.conversation_staff(conversation_id), event)
+    group_send(groups.department(department_id), event)
 
 
 def purge_expired(*, dry_run=False, now=None):

@@ -8,14 +8,13 @@ the database is the truth, and clients resync from it by message id.
 import logging
 import uuid
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import audit, groups, payloads, ratelimit, retention, system_events
+from .broadcasting import group_send
 from .conf import buergerchat_settings
 from .models import Conversation, ConversationStatus, Message, SenderType
 from .models.attachments import cache_no_attachment
@@ -226,16 +225,6 @@ def citizen_messages_after(conversation, after_id=0, limit=None):
     )
 
 
-def _group_send(group, event):
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group, event)
-    except Exception:  # noqa: BLE001  (the layer is best effort; clients resync)
-        logger.warning("channel layer send to %s failed", group, exc_info=True)
-
-
 def broadcast_message(conversation, message, started=False):
     """Notify the conversation's sockets and the department's inbox of one message
     (``started``: it is the first of a new conversation)."""
@@ -256,14 +245,14 @@ def broadcast(conversation, messages=(), *, citizen_state=False, departments=Non
     for message in messages:
         event = {"type": "bc.message", "conversation": conversation.pk, "department": conversation.department_id}
         if message.pk in visible:
-            _group_send(
+            group_send(
                 citizen_group,
                 {**event, "message": payloads.message_payload(message, payloads.CITIZEN, department=department)},
             )
-        _group_send(staff_group, {**event, "message": payloads.message_payload(message, payloads.STAFF, department=department)})
+        group_send(staff_group, {**event, "message": payloads.message_payload(message, payloads.STAFF, department=department)})
     if transfer is not None:
         source, target = transfer
-        _group_send(
+        group_send(
             staff_group,
             {
                 "type": "bc.transferred",
@@ -274,7 +263,7 @@ def broadcast(conversation, messages=(), *, citizen_state=False, departments=Non
             },
         )
     if citizen_state:
-        _group_send(
+        group_send(
             citizen_group,
             {"type": "bc.state", "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN)},
         )
@@ -284,7 +273,7 @@ def broadcast(conversation, messages=(), *, citizen_state=False, departments=Non
 
 def broadcast_permissions_changed():
     """Tell every staff socket to re-read its rights (group membership changed)."""
-    _group_send(groups.STAFF_BROADCAST, {"type": "bc.permissions"})
+    group_send(groups.STAFF_BROADCAST, {"type": "bc.permissions"})
 
 
 def broadcast_inbox(conversation, last_message=None, *, departments=None, started=False):
@@ -293,7 +282,7 @@ def broadcast_inbox(conversation, last_message=None, *, departments=None, starte
     ``started``: a new conversation (issue 3: staff may be notified of it)."""
     payload = payloads.inbox_event_payload(conversation, last_message)
     for department_id in departments or (conversation.department_id,):
-        _group_send(
+        group_send(
             groups.department(department_id),
             {"type": "bc.conversation", "department": department_id, "conversation": payload, "started": started},
         )

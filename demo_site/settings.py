@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 
+from buergerchat_wagtail.channel_layers import MAX_CONNECTIONS, redis_channel_layer
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("BUERGERCHAT_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -106,11 +108,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 
 if os.environ.get("REDIS_URL"):
+    # Pool size and read timeout tuned for redis-py 8 (see buergerchat_wagtail/channel_layers.py).
     CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [os.environ["REDIS_URL"]]},
-        }
+        "default": redis_channel_layer(
+            os.environ["REDIS_URL"],
+            max_connections=int(os.environ.get("REDIS_MAX_CONNECTIONS", MAX_CONNECTIONS)),
+        )
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

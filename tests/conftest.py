@@ -24,6 +24,16 @@ CITIZEN_PATH = "/" + buergerchat_settings.WEBSOCKET_PATH + "citizen/"
 STAFF_PATH = "/" + buergerchat_settings.WEBSOCKET_PATH + "staff/"
 
 
+# --------------------------------------------------------------------------- order
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Browser tests run last. Playwright's sync API keeps an event loop marked as
+    running in the main thread while its browser is open (session fixture), and an
+    asyncio test after it could not start its own loop."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 # --------------------------------------------------------------------------- state
 
 

@@ -53,7 +53,7 @@ def test_closing_through_the_workflow_archives_when_the_department_asks(
 
 def test_inbox_event_of_a_new_conversation_is_started(dept_a, start_conversation, monkeypatch, django_capture_on_commit_callbacks):
     sent = []
-    monkeypatch.setattr(services, "_group_send", lambda group, event: sent.append(event))
+    monkeypatch.setattr(services, "group_send", lambda group, event: sent.append(event))
     with django_capture_on_commit_callbacks(execute=True):
         conversation, _ = start_conversation(dept_a)
     inbox = [e for e in sent if e["type"] == "bc.conversation"]
@@ -72,7 +72,7 @@ def test_resend_is_broadcast_again_without_reaching_citizens_when_internal(dept_
         conversation=conversation, sender=SenderType.STAFF, body="Notiz", client_id=client_id, author=worker_a, internal=True
     )
     sent = []
-    monkeypatch.setattr(services, "_group_send", lambda group, event: sent.append((group, event)))
+    monkeypatch.setattr(services, "group_send", lambda group, event: sent.append((group, event)))
     message, created = services.post_message(
         conversation=conversation, sender=SenderType.STAFF, body="Notiz", client_id=client_id, author=worker_a, internal=True
     )

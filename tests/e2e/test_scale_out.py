@@ -201,6 +201,77 @@ def test_citizen_on_worker_a_and_case_worker_on_worker_b_talk_live(scale_out, co
     expect(inbox.locator("#listing-results")).to_contain_text("Noch eine Frage zum Stellplatz")
 
 
+def test_presence_is_shared_across_workers(scale_out, contexts):
+    """The Bürgerbüro is staffed only while a case worker is online (presence mode).
+    A case worker opening the admin on worker B makes the chat "available" for a
+    citizen connected to worker A, live; leaving makes it "unstaffed" again."""
+    always_open = (
+        "from buergerchat_wagtail.models import Department; "
+        "Department.objects.filter(slug='buergerbuero').update(office_hours=None)"
+    )
+    scale_out.site.manage("shell", "-c", always_open, env={"DATABASE_URL": scale_out.database.url})
+    worker_a, worker_b = scale_out.workers
+    citizen = contexts(worker_a.url).new_page()
+    citizen.goto("/buergerbuero/")
+    availability = citizen.locator("[data-bc-availability]")
+    expect(availability).to_have_attribute("data-state", "unstaffed")
+    citizen.get_by_label("Anliegen").fill("Anwesenheit über zwei Worker")
+    citizen.get_by_role("checkbox", name=re.compile("Datenschutzhinweise")).check()
+    citizen.get_by_role("button", name="Chat starten").click()
+    expect(citizen.get_by_label("Nachricht", exact=True)).to_be_visible()
+
+    staff_context = contexts(worker_b.url)
+    staff = staff_context.new_page()
+    login(staff, "buergerbuero", "buergerbuero")
+    staff.goto("/admin/buergerchat/")
+    expect(availability).to_have_attribute("data-state", "available")
+    # The inbox on worker B counts the conversation started on worker A.
+    expect(staff.locator("#listing-results")).to_contain_text("Anwesenheit über zwei Worker")
+
+    staff_context.close()
+    expect(availability).to_have_attribute("data-state", "unstaffed")
+
+
+def test_many_sockets_connecting_at_once(scale_out, tmp_path):
+    """A reconnect storm (a worker restarted, 400 citizens come back at once): every
+    socket joins its Redis groups. redis-py 8 caps a pool at 100 connections and
+    raises instead of waiting; the settings raise the cap (REDIS_MAX_CONNECTIONS)."""
+    import asyncio
+    import json
+    import subprocess
+    import sys
+
+    from websockets.asyncio.client import connect
+
+    from tests.live_servers import ROOT
+
+    count = 400
+    setup = subprocess.run(
+        [sys.executable, "-m", "bench.app_setup", str(count)],
+        cwd=ROOT, env={**scale_out.site.env, "DATABASE_URL": scale_out.database.url},
+        capture_output=True, text=True, check=True,
+    )
+    conversations = json.loads(setup.stdout.strip().splitlines()[-1])["conversations"]
+    worker = scale_out.workers[0]
+    url = f"ws://127.0.0.1:{worker.port}/ws/buergerchat/citizen/"
+
+    async def auth(conversation):
+        async with connect(url, origin=worker.url) as ws:
+            await ws.send(json.dumps({"v": 1, "type": "auth", "secret": conversation["secret"], "after": 10**12}))
+            while True:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                if frame["type"] in ("ready", "error"):
+                    return frame["type"], frame.get("code")
+
+    async def storm():
+        return await asyncio.gather(*(auth(c) for c in conversations))
+
+    answers = asyncio.run(storm())
+    refused = [answer for answer in answers if answer[0] != "ready"]
+    assert not refused, f"{len(refused)} of {count} sockets were refused: {refused[:3]}"
+    assert "MaxConnectionsError" not in scale_out.site.log_text()
+
+
 def burst_scenario(scale_out, contexts, subject, prefix, fault):
     worker_a, worker_b = scale_out.workers
     citizen = contexts(worker_a.url).new_page()

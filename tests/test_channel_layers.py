@@ -1,0 +1,70 @@
+"""The Redis channel layer settings against a real redis-server (required in CI)."""
+
+import asyncio
+import time
+
+import pytest
+
+from buergerchat_wagtail.channel_layers import redis_channel_layer
+from tests.live_servers import RedisServer, redis_available
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    if not redis_available():
+        pytest.skip("redis-server is not installed")
+    server = RedisServer().start()
+    yield server.url
+    server.cleanup()
+
+
+def make_layer(url, **kwargs):
+    from channels_redis.core import RedisChannelLayer
+
+    return RedisChannelLayer(**redis_channel_layer(url, **kwargs)["CONFIG"])
+
+
+async def wait_through_a_busy_moment(layer):
+    """A socket waits for its next event (channels-redis blocks 5 s in BZPOPMIN)
+    while the event loop is busy for a second around the moment Redis answers."""
+    channel = await layer.new_channel()
+    loop = asyncio.get_running_loop()
+    loop.call_later(4.5, time.sleep, 1.0)  # the worker is busy elsewhere
+    try:
+        await asyncio.wait_for(layer.receive(channel), timeout=8)
+    except asyncio.TimeoutError:
+        return "still waiting"  # nothing arrived: the socket lives on
+    finally:
+        await layer.flush()
+
+
+async def test_a_busy_event_loop_does_not_kill_a_waiting_socket(redis_url):
+    assert await wait_through_a_busy_moment(make_layer(redis_url)) == "still waiting"
+
+
+async def test_redis_py_defaults_would_kill_it(redis_url):
+    """The reason for the setting: with redis-py 8's 5-second read timeout the same
+    wait ends in redis.exceptions.TimeoutError (the consumer would close with 1011)."""
+    import redis.exceptions
+
+    with pytest.raises(redis.exceptions.TimeoutError):
+        await wait_through_a_busy_moment(make_layer(redis_url, socket_timeout=5))
+
+
+@pytest.mark.parametrize("max_connections, fails", [(None, False), (100, True)])
+async def test_hundreds_of_group_joins_at_once(redis_url, max_connections, fails):
+    """400 sockets join their groups at once; redis-py 8's pool of 100 refuses."""
+    import redis.exceptions
+
+    layer = make_layer(redis_url, **({"max_connections": max_connections} if max_connections else {}))
+    channels = [await layer.new_channel() for _ in range(400)]
+    joins = asyncio.gather(*(layer.group_add(f"bc-storm-{n % 40}", name) for n, name in enumerate(channels)))
+    if fails:
+        with pytest.raises(redis.exceptions.MaxConnectionsError):
+            await joins
+        return
+    await joins
+    await layer.group_send("bc-storm-0", {"type": "x"})
+    received = await asyncio.gather(*(layer.receive(name) for name in channels[::40]))
+    assert all(event["type"] == "x" for event in received)
+    await layer.flush()
