@@ -120,6 +120,34 @@ def app_setup(site, count):
     return str(path)
 
 
+#: Target name -> the server processes behind it, whose CPU time is measured.
+SERVER_PIDS = {}
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids):
+    """User + system CPU time of these processes so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLOCK_TICKS
+
+
+def measured_client(name, *args, **kwargs):
+    """Run the load client; add the servers' CPU time per delivered message. On a
+    shared, busy machine this is steadier than the latencies: it counts the work,
+    not the waiting for a core."""
+    pids = SERVER_PIDS.get(name, [])
+    before = cpu_seconds(pids) if pids else None
+    result = client(*args, **kwargs)
+    if pids and result.get("delivered"):
+        used = cpu_seconds(pids) - before
+        result["server_cpu_s"] = round(used, 3)
+        result["server_cpu_ms_per_message"] = round(used * 1000 / result["delivered"], 3)
+    return result
+
+
 def ratio(value, baseline):
     if value is None or not baseline:
         return None
@@ -132,8 +160,8 @@ def latency_scenarios(config, targets):
     for pairs in config["pairs"]:
         row = {"pairs": pairs, "rate": config["rate"], "results": {}}
         for name, (citizen_url, staff_url, setup, kind) in targets.items():
-            row["results"][name] = client(
-                "latency", kind, citizen_url, pairs, staff_url=staff_url, setup=setup,
+            row["results"][name] = measured_client(
+                name, "latency", kind, citizen_url, pairs, staff_url=staff_url, setup=setup,
                 rate=config["rate"], duration=config["duration"],
             )
         relay = row["results"]["relay"]["latency_ms"]
@@ -148,6 +176,7 @@ def latency_scenarios(config, targets):
         rows.append(row)
         print(f"  latency {pairs} pairs: " + ", ".join(
             f"{n} p50={r['latency_ms']['p50'] and round(r['latency_ms']['p50'], 2)} p99={r['latency_ms']['p99'] and round(r['latency_ms']['p99'], 2)}"
+            f" cpu/msg={r.get('server_cpu_ms_per_message')}"
             for n, r in row["results"].items()
         ), flush=True)
     return rows
@@ -157,13 +186,14 @@ def throughput_scenarios(config, targets):
     rows = []
     for name, (citizen_url, staff_url, setup, kind) in targets.items():
         for rate in config["throughput_rates"]:
-            result = client(
-                "latency", kind, citizen_url, config["throughput_pairs"], staff_url=staff_url, setup=setup,
+            result = measured_client(
+                name, "latency", kind, citizen_url, config["throughput_pairs"], staff_url=staff_url, setup=setup,
                 rate=rate, duration=config["throughput_duration"],
             )
             rows.append({**result, "target": name, "kind": result["target"], "rate_offered": rate})
             print(f"  throughput {name} offered {rate}/s: delivered {result['throughput_msgs_per_s']}/s, "
-                  f"p99 {result['latency_ms']['p99']}, lost {result['lost']}", flush=True)
+                  f"p99 {result['latency_ms']['p99']}, lost {result['lost']}, "
+                  f"server CPU {result.get('server_cpu_ms_per_message')} ms/message", flush=True)
     return rows
 
 
@@ -247,6 +277,9 @@ def main(argv=None):
         "channels": (channels_relay.ws, None, None, "channels"),
         "app_embedded": (f"ws://127.0.0.1:{embedded_worker.port}", None, embedded_setup, "app"),
     }
+    SERVER_PIDS.update(
+        relay=[relay.process.pid], channels=[channels_relay.process.pid], app_embedded=[embedded_worker.process.pid]
+    )
     pg_parts = []
     if have_pg:
         database, redis = PostgresDatabase(), RedisServer().start()
@@ -257,6 +290,9 @@ def main(argv=None):
             f"ws://127.0.0.1:{worker_a.port}", f"ws://127.0.0.1:{worker_b.port}", scaled_setup, "app"
         )
         pg_parts = [database, redis, scaled, worker_a, worker_b]
+        # The ASGI workers' CPU only (PostgreSQL and Redis are their own processes).
+        SERVER_PIDS["app_postgres_redis_2_workers"] = [worker_a.process.pid, worker_b.process.pid]
+        SERVER_PIDS["app_postgres_redis_1_worker"] = [worker_a.process.pid]
     else:
         meta["skipped"] = "PostgreSQL or Redis not available: scale-out and inbox scenarios not run"
 
