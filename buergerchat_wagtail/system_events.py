@@ -64,9 +64,17 @@ def text(event, data, audience, fallback=""):
             return _("Your concern has been passed on to %(department)s. You will get the answer here.") % {
                 "department": data.get("to", "")
             }
+        if event == CLOSED and data.get("idle"):
+            return _("This conversation was closed because no message came for %(minutes)s minutes.") % {
+                "minutes": data.get("minutes", "")
+            }
         if event == CLOSED:
             return _("This conversation has been closed.")
         return fallback
+    if event == CLOSED and data.get("idle"):
+        return _("The conversation was closed automatically after %(minutes)s minutes without a message from the citizen.") % {
+            "minutes": data.get("minutes", "")
+        }
     if event == CLOSED and data.get("by_citizen"):
         return _("The citizen asked to delete the conversation; it has been closed until it is archived and erased.")
     by = data.get("by") or _("Former staff member")
