@@ -400,7 +400,7 @@ def test_idle_warning_extend_by_keyboard_and_close(new_page, a11y_server, always
         expect(closed).to_be_visible(timeout=30_000)
         expect(closed).to_contain_text("geschlossen")
         expect(warning).to_be_empty()
-        expect(citizen.get_by_role("log")).to_contain_text("1 Minuten")
+        expect(citizen.get_by_role("log")).to_contain_text("1 Minute lang keine Nachricht")
         assert shell(a11y_server, STATUS.format(reference=reference)) == "closed"
     finally:
         configure_department(a11y_server, idle_close_minutes=30)
