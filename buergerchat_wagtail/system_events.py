@@ -28,7 +28,7 @@ RATED = "rated"
 
 EVENTS = {
     TRANSFERRED: Event(internal=False, citizen_keys=("to",)),
-    CLOSED: Event(internal=False),
+    CLOSED: Event(internal=False, citizen_keys=("idle", "minutes")),
     REOPENED: Event(internal=True),
     ASSIGNED: Event(internal=True),
     STATUS: Event(internal=True),

@@ -79,7 +79,9 @@ def test_inactive_conversation_is_closed_through_the_one_close(idle_dept, worker
         assert closed.closed_at == timezone.now() and closed.idle_since is None
         event = closed.messages.filter(sender=SenderType.SYSTEM).latest("pk")
         assert event.event == system_events.CLOSED and event.event_data["idle"] is True
-        assert "10" in system_events.text(system_events.CLOSED, event.event_data, "citizen")
+        citizen_data = system_events.citizen_data(system_events.CLOSED, event.event_data)
+        assert citizen_data == {"idle": True, "minutes": 10}
+        assert "10 minutes" in system_events.text(system_events.CLOSED, citizen_data, "citizen")
         assert "10" in system_events.text(system_events.CLOSED, event.event_data, "staff")
         # the audit trail records the close (without a user) like every close
         assert closed.messages.filter(sender=SenderType.SYSTEM, event=system_events.CLOSED).count() == 1
