@@ -81,7 +81,7 @@ def test_inactive_conversation_is_closed_through_the_one_close(idle_dept, worker
         assert event.event == system_events.CLOSED and event.event_data["idle"] is True
         citizen_data = system_events.citizen_data(system_events.CLOSED, event.event_data)
         assert citizen_data == {"idle": True, "minutes": 10}
-        assert "10 minutes" in system_events.text(system_events.CLOSED, citizen_data, "citizen")
+        assert "10 Minuten" in system_events.text(system_events.CLOSED, citizen_data, "citizen")
         assert "10" in system_events.text(system_events.CLOSED, event.event_data, "staff")
         # the audit trail records the close (without a user) like every close
         assert closed.messages.filter(sender=SenderType.SYSTEM, event=system_events.CLOSED).count() == 1

@@ -153,7 +153,7 @@ def test_open_chat_with_messages_and_staff_views(new_page, always_open):
 
     # Closed by the case worker: the citizen sees the closed state and the rating form.
     staff.get_by_role("link", name=subject).click()
-    staff.locator("body").press("Shift+C")
+    staff.locator("[data-bc-close-form] button[type=submit]").click()
     expect(citizen.locator("[data-bc-closed]")).to_be_visible()
     citizen.get_by_role("button", name="Bewertung abschicken").click()
     expect(citizen.locator("[data-bc-rating-error]")).not_to_be_empty()
@@ -412,9 +412,20 @@ def test_idle_warning_extend_by_keyboard_and_close(new_page, a11y_server, always
 # --------------------------------------------------------------------------- reflow and zoom
 
 
+OVERFLOWING = """(width) => Array.from(document.querySelectorAll("body *"))
+    .filter((el) => el.getBoundingClientRect().right > width + 0.5)
+    .map((el) => el.tagName.toLowerCase() + "." + el.className + " " + Math.round(el.getBoundingClientRect().right))
+    .slice(0, 15)"""
+
+
+def assert_no_horizontal_scrolling(page, width):
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"horizontal scrolling ({scroll_width} px): {page.evaluate(OVERFLOWING, width)}"
+
+
 def assert_reflows(page, width):
     page.goto("/bauverwaltung/")
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert_no_horizontal_scrolling(page, width)
     start_chat(page, f"Umbruch bei {width} px")
     page.get_by_role("button", name="Ich habe den Code notiert").click()
     message = page.get_by_label("Nachricht", exact=True)
@@ -422,7 +433,7 @@ def assert_reflows(page, width):
     send = page.get_by_role("button", name="Senden", exact=True)
     send.click()
     expect(page.locator("[data-state=sent]").last).to_contain_text("gesendet")
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, "horizontal scrolling"
+    assert_no_horizontal_scrolling(page, width)
     for control in (message, send, page.locator("[data-bc-file]"), page.get_by_role("button", name="Datei senden"),
                     page.get_by_role("button", name=re.compile("PDF")), page.get_by_role("button", name=re.compile("beenden"))):
         control.scroll_into_view_if_needed()
