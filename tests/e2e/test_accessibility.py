@@ -200,6 +200,10 @@ def test_consultation_block_and_queue(new_page, a11y_server):
     form.locator("[type=submit]").click()
     queue = widget.locator("[data-bc-queue]")
     expect(queue).to_have_attribute("data-position", "1")
+    # The position is announced (role=status) while the focus stays where it was.
+    label = widget.locator("[data-bc-queue-label]")
+    expect(label).to_have_attribute("role", "status")
+    expect(label).not_to_be_empty()
     assert_no_axe_violations(page, state="consultation queue, waiting")
 
 
