@@ -178,10 +178,10 @@ class Conversation(models.Model):
     @property
     def idle_close_at(self):
         """When this conversation is closed for inactivity (None: not counting)."""
-        minutes = self.department.idle_close_minutes
-        if not minutes or self.idle_since is None or self.status == ConversationStatus.CLOSED:
+        if self.idle_since is None or self.status == ConversationStatus.CLOSED:
             return None
-        return self.idle_since + datetime.timedelta(minutes=minutes)
+        minutes = self.department.idle_close_minutes
+        return self.idle_since + datetime.timedelta(minutes=minutes) if minutes else None
 
     def accepts_citizen_messages(self, now):
         """The one rule for "may the citizen still write here": always while not closed;
