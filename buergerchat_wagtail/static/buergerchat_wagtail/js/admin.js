@@ -995,7 +995,9 @@
           }
         }
         if (frame.access === false) {
-          this.transferred(frame.conversation.department, false);
+          // The server stops following the conversation itself once its `transferred`
+          // frame (with the system message) is out: unsubscribing here could overtake it.
+          this.transferred(frame.conversation.department, false, true);
           return;
         }
         this.statusTarget.textContent = this.strings.done;
@@ -1064,7 +1066,7 @@
       }
 
       /* The conversation moved to another department. Who lost access can no longer act. */
-      transferred(department, access) {
+      transferred(department, access, keepSubscription) {
         this.noticeTarget.textContent = format(access ? this.strings.transferred : this.strings.transferredAway, {
           department: department,
         });
@@ -1079,7 +1081,9 @@
             this.uploadFormTarget.hidden = true;
           }
           this.actionsTarget.hidden = true;
-          this.socket.send({ type: "unsubscribe", conversation: this.idValue });
+          if (!keepSubscription) {
+            this.socket.send({ type: "unsubscribe", conversation: this.idValue });
+          }
         }
       }
 
