@@ -37,6 +37,10 @@ DEFAULTS = {
     # Retention (retention.py): how often the purge task is enqueued at most, in hours.
     # 0: never automatically (run `manage.py buergerchat_purge` from cron instead).
     "PURGE_INTERVAL_HOURS": 24,
+    # Idle close (idle.py): how often the job closing inactive conversations is enqueued
+    # at most, in seconds (on pings of open sockets). 0: never automatically (run
+    # `manage.py buergerchat_close_idle` from cron instead).
+    "IDLE_CHECK_INTERVAL": 60,
     # Delete archived PDF transcripts together with their conversation when it is purged.
     "PURGE_ARCHIVED_PDFS": False,
     # How many conversations the inbox decrypts at most to search subjects.
@@ -75,7 +79,13 @@ INTEGER_KEYS = (
     "MAX_UPLOAD_BYTES",
     "MAX_IMAGE_PIXELS",
 )
-NON_NEGATIVE_KEYS = ("MESSAGES_PER_MINUTE", "CONVERSATIONS_PER_HOUR", "UPLOADS_PER_HOUR", "PURGE_INTERVAL_HOURS")
+NON_NEGATIVE_KEYS = (
+    "MESSAGES_PER_MINUTE",
+    "CONVERSATIONS_PER_HOUR",
+    "UPLOADS_PER_HOUR",
+    "PURGE_INTERVAL_HOURS",
+    "IDLE_CHECK_INTERVAL",
+)
 
 
 class BuergerchatSettings:

@@ -16,7 +16,7 @@ from django.db import DatabaseError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import availability, consultations, groups, payloads, presence, receipts, services, workflow
+from . import availability, consultations, groups, idle, payloads, presence, receipts, services, workflow
 from .conf import buergerchat_settings
 from .db_calls import database_call
 from .models import Conversation, QueueEntry, SenderType
@@ -272,6 +272,24 @@ class CitizenConsumer(BaseChatConsumer):
         if queue:
             self.schedule("queue", queue["ends_in"], self.send_queue)
 
+    async def handle_ping(self, frame):
+        # The widget pings when its idle deadline has passed: close it now if it is due
+        # (the state reaches the widget as a ``conversation`` frame), and let the job
+        # look at all conversations now and then.
+        if self.conversation is not None:
+            await database_sync_to_async(workflow.close_if_idle)(self.conversation)
+        await database_sync_to_async(idle.schedule_idle_close)()
+        await super().handle_ping(frame)
+
+    async def handle_extend(self, frame):
+        conversation = self.require_conversation()
+
+        def extend():
+            fresh = workflow.extend_idle(conversation)
+            return payloads.conversation_payload(fresh, payloads.CITIZEN)
+
+        await self.send_frame("extended", conversation=await database_sync_to_async(extend)())
+
     async def handle_leave_queue(self, frame):
         conversation = self.require_conversation()
 
@@ -398,6 +416,7 @@ class StaffConsumer(BaseChatConsumer):
 
     async def handle_ping(self, frame):
         await self.rejoin_groups()
+        await database_sync_to_async(idle.schedule_idle_close)()
         if getattr(self, "present", False):
             recreated = await database_call(presence.heartbeat)(self.channel_name, self.user)
             if recreated:

@@ -163,6 +163,8 @@ def conversation_payload(conversation, audience):
             reopen_until=_iso(conversation.reopen_deadline),
             can_rate=conversation.status == ConversationStatus.CLOSED and conversation.rating is None,
             read_by_staff_up_to=conversation.staff_read_up_to,
+            idle_close_minutes=conversation.department.idle_close_minutes,
+            idle_close_at=_iso(conversation.idle_close_at),
         )
     else:
         assignee = conversation.assignee if conversation.assignee_id else None

@@ -73,6 +73,12 @@ class LeaveQueueFrame(Frame):
     type: Literal["leave_queue"]
 
 
+class ExtendFrame(Frame):
+    """The citizen answers the idle warning with "continue chat" (WCAG 2.2.1)."""
+
+    type: Literal["extend"]
+
+
 class SubscribeFrame(Frame):
     type: Literal["subscribe"]
     conversation: Id
@@ -173,6 +179,7 @@ CITIZEN_FRAMES = _by_type(
     CitizenMessageFrame,
     CitizenSyncFrame,
     LeaveQueueFrame,
+    ExtendFrame,
     CitizenTypingFrame,
     CitizenReadFrame,
     RateFrame,

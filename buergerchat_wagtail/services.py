@@ -141,14 +141,18 @@ def _store_message(conversation, sender, body, client_id, author, internal):
                     status_changed = True
                 if locked.waiting_since is None:
                     locked.waiting_since = now
+                locked.idle_since = None  # the citizen is active: no idle close
             elif sender == SenderType.STAFF:
                 locked.waiting_since = None
+                locked.idle_since = now  # the idle close counts from the answer (idle.py)
                 if locked.first_response_at is None:
                     locked.first_response_at = now
                 if locked.status == ConversationStatus.NEW:
                     locked.status = ConversationStatus.OPEN
                     status_changed = True
-            locked.save(update_fields=["last_activity_at", "waiting_since", "status", "closed_at", "first_response_at"])
+            locked.save(
+                update_fields=["last_activity_at", "waiting_since", "status", "closed_at", "first_response_at", "idle_since"]
+            )
             message = Message.objects.create(
                 conversation=conversation,
                 sender=sender,

@@ -10,6 +10,7 @@ towards the citizen (a transfer reason, for example, is for colleagues only).
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ RATED = "rated"
 
 EVENTS = {
     TRANSFERRED: Event(internal=False, citizen_keys=("to",)),
-    CLOSED: Event(internal=False),
+    CLOSED: Event(internal=False, citizen_keys=("idle", "minutes")),
     REOPENED: Event(internal=True),
     ASSIGNED: Event(internal=True),
     STATUS: Event(internal=True),
@@ -64,9 +65,23 @@ def text(event, data, audience, fallback=""):
             return _("Your concern has been passed on to %(department)s. You will get the answer here.") % {
                 "department": data.get("to", "")
             }
+        if event == CLOSED and data.get("idle"):
+            minutes = data.get("minutes") or 0
+            return ngettext(
+                "This conversation was closed because no message came for %(minutes)d minute.",
+                "This conversation was closed because no message came for %(minutes)d minutes.",
+                minutes,
+            ) % {"minutes": minutes}
         if event == CLOSED:
             return _("This conversation has been closed.")
         return fallback
+    if event == CLOSED and data.get("idle"):
+        minutes = data.get("minutes") or 0
+        return ngettext(
+            "The conversation was closed automatically after %(minutes)d minute without a message from the citizen.",
+            "The conversation was closed automatically after %(minutes)d minutes without a message from the citizen.",
+            minutes,
+        ) % {"minutes": minutes}
     if event == CLOSED and data.get("by_citizen"):
         return _("The citizen asked to delete the conversation; it has been closed until it is archived and erased.")
     by = data.get("by") or _("Former staff member")

@@ -74,3 +74,15 @@ def purge_expired_conversations(dry_run=False):
 def enqueue_on_commit(job, *args):
     """Enqueue ``job`` with ``args`` once the current transaction has committed."""
     transaction.on_commit(partial(job.enqueue, *args))
+
+
+@task()
+def close_idle_conversations():
+    """Close conversations whose citizen has been inactive too long (idle.py).
+
+    Enqueued at most once per ``IDLE_CHECK_INTERVAL`` by :func:`idle.schedule_idle_close`
+    and also run by ``manage.py buergerchat_close_idle``. Returns the count.
+    """
+    from .idle import close_idle
+
+    return close_idle()

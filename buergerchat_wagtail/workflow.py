@@ -126,6 +126,7 @@ def _close(locked, user, data):
     locked.status = ConversationStatus.CLOSED
     locked.closed_at = timezone.now()  # the retention period starts now
     locked.waiting_since = None
+    locked.idle_since = None
     message = system_message(locked, system_events.CLOSED, data)
     audit.log(locked, audit.CLOSE, user=user)
     if locked.department.archive_on_close:
@@ -148,7 +149,11 @@ def close_on_erasure_request(conversation):
         if locked.status != ConversationStatus.CLOSED:
             messages.append(_close(locked, None, {"by_citizen": True}))
         _save(
-            locked, conversation, ["erasure_requested_at", "status", "closed_at", "waiting_since"], messages, citizen_state=True
+            locked,
+            conversation,
+            ["erasure_requested_at", "status", "closed_at", "waiting_since", "idle_since"],
+            messages,
+            citizen_state=True,
         )
     logger.info("conversation %s closed on the citizen's erasure request", locked.pk)
     return locked
@@ -177,8 +182,45 @@ def set_status(conversation, user, status):
                 messages.append(system_message(locked, system_events.REOPENED, _by(user)))
             if status == ConversationStatus.WAITING or previous != ConversationStatus.CLOSED:
                 messages.append(system_message(locked, system_events.STATUS, _by(user) | {"status": status.value}))
-        _save(locked, conversation, ["status", "closed_at", "waiting_since"], messages, citizen_state=True)
+        _save(locked, conversation, ["status", "closed_at", "waiting_since", "idle_since"], messages, citizen_state=True)
     logger.info("conversation %s status %s by user %s", locked.pk, status.value, user.pk)
+    return locked
+
+
+def close_if_idle(conversation, now=None):
+    """Close ``conversation`` when its citizen has been inactive too long (the rule is
+    ``Conversation.idle_close_at``: the department's minutes after the last staff answer
+    or "continue chat"), through the same close as ``set_status``. Returns True if closed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update(of=("self",)).select_related("department").filter(pk=conversation.pk).first()
+        if locked is None or locked.idle_close_at is None or locked.idle_close_at > now:
+            if locked is not None:
+                refresh_copy(conversation, locked)
+            return False
+        data = {"idle": True, "minutes": locked.department.idle_close_minutes}
+        message = _close(locked, None, data)
+        _save(locked, conversation, ["status", "closed_at", "waiting_since", "idle_since"], [message], citizen_state=True)
+    logger.info("conversation %s closed after %s idle minutes", locked.pk, locked.department.idle_close_minutes)
+    return True
+
+
+def extend_idle(conversation, now=None):
+    """The citizen pressed "continue chat": the inactivity clock starts again. Changes
+    nothing when no idle close is pending (closed, or the citizen wrote last)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update(of=("self",)).select_related("department").filter(pk=conversation.pk).first()
+        if locked is None:
+            raise ProtocolError("conversation_deleted", _("This conversation has been deleted."))
+        if locked.idle_close_at is not None:
+            if locked.idle_close_at <= now:
+                refresh_copy(conversation, locked)
+                close_if_idle(conversation, now)
+                return conversation
+            locked.idle_since = now
+            locked.save(update_fields=["idle_since"])
+        refresh_copy(conversation, locked)
     return locked
 
 

@@ -70,7 +70,7 @@ def test_parse_staff_frames():
 
 
 def test_frame_sets_are_separate():
-    assert set(CITIZEN_FRAMES) == {"ping", "auth", "message", "sync", "leave_queue", "typing", "read", "rate"}
+    assert set(CITIZEN_FRAMES) == {"ping", "auth", "message", "sync", "leave_queue", "typing", "read", "rate", "extend"}
     assert set(STAFF_FRAMES) == {
         "ping", "subscribe", "unsubscribe", "message", "sync",
         "typing", "read", "note", "take", "assign", "transfer", "status",

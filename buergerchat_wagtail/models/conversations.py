@@ -90,6 +90,12 @@ class Conversation(models.Model):
     waiting_since = models.DateTimeField(
         _("waiting since"), null=True, blank=True, help_text=_("Oldest citizen message not yet answered.")
     )
+    idle_since = models.DateTimeField(
+        _("inactive since"),
+        null=True,
+        blank=True,
+        help_text=_("Last staff answer (or the citizen's “continue chat”) not yet followed by a citizen message."),
+    )
     first_response_at = models.DateTimeField(_("first answered"), null=True, blank=True)
     closed_at = models.DateTimeField(
         _("closed"), null=True, blank=True, db_index=True, help_text=_("Retention is counted from this time.")
@@ -168,6 +174,14 @@ class Conversation(models.Model):
         if self.status != ConversationStatus.CLOSED or self.closed_at is None or not days:
             return None
         return self.closed_at + datetime.timedelta(days=days)
+
+    @property
+    def idle_close_at(self):
+        """When this conversation is closed for inactivity (None: not counting)."""
+        if self.idle_since is None or self.status == ConversationStatus.CLOSED:
+            return None
+        minutes = self.department.idle_close_minutes
+        return self.idle_since + datetime.timedelta(minutes=minutes) if minutes else None
 
     def accepts_citizen_messages(self, now):
         """The one rule for "may the citizen still write here": always while not closed;

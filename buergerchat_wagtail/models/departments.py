@@ -126,6 +126,15 @@ class Department(index.Indexed, models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(50)],
         help_text=_("Upper limit for one file, in megabytes (1 to 50)."),
     )
+    idle_close_minutes = models.PositiveSmallIntegerField(
+        _("close inactive conversations after (minutes)"),
+        default=30,
+        validators=[MaxValueValidator(1440)],
+        help_text=_(
+            "After a staff answer, a conversation in which the citizen writes nothing for this many minutes "
+            "is closed. The citizen is warned 20 seconds before and can continue the chat. 0: never."
+        ),
+    )
     archive_on_close = models.BooleanField(
         _("archive on close"),
         default=False,

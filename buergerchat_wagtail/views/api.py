@@ -11,6 +11,7 @@ import uuid
 
 from django.db import DatabaseError
 from django.http import JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, ValidationError
@@ -161,6 +162,12 @@ class RatedFrame(OpenSchema):
     conversation: ConversationOut
 
 
+class ExtendedFrame(OpenSchema):
+    v: int
+    type: Literal["extended"]
+    conversation: ConversationOut
+
+
 class PendingFrame(OpenSchema):
     v: int
     type: Literal["pending"]
@@ -241,6 +248,10 @@ def _frame_body(frame_type):
 @api.get("/conversation", summary="The conversation and its messages after an id", response={200: ReadyFrame, **ERRORS})
 def get_conversation(request, query: Query[SyncQuery]):
     conversation = request.auth
+    due = conversation.idle_close_at
+    if due is not None and due <= timezone.now():
+        # A polling widget past its idle deadline (as a socket's ping): close it now.
+        workflow.close_if_idle(conversation)
     # JsonResponse: the response schemas document the frames; the payload modules build them.
     return JsonResponse(
         {
@@ -332,6 +343,20 @@ def post_read(request):
     frame = _frame_from_body(request, "read")
     up_to = receipts.mark_read_by_citizen(request.auth, frame.up_to)
     return JsonResponse({"v": PROTOCOL_VERSION, "type": "read", "reader": "citizen", "up_to": up_to})
+
+
+@api.post(
+    "/extend",
+    summary="Continue the chat after the idle warning (an `extend` frame)",
+    response={200: ExtendedFrame, **ERRORS},
+    openapi_extra=_frame_body("extend"),
+)
+def post_extend(request):
+    _frame_from_body(request, "extend")
+    conversation = workflow.extend_idle(request.auth)
+    return JsonResponse(
+        {"v": PROTOCOL_VERSION, "type": "extended", "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN)}
+    )
 
 
 @api.post(

@@ -38,6 +38,7 @@ class DepartmentViewSet(SnippetViewSet):
                 FieldPanel("greeting"),
                 FieldPanel("staff_name_display"),
                 FieldPanel("reopen_window_days"),
+                FieldPanel("idle_close_minutes"),
             ],
             heading=_("For citizens"),
         ),

@@ -62,4 +62,5 @@ def test_schema_documents_every_operation(api_schema):
         ("GET", API + "/transcript"),
         ("POST", API + "/read"),
         ("POST", API + "/rating"),
+        ("POST", API + "/extend"),
     }

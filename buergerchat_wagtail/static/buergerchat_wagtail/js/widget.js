@@ -23,6 +23,7 @@
   var TYPING_IDLE_MS = 4000;
   var TYPING_SHOWN_MS = 6000;
   var READ_DELAY_MS = 400;
+  var IDLE_WARNING_MS = 20000; // WCAG 2.2.1: warn this long before the idle close
 
   function format(template, values) {
     return template.replace(/%\((\w+)\)s/g, function (match, name) {
@@ -156,11 +157,18 @@
     this.typingIdleTimer = null;
     this.typingShownTimer = null;
     this.refusedText = "";
+    this.idleBox = root.querySelector("[data-bc-idle]");
+    this.idleAt = 0; // when the server closes the conversation for inactivity (ms), 0: not counting
+    this.idleServerAt = 0;
+    this.idleMinutes = 0;
+    this.idleWarnTimer = null;
+    this.idleCloseTimer = null;
 
     this.startBox.addEventListener("submit", this.onStartSubmit.bind(this));
     this.input.addEventListener("input", this.onTyped.bind(this));
     this.ratingForm.addEventListener("submit", this.onRatingSubmit.bind(this));
     root.querySelector("[data-bc-new-conversation]").addEventListener("click", this.startNew.bind(this));
+    root.querySelector("[data-bc-idle-extend]").addEventListener("click", this.extendIdle.bind(this));
     document.addEventListener("visibilitychange", this.scheduleRead.bind(this));
     this.sendForm.addEventListener("submit", this.onSendSubmit.bind(this));
     this.input.addEventListener("keydown", this.onInputKeydown.bind(this));
@@ -512,6 +520,8 @@
     }
     this.ready = false;
     delete this.root.dataset.bcReady;
+    this.idleAt = this.idleServerAt = 0;
+    this.scheduleIdle();
     this.showStart();
   };
 
@@ -602,6 +612,7 @@
     greeting.textContent = greetingText;
     greeting.hidden = !greetingText;
     this.state = conversation;
+    this.idleFromConversation(conversation);
     if (typeof conversation.read_by_staff_up_to === "number") {
       this.staffRead = Math.max(this.staffRead, conversation.read_by_staff_up_to);
       this.showReadReceipts();
@@ -887,6 +898,7 @@
     }
     this.insertInOrder(node, message.id);
     this.list.scrollTop = this.list.scrollHeight;
+    this.idleFromMessage(message);
     if (message.sender !== "citizen") {
       this.hideTyping();
       this.scheduleRead();
@@ -1290,6 +1302,9 @@
       case "rated":
         this.onRated(frame);
         break;
+      case "extended":
+        this.onExtended(frame);
+        break;
       case "availability":
         // A session's widget shows the session's state, not the department's.
         if (!this.root.hasAttribute("data-bc-session")) {
@@ -1411,6 +1426,109 @@
         }
         self.scheduleRetry();
       });
+  };
+
+  /* ---- idle close: warned 20 s ahead, "continue chat" extends (WCAG 2.2.1) ---- */
+
+  ChatWidget.prototype.idleFromConversation = function (conversation) {
+    if (typeof conversation.idle_close_minutes === "number") {
+      this.idleMinutes = conversation.idle_close_minutes;
+    }
+    if ("idle_close_at" in conversation) {
+      this.idleServerAt = conversation.idle_close_at ? new Date(conversation.idle_close_at).getTime() : 0;
+      this.idleAt = this.idleServerAt;
+    }
+    this.scheduleIdle();
+  };
+
+  /* The server's rule (idle.py) followed live: a staff answer starts the clock, a
+     message of the citizen stops it. Conversation frames bring the server's value. */
+  ChatWidget.prototype.idleFromMessage = function (message) {
+    if (message.sender === "citizen") {
+      this.idleAt = 0;
+    } else if (message.sender === "staff" && this.idleMinutes) {
+      this.idleAt = Math.max(new Date(message.created_at).getTime() + this.idleMinutes * 60000, this.idleServerAt);
+    } else {
+      return;
+    }
+    this.scheduleIdle();
+  };
+
+  ChatWidget.prototype.scheduleIdle = function () {
+    window.clearTimeout(this.idleWarnTimer);
+    window.clearTimeout(this.idleCloseTimer);
+    var closed = !this.state || this.state.status === "closed";
+    if (!this.idleAt || closed || !this.secret) {
+      this.hideIdleWarning();
+      return;
+    }
+    var left = this.idleAt - Date.now();
+    if (left > IDLE_WARNING_MS) {
+      this.hideIdleWarning();
+      this.idleWarnTimer = window.setTimeout(this.showIdleWarning.bind(this), left - IDLE_WARNING_MS);
+    } else {
+      this.showIdleWarning();
+    }
+    // At the deadline ask the server, which closes the conversation if it is due.
+    this.idleCloseTimer = window.setTimeout(this.checkIdle.bind(this), Math.max(left, 0) + 1000);
+  };
+
+  ChatWidget.prototype.showIdleWarning = function () {
+    var actions = this.idleBox.querySelector("[data-bc-idle-actions]");
+    if (!actions.hidden) {
+      return;
+    }
+    var seconds = Math.max(1, Math.round((this.idleAt - Date.now()) / 1000));
+    actions.hidden = false;
+    this.idleBox.querySelector("[data-bc-idle-text]").textContent = format(this.strings.idleWarning, { seconds: seconds });
+  };
+
+  ChatWidget.prototype.hideIdleWarning = function () {
+    var actions = this.idleBox.querySelector("[data-bc-idle-actions]");
+    var hadFocus = actions.contains(document.activeElement);
+    actions.hidden = true;
+    this.idleBox.querySelector("[data-bc-idle-text]").textContent = "";
+    if (hadFocus && !this.sendForm.hidden) {
+      this.input.focus();
+    }
+  };
+
+  ChatWidget.prototype.checkIdle = function () {
+    if (this.socket && this.ready) {
+      this.socket.send(JSON.stringify({ v: PROTOCOL, type: "ping" }));
+    } else if (this.pollTimer) {
+      this.poll(false);
+    }
+  };
+
+  ChatWidget.prototype.extendIdle = function () {
+    var frame = { v: PROTOCOL, type: "extend" };
+    if (this.socket && this.ready) {
+      this.socket.send(JSON.stringify(frame));
+      return;
+    }
+    var self = this;
+    fetch(this.root.dataset.bcExtendUrl, {
+      method: "POST",
+      credentials: "omit",
+      headers: this.httpHeaders(true),
+      body: JSON.stringify(frame),
+    })
+      .then(function (response) {
+        return response.json();
+      })
+      .then(function (answer) {
+        self.onFrame(answer);
+      })
+      .catch(function () {
+        self.alert(self.strings.networkError);
+      });
+  };
+
+  ChatWidget.prototype.onExtended = function (frame) {
+    this.hideIdleWarning();
+    this.renderConversation(frame.conversation);
+    this.announce(this.strings.idleExtended);
   };
 
   function init() {
