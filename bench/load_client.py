@@ -113,6 +113,8 @@ async def run_latency(args):
     target = Target(args)
     citizens = await open_many(target.open_citizen, args.pairs)
     staff = await open_many(target.open_staff, args.pairs)
+    # The orchestrator measures the servers' CPU between these two lines.
+    print(json.dumps({"phase": "connected"}), flush=True)
     sent_at = {}
     latencies = []
     acked = 0
@@ -154,6 +156,7 @@ async def run_latency(args):
     while sent_at and time.perf_counter() < deadline:
         await asyncio.sleep(0.05)
     elapsed = time.perf_counter() - start
+    print(json.dumps({"phase": "measured"}), flush=True)
     for task in readers:
         task.cancel()
     for ws in citizens + staff:
