@@ -1,5 +1,13 @@
-"""The channel layer settings for several workers (channels-redis), tuned for
-redis-py 8, whose defaults do not fit a chat:
+"""Channel layers: the embedded one (one process) and the settings for several
+workers (channels-redis).
+
+Channels' in-memory layer walks every group membership of the process on each
+receive and group send, to drop expired entries: with 500 open conversations that
+is thousands of steps for each of the dozen deliveries a message makes, and the
+cost per message grows with the number of sockets. :class:`InMemoryChannelLayer`
+does that clean-up at most once a second.
+
+The Redis settings are tuned for redis-py 8, whose defaults do not fit a chat:
 
 - A connection pool holds at most 100 connections and then raises
   ``MaxConnectionsError`` instead of waiting. Hundreds of sockets joining their
@@ -12,7 +20,13 @@ Use in settings::
 
     from buergerchat_wagtail.channel_layers import redis_channel_layer
     CHANNEL_LAYERS = {"default": redis_channel_layer(os.environ["REDIS_URL"])}
+    # or, one process only:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "buergerchat_wagtail.channel_layers.InMemoryChannelLayer"}}
 """
+
+import time
+
+from channels.layers import InMemoryChannelLayer as ChannelsInMemoryChannelLayer
 
 #: Per worker process; workers x this must stay below Redis' ``maxclients`` (10,000).
 MAX_CONNECTIONS = 1000
@@ -25,3 +39,23 @@ def redis_channel_layer(url, *, max_connections=MAX_CONNECTIONS, socket_timeout=
     (e.g. ``capacity``, ``expiry``)."""
     host = {"address": url, "max_connections": max_connections, "socket_timeout": socket_timeout}
     return {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [host], **config}}
+
+
+class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
+    """Channels' in-memory layer with its expiry clean-up at most every
+    ``clean_interval`` seconds instead of on every receive and group send. Messages
+    expire after 60 seconds and group memberships after a day, so a second later
+    changes nothing a client could notice."""
+
+    clean_interval = 1.0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._cleaned_at = float("-inf")
+
+    def _clean_expired(self):
+        now = time.monotonic()
+        if now - self._cleaned_at < self.clean_interval:
+            return
+        self._cleaned_at = now
+        super()._clean_expired()

@@ -277,8 +277,8 @@ class CitizenConsumer(BaseChatConsumer):
         # (the state reaches the widget as a ``conversation`` frame), and let the job
         # look at all conversations now and then.
         if self.conversation is not None:
-            await database_sync_to_async(workflow.close_if_idle)(self.conversation)
-        await database_sync_to_async(idle.schedule_idle_close)()
+            await database_call(workflow.close_if_idle)(self.conversation)
+        await database_call(idle.schedule_idle_close)()
         await super().handle_ping(frame)
 
     async def handle_extend(self, frame):
@@ -288,7 +288,7 @@ class CitizenConsumer(BaseChatConsumer):
             fresh = workflow.extend_idle(conversation)
             return payloads.conversation_payload(fresh, payloads.CITIZEN)
 
-        await self.send_frame("extended", conversation=await database_sync_to_async(extend)())
+        await self.send_frame("extended", conversation=await database_call(extend)())
 
     async def handle_leave_queue(self, frame):
         conversation = self.require_conversation()
@@ -416,7 +416,7 @@ class StaffConsumer(BaseChatConsumer):
 
     async def handle_ping(self, frame):
         await self.rejoin_groups()
-        await database_sync_to_async(idle.schedule_idle_close)()
+        await database_call(idle.schedule_idle_close)()
         if getattr(self, "present", False):
             recreated = await database_call(presence.heartbeat)(self.channel_name, self.user)
             if recreated:

@@ -95,7 +95,7 @@ def buergerchat_admin_css():
 
 
 @hooks.register("register_log_actions")
-def buergerchat_log_actions(actions):
+def buergerchat_audit_log_actions(actions):
     audit.register_actions(actions)
 
 

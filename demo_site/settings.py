@@ -116,7 +116,7 @@ if os.environ.get("REDIS_URL"):
         )
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "buergerchat_wagtail.channel_layers.InMemoryChannelLayer"}}
 
 # Rate limits count in the cache: with several workers it must be shared (Redis).
 if os.environ.get("REDIS_URL"):

@@ -68,3 +68,30 @@ async def test_hundreds_of_group_joins_at_once(redis_url, max_connections, fails
     received = await asyncio.gather(*(layer.receive(name) for name in channels[::40]))
     assert all(event["type"] == "x" for event in received)
     await layer.flush()
+
+
+async def test_in_memory_layer_cleans_up_at_most_once_a_second(monkeypatch):
+    """The embedded layer: many receives and group sends, one walk over the groups;
+    expired messages are still dropped once the interval has passed."""
+    from channels.layers import InMemoryChannelLayer as ChannelsLayer
+
+    from buergerchat_wagtail.channel_layers import InMemoryChannelLayer
+
+    walks = []
+    original = ChannelsLayer._clean_expired
+    monkeypatch.setattr(ChannelsLayer, "_clean_expired", lambda self: walks.append(1) or original(self))
+    layer = InMemoryChannelLayer(expiry=60)
+    channel = await layer.new_channel()
+    await layer.group_add("bc-test", channel)
+    for n in range(200):
+        await layer.group_send("bc-test", {"type": "x", "n": n})
+        assert (await layer.receive(channel))["n"] == n
+    assert len(walks) == 1
+
+    stale = await layer.new_channel()
+    await layer.send(stale, {"type": "old"})
+    layer.channels[stale]._queue[0] = (0, {"type": "old"})  # expired long ago
+    layer._cleaned_at -= InMemoryChannelLayer.clean_interval
+    await layer.group_send("bc-test", {"type": "x", "n": -1})
+    assert stale not in layer.channels
+    assert len(walks) == 2

@@ -6,7 +6,6 @@ import datetime
 import re
 
 import pytest
-from django.utils import translation
 from django.core.exceptions import ValidationError
 from django.template import Context, Template
 from django.test import Client, RequestFactory

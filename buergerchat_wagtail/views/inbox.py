@@ -11,7 +11,6 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import JsonResponse
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -35,7 +34,7 @@ from functools import partial
 from .. import audit, canned, payloads, receipts, services
 from ..conf import buergerchat_settings
 from ..forms import AssignForm, ReplyForm, StatusForm, TakeForm, TransferForm
-from ..models import Conversation, ConversationStatus, Department, Message, ReadMarker, SenderType
+from ..models import Conversation, ConversationStatus, Message, ReadMarker, SenderType
 from ..models.conversations import citizens_waiting_q
 from ..ratelimit import RateLimited
 from ..permissions import conversation_permission_policy

@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 from django.views.generic import View
 from wagtail.admin import messages as admin_messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -17,7 +17,7 @@ from wagtail.admin.views.generic.history import HistoryFilterSet, HistoryView
 import django_filters
 from django_filters.widgets import RangeWidget
 
-from .. import audit, payloads, rights, services
+from .. import audit, payloads, rights
 from ..models import Conversation
 from ..permissions import conversation_permission_policy
 from .access import conversation_for, forbidden
