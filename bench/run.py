@@ -43,7 +43,7 @@ FULL = {
     "throughput_rates": [250, 500, 750, 1000],
     "throughput_duration": 5,
     "idle": 2000,
-    "inbox": (100_000, 10),
+    "inbox": [100_000, 10],
 }
 QUICK = {
     "pairs": [5],
@@ -53,7 +53,7 @@ QUICK = {
     "throughput_rates": [50],
     "throughput_duration": 1,
     "idle": 20,
-    "inbox": (200, 5),
+    "inbox": [200, 5],
 }
 
 
@@ -272,7 +272,7 @@ def main(argv=None):
     for key in ("pairs", "rate", "duration", "throughput_rates", "idle", "inbox"):
         value = getattr(args, key)
         if value:
-            config[key] = tuple(value) if key == "inbox" else value
+            config[key] = value
     wanted = set(args.only or ["latency", "throughput", "idle", "inbox"])
     raise_fd_limit()
     out = Path(args.out)

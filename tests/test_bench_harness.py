@@ -25,6 +25,8 @@ def test_quick_benchmark_runs_and_delivers_everything(tmp_path):
             assert 0 < result["latency_ms"]["p50"] <= result["latency_ms"]["p99"]
         assert row["results"]["app_embedded"]["acked"] == row["results"]["app_embedded"]["sent"]
         assert row["ratios"]["app_embedded"]["p50_vs_relay"] > 0
+        for name in ("channels", "app_embedded", "app_postgres_redis_2_workers"):
+            assert row["results"][name]["server_cpu_ms_per_message"] > 0
     targets = {row["target"] for row in written["throughput"]}
     assert {"relay", "channels", "app_embedded", "app_postgres_redis_1_worker"} <= targets
     assert written["idle"]["connections"] == 20
