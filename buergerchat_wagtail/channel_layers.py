@@ -32,13 +32,21 @@ from channels.layers import InMemoryChannelLayer as ChannelsInMemoryChannelLayer
 MAX_CONNECTIONS = 1000
 #: Longer than channels-redis' 5-second blocking receive plus a busy event loop's lag.
 SOCKET_TIMEOUT = 30
+#: Events a socket's channel holds before new ones are dropped (Channels' default:
+#: 100). A case worker's socket gets the inbox events of whole departments; while it
+#: waits for a database call, a burst must not push the next message out. (Dropped
+#: events are not lost messages: clients resync from the database.)
+CAPACITY = 1000
 
 
-def redis_channel_layer(url, *, max_connections=MAX_CONNECTIONS, socket_timeout=SOCKET_TIMEOUT, **config):
+def redis_channel_layer(url, *, max_connections=MAX_CONNECTIONS, socket_timeout=SOCKET_TIMEOUT, capacity=CAPACITY, **config):
     """A ``CHANNEL_LAYERS`` entry for channels-redis at ``url``; ``config`` is passed on
-    (e.g. ``capacity``, ``expiry``)."""
+    (e.g. ``expiry``)."""
     host = {"address": url, "max_connections": max_connections, "socket_timeout": socket_timeout}
-    return {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [host], **config}}
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [host], "capacity": capacity, **config},
+    }
 
 
 class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
@@ -49,8 +57,8 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
 
     clean_interval = 1.0
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args, capacity=CAPACITY, **kwargs):
+        super().__init__(*args, capacity=capacity, **kwargs)
         self._cleaned_at = float("-inf")
 
     def _clean_expired(self):

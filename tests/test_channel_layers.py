@@ -95,3 +95,17 @@ async def test_in_memory_layer_cleans_up_at_most_once_a_second(monkeypatch):
     await layer.group_send("bc-test", {"type": "x", "n": -1})
     assert stale not in layer.channels
     assert len(walks) == 2
+
+
+async def test_a_busy_case_worker_socket_keeps_a_burst(redis_url):
+    """A case worker's socket gets the inbox events of whole departments: while it
+    waits, 500 events wait for it (Channels' default capacity would drop 400)."""
+    from buergerchat_wagtail.channel_layers import InMemoryChannelLayer
+
+    for layer in (make_layer(redis_url), InMemoryChannelLayer()):
+        channel = await layer.new_channel()
+        await layer.group_add("bc-department-1", channel)
+        for n in range(500):
+            await layer.group_send("bc-department-1", {"type": "x", "n": n})
+        assert [(await layer.receive(channel))["n"] for _ in range(500)] == list(range(500))
+        await layer.flush()

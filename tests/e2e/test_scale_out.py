@@ -281,7 +281,7 @@ def test_many_sockets_connecting_at_once(scale_out, tmp_path):
     with ThreadPoolExecutor(1) as pool:
         answers = pool.submit(asyncio.run, storm()).result()
     refused = [answer for answer in answers if answer[0] != "ready"]
-    assert not refused, f"{len(refused)} of {count} sockets were refused: {refused[:3]}"
+    assert not refused, f"{len(refused)} of {count} sockets were refused: {refused[:3]}\n{scale_out.site.log_text()[-3000:]}"
     assert "MaxConnectionsError" not in scale_out.site.log_text()
 
 
