@@ -4,6 +4,7 @@ number of conversations."""
 
 import datetime
 import uuid
+from functools import partial
 
 import pytest
 from django.db import connection
@@ -190,3 +191,24 @@ def test_dashboard_queries_do_not_grow(dept_a, dept_b, superuser, django_assert_
     with_10 = count_queries(client, "/admin/")
     make_conversations(dept_b, 190)
     assert count_queries(client, "/admin/") == with_10
+
+
+def test_a_later_page_shows_its_own_rows_with_their_figures(dept_a, worker_a):
+    """The per-row figures (last message, unread) are computed for the page's rows
+    only (InboxPaginator); page 2 must still show the right rows with theirs."""
+    from buergerchat_wagtail.views.inbox import InboxPaginator, annotate_inbox_rows
+
+    make_conversations(dept_a, 60, author=worker_a)
+    ordered = Conversation.objects.order_by("-last_activity_at", "-pk")
+    paginator = InboxPaginator(ordered, 50, annotate=partial(annotate_inbox_rows, user=worker_a))
+    second = list(paginator.page(2).object_list)
+    assert [c.pk for c in second] == [c.pk for c in ordered[50:60]]
+    expected = {c.pk: c for c in annotate_inbox_rows(ordered, worker_a)}
+    for row in second:
+        assert (row.last_message_body, row.unread) == (expected[row.pk].last_message_body, expected[row.pk].unread)
+    assert any(row.unread for row in second) and all(row.last_message_body for row in second)
+
+    response = client_for(worker_a).get(reverse("buergerchat_inbox:index") + "?p=2")
+    assert response.status_code == 200
+    for row in second:
+        assert row.subject in response.content.decode()

@@ -23,6 +23,7 @@ from django.views.generic import FormView
 from wagtail.admin import messages as admin_messages
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.ui.sidebar import LinkMenuItem as LinkMenuItemComponent
 from wagtail.admin.ui.tables import Column, StatusTagColumn, TitleColumn
 from wagtail.admin.views import generic
@@ -131,6 +132,39 @@ def unread_count(user):
     return Coalesce(Subquery(unread), 0)
 
 
+def annotate_inbox_rows(queryset, user):
+    """The per-row figures of the inbox: the last message (text and attachment name)
+    and the number of unread messages for ``user``: three subqueries per row."""
+    last = Message.objects.filter(conversation=OuterRef("pk")).exclude(sender=SenderType.SYSTEM).order_by("-pk")
+    return queryset.annotate(
+        last_message_body=Subquery(last.values("body")[:1]),
+        last_attachment_name=Subquery(last.values("attachment__name")[:1]),
+        unread=unread_count(user),
+    )
+
+
+class InboxPaginator(WagtailPaginator):
+    """Computes the per-row subqueries only for the rows of the page shown. With
+    them in the paginated query, PostgreSQL evaluates them for every row skipped
+    by the offset too: page 100 of 100,000 conversations took 0.5 s
+    (docs/performance.md). The page is one query: the annotated rows whose ids the
+    plain, ordered, sliced query selects."""
+
+    def __init__(self, object_list, per_page, *, annotate, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.annotate = annotate
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        page_ids = self.object_list.values("pk")[bottom:top]
+        rows = self.annotate(self.object_list.filter(pk__in=Subquery(page_ids)))
+        return self._get_page(rows, number, self)
+
+
 class InboxView(generic.IndexView):
     model = Conversation
     template_name = "buergerchat_wagtail/admin/inbox.html"
@@ -153,22 +187,18 @@ class InboxView(generic.IndexView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_base_queryset(self):
-        last_message = (
-            Message.objects.filter(conversation=OuterRef("pk")).exclude(sender=SenderType.SYSTEM).order_by("-pk").values("body")[:1]
+        return conversation_permission_policy.instances_user_has_permission_for(self.request.user, "view").select_related(
+            "department", "assignee"
         )
-        return (
-            conversation_permission_policy.instances_user_has_permission_for(self.request.user, "view")
-            .select_related("department", "assignee")
-            .annotate(
-                last_message_body=Subquery(last_message),
-                last_attachment_name=Subquery(
-                    Message.objects.filter(conversation=OuterRef("pk"))
-                    .exclude(sender=SenderType.SYSTEM)
-                    .order_by("-pk")
-                    .values("attachment__name")[:1]
-                ),
-                unread=unread_count(self.request.user),
-            )
+
+    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):
+        return InboxPaginator(
+            queryset,
+            per_page,
+            orphans=orphans,
+            allow_empty_first_page=allow_empty_first_page,
+            annotate=partial(annotate_inbox_rows, user=self.request.user),
+            **kwargs,
         )
 
     def search_queryset(self, queryset):
