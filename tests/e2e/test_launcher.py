@@ -6,6 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from .axe import assert_no_axe_violations
+
 pytestmark = pytest.mark.browser
 
 SECTION_PAGE = "/buergerbuero/personalausweis/"
@@ -38,6 +40,7 @@ def test_keyboard_only_topic_chat_in_the_launcher(new_context):
     panel = page.locator("[data-bc-launcher-panel]")
     expect(panel).to_be_hidden()
     assert button.get_attribute("aria-controls") == panel.get_attribute("id")
+    assert_no_axe_violations(page, state="chat button, closed")
 
     # Tab to the chat button; Enter opens the panel and moves the focus into it.
     tab_to(page, "[data-bc-launcher-button]")
@@ -49,6 +52,8 @@ def test_keyboard_only_topic_chat_in_the_launcher(new_context):
     assert focus_in_panel(page)
     # The first field of the start form: the topic.
     assert active(page, "select[name=topic]")
+
+    assert_no_axe_violations(page, state="chat button, panel open with the topic form")
 
     # Choose "Reisepass" by typing, fill the form, start the chat.
     page.keyboard.type("Reisepass")
@@ -69,6 +74,7 @@ def test_keyboard_only_topic_chat_in_the_launcher(new_context):
     tab_to(page, "[data-bc-launcher-panel] [data-bc-send-form] [type=submit]")
     page.keyboard.press("Enter")
     expect(panel.get_by_role("log")).to_contain_text("Brauche ich einen Termin?")
+    assert_no_axe_violations(page, state="chat button, panel with a running chat")
 
     # The theme: the send button is drawn in the site's brand colour.
     send = panel.get_by_role("button", name="Senden", exact=True)
