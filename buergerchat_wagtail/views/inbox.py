@@ -136,7 +136,7 @@ def annotate_inbox_rows(queryset, user):
     """The per-row figures of the inbox: the last message (text and attachment name)
     and the number of unread messages for ``user``: three subqueries per row."""
     last = Message.objects.filter(conversation=OuterRef("pk")).exclude(sender=SenderType.SYSTEM).order_by("-pk")
-    return queryset.annotate(
+    return queryset.select_related("department", "assignee").annotate(
         last_message_body=Subquery(last.values("body")[:1]),
         last_attachment_name=Subquery(last.values("attachment__name")[:1]),
         unread=unread_count(user),
@@ -148,7 +148,8 @@ class InboxPaginator(WagtailPaginator):
     them in the paginated query, PostgreSQL evaluates them for every row skipped
     by the offset too: page 100 of 100,000 conversations took 0.5 s
     (docs/performance.md). The page is one query: the annotated rows whose ids the
-    plain, ordered, sliced query selects."""
+    plain, ordered, sliced query selects (the listing's filters and ordering apply to
+    that one)."""
 
     def __init__(self, object_list, per_page, *, annotate, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
@@ -161,7 +162,10 @@ class InboxPaginator(WagtailPaginator):
         if top + self.orphans >= self.count:
             top = self.count
         page_ids = self.object_list.values("pk")[bottom:top]
-        rows = self.annotate(self.object_list.filter(pk__in=Subquery(page_ids)))
+        # A fresh query by primary key (not the filtered one again), so the database
+        # looks up the page's rows instead of joining the whole listing once more.
+        rows = self.object_list.model._default_manager.filter(pk__in=Subquery(page_ids))
+        rows = self.annotate(rows.order_by(*self.object_list.query.order_by))
         return self._get_page(rows, number, self)
 
 
