@@ -239,7 +239,7 @@ def presence_across_workers(scale_out, contexts):
     expect(staff.locator("#listing-results")).to_contain_text("Anwesenheit über zwei Worker")
 
     staff_context.close()
-    expect(availability).to_have_attribute("data-state", "unstaffed")
+    expect(availability).to_have_attribute("data-state", "unstaffed", timeout=15_000)
 
 
 def test_many_sockets_connecting_at_once(scale_out, tmp_path):
