@@ -22,7 +22,7 @@ def main(count, per_department=10):
     from django.contrib.auth.models import Group, Permission
     from django.test import Client
 
-    from buergerchat_wagtail import services
+    from buergerchat_wagtail.conversations import services
     from buergerchat_wagtail.models import Department
 
     access_admin = Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")

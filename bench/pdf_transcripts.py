@@ -53,7 +53,7 @@ def child(size):
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from buergerchat_wagtail import pdf
+    from buergerchat_wagtail.files import pdf
     from buergerchat_wagtail.models import Conversation, Department, Message, SenderType, TranscriptKind
     from buergerchat_wagtail.models.attachments import cache_no_attachment
 

@@ -9,16 +9,16 @@ class BuergerchatConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers system checks)
-        from . import logfilters
-        from .conf import connect_signals
-        from .notifications import connect_signals as connect_notifications
-        from .signal_handlers import register_signal_handlers
+        from buergerchat_wagtail import checks  # noqa: F401  (registers system checks)
+        from buergerchat_wagtail.privacy import logfilters
+        from buergerchat_wagtail.conf import connect_signals
+        from buergerchat_wagtail.conversations.notifications import connect_signals as connect_notifications
+        from buergerchat_wagtail.realtime.signals import register_signal_handlers
 
         connect_signals()
         register_signal_handlers()
         logfilters.install()
-        from . import protection
+        from buergerchat_wagtail.privacy import protection
 
         protection.register()
         connect_notifications()

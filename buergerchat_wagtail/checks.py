@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 @checks.register()
 def check_settings(app_configs, **kwargs):
-    from .conf import buergerchat_settings
+    from buergerchat_wagtail.conf import buergerchat_settings
 
     errors = []
     try:
@@ -27,7 +27,7 @@ def check_settings(app_configs, **kwargs):
 
 @checks.register()
 def check_encryption_keys(app_configs, **kwargs):
-    from . import crypto
+    from buergerchat_wagtail import crypto
 
     errors = []
     try:
@@ -51,7 +51,7 @@ def check_encryption_keys(app_configs, **kwargs):
 @checks.register()
 def check_attachments(app_configs, **kwargs):
     """Private storage and malware scanner (reported only when the settings are valid)."""
-    from .conf import buergerchat_settings
+    from buergerchat_wagtail.conf import buergerchat_settings
 
     try:
         buergerchat_settings.reload()
@@ -85,7 +85,7 @@ def check_private_storage():
     """Attachments and transcripts must live in a storage the web server does not serve."""
     from django.core.files.storage import FileSystemStorage, InvalidStorageError, storages
 
-    from .conf import buergerchat_settings
+    from buergerchat_wagtail.conf import buergerchat_settings
 
     alias = buergerchat_settings.STORAGE
     try:

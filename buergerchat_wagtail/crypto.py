@@ -52,7 +52,7 @@ def derived_key(secret_key):
 
 
 def configured_keys():
-    from .conf import buergerchat_settings
+    from buergerchat_wagtail.conf import buergerchat_settings
 
     return list(buergerchat_settings.ENCRYPTION_KEYS)
 
@@ -186,7 +186,7 @@ def encrypted_columns():
     """``[(model, [field, ...]), ...]`` of every installed model with encrypted fields."""
     from django.apps import apps
 
-    from .fields import EncryptedTextMixin
+    from buergerchat_wagtail.fields import EncryptedTextMixin
 
     found = []
     for model in apps.get_models():

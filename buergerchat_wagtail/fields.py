@@ -10,7 +10,7 @@ silently finding nothing.
 from django.core.exceptions import FieldError
 from django.db import models
 
-from . import crypto
+from buergerchat_wagtail import crypto
 
 ALLOWED_LOOKUPS = {"isnull", "exact"}
 

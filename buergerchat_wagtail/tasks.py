@@ -13,7 +13,7 @@ from functools import partial
 from django.db import DatabaseError, transaction
 from django_tasks import task
 
-from . import notifications
+from buergerchat_wagtail.conversations import notifications
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +38,14 @@ def notify_department(conversation_id: int):
 
 @task()
 def scan_attachment_task(attachment_id):
-    from .attachments import scan_attachment
+    from buergerchat_wagtail.files.attachments import scan_attachment
 
     scan_attachment(attachment_id)
 
 
 @task()
 def archive_conversation_task(conversation_id, user_id=None):
-    from .transcripts import archive_conversation
+    from buergerchat_wagtail.files.transcripts import archive_conversation
 
     transcript = archive_conversation(conversation_id, user_id=user_id)
     return transcript.pk if transcript else None
@@ -53,7 +53,7 @@ def archive_conversation_task(conversation_id, user_id=None):
 
 @task()
 def citizen_transcript_task(conversation_id):
-    from .transcripts import build_citizen_transcript
+    from buergerchat_wagtail.files.transcripts import build_citizen_transcript
 
     transcript = build_citizen_transcript(conversation_id)
     return transcript.pk if transcript else None
@@ -66,7 +66,7 @@ def purge_expired_conversations(dry_run=False):
     Enqueued at most once per ``PURGE_INTERVAL_HOURS`` by :func:`retention.schedule_purge`
     and also run by ``manage.py buergerchat_purge``. Returns counts only.
     """
-    from .retention import purge_expired
+    from buergerchat_wagtail.privacy.retention import purge_expired
 
     return purge_expired(dry_run=dry_run).as_dict()
 
@@ -83,6 +83,6 @@ def close_idle_conversations():
     Enqueued at most once per ``IDLE_CHECK_INTERVAL`` by :func:`idle.schedule_idle_close`
     and also run by ``manage.py buergerchat_close_idle``. Returns the count.
     """
-    from .idle import close_idle
+    from buergerchat_wagtail.casework.idle import close_idle
 
     return close_idle()

@@ -6,8 +6,8 @@ Wagtail's catch-all::
 
 from django.urls import path
 
-from .views import calendar, citizen, queue, status, theme
-from .views.api import api
+from buergerchat_wagtail.views.public import calendar, citizen, queue, status, theme
+from buergerchat_wagtail.views.public.api import api
 
 app_name = "buergerchat"
 

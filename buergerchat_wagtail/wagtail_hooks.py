@@ -11,19 +11,23 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
-from . import audit, components
-from .conf import buergerchat_settings
-from .models import Conversation, Transcript
-from .permissions import conversation_permission_policy, transcript_permission_policy
-from .views.archive import ArchiveViewSet
-from .views.canned_answers import CannedAnswerViewSet
-from .views.consultations import ConsultationHostViewSet, ConsultationSessionViewSet
-from .views.departments import DepartmentViewSet
-from .views.inbox import InboxViewSet, badge_attrs
-from .views.launchers import ChatLauncherViewSet
-from .views.office_hours import OfficeHoursViewSet
-from .views.presence import set_away
-from .views.reports import ReportViewSet
+from buergerchat_wagtail.conversations import audit
+from buergerchat_wagtail.views.admin import components
+from buergerchat_wagtail.conf import buergerchat_settings
+from buergerchat_wagtail.models import Conversation, Transcript
+from buergerchat_wagtail.conversations.permissions import (
+    conversation_permission_policy,
+    transcript_permission_policy,
+)
+from buergerchat_wagtail.views.admin.archive import ArchiveViewSet
+from buergerchat_wagtail.views.admin.canned_answers import CannedAnswerViewSet
+from buergerchat_wagtail.views.admin.consultations import ConsultationHostViewSet, ConsultationSessionViewSet
+from buergerchat_wagtail.views.admin.departments import DepartmentViewSet
+from buergerchat_wagtail.views.admin.inbox import InboxViewSet, badge_attrs
+from buergerchat_wagtail.views.admin.launchers import ChatLauncherViewSet
+from buergerchat_wagtail.views.admin.office_hours import OfficeHoursViewSet
+from buergerchat_wagtail.views.admin.presence import set_away
+from buergerchat_wagtail.views.admin.reports import ReportViewSet
 
 register_permission_policy(Conversation, conversation_permission_policy)
 register_permission_policy(Transcript, transcript_permission_policy)
@@ -84,7 +88,7 @@ def buergerchat_admin_urls():
 
 @hooks.register("register_log_actions")
 def buergerchat_log_actions(actions):
-    from .transcripts import ARCHIVE_ACTION
+    from buergerchat_wagtail.files.transcripts import ARCHIVE_ACTION
 
     actions.register_action(ARCHIVE_ACTION, _("Archive conversation"), _("Conversation archived as PDF/A"))
 

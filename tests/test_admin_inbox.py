@@ -116,7 +116,7 @@ def test_inbox_newest_activity_first(dept_a, worker_a, start_conversation):
 
 
 def test_inbox_order_follows_new_messages(dept_a, worker_a, start_conversation):
-    from buergerchat_wagtail import services
+    from buergerchat_wagtail.conversations import services
 
     first, _ = start_conversation(dept_a, text="Erstes Gespräch")
     second, _ = start_conversation(dept_a, text="Zweites Gespräch")
@@ -168,7 +168,7 @@ def test_conversation_that_does_not_exist_is_403_like_a_foreign_one(conversation
 
 
 def test_own_conversation_shows_history_and_reply_box(conversations, worker_a):
-    from buergerchat_wagtail import services
+    from buergerchat_wagtail.conversations import services
 
     conv_a = conversations[0]
     services.post_message(
@@ -304,7 +304,7 @@ def test_reply_to_other_department_is_refused(conversations, worker_a):
 
 
 def test_messages_endpoint_after(conversations, worker_a):
-    from buergerchat_wagtail import services
+    from buergerchat_wagtail.conversations import services
 
     conv_a = conversations[0]
     first_id = conv_a.messages.get().pk
@@ -345,7 +345,7 @@ def test_messages_endpoint_for_non_staff(conversations, plain_user):
 
 
 def test_subject_and_body_are_escaped(dept_a, worker_a, start_conversation):
-    from buergerchat_wagtail import services
+    from buergerchat_wagtail.conversations import services
 
     conversation, _ = start_conversation(dept_a, text=XSS, name="<b>Mallory</b>")
     services.post_message(

@@ -5,7 +5,7 @@ import uuid
 import pytest
 from asgiref.sync import sync_to_async
 
-from buergerchat_wagtail import attachments
+from buergerchat_wagtail.files import attachments
 from buergerchat_wagtail.models import SenderType
 from tests.conftest import citizen_socket, receive_type, staff_socket
 from tests.files import pdf_bytes, upload

@@ -229,7 +229,7 @@ def test_inbox_preview_names_the_file_of_a_file_only_message(chat, worker_a):
 
 
 def test_deleting_a_conversation_deletes_its_files(chat, run_jobs):
-    from buergerchat_wagtail.storage import private_storage
+    from buergerchat_wagtail.files.storage import private_storage
 
     conversation, secret = chat
     with run_jobs():

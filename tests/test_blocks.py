@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 import buergerchat_wagtail
-from buergerchat_wagtail.blocks import ChatBlock
+from buergerchat_wagtail.editor.blocks import ChatBlock
 from buergerchat_wagtail.models import Conversation
 
 pytestmark = pytest.mark.django_db

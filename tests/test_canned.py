@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 from wagtail import hooks
 
-from buergerchat_wagtail import canned
+from buergerchat_wagtail.conversations import canned
 from buergerchat_wagtail.models import CannedAnswer, StaffNameDisplay
 
 pytestmark = pytest.mark.django_db

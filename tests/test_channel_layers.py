@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from buergerchat_wagtail.channel_layers import redis_channel_layer
+from buergerchat_wagtail.realtime.layers import redis_channel_layer
 from tests.live_servers import RedisServer, redis_available
 
 
@@ -75,7 +75,7 @@ async def test_in_memory_layer_cleans_up_at_most_once_a_second(monkeypatch):
     expired messages are still dropped once the interval has passed."""
     from channels.layers import InMemoryChannelLayer as ChannelsLayer
 
-    from buergerchat_wagtail.channel_layers import InMemoryChannelLayer
+    from buergerchat_wagtail.realtime.layers import InMemoryChannelLayer
 
     walks = []
     original = ChannelsLayer._clean_expired
@@ -100,7 +100,7 @@ async def test_in_memory_layer_cleans_up_at_most_once_a_second(monkeypatch):
 async def test_a_busy_case_worker_socket_keeps_a_burst(redis_url):
     """A case worker's socket gets the inbox events of whole departments: while it
     waits, 500 events wait for it (Channels' default capacity would drop 400)."""
-    from buergerchat_wagtail.channel_layers import InMemoryChannelLayer
+    from buergerchat_wagtail.realtime.layers import InMemoryChannelLayer
 
     for layer in (make_layer(redis_url), InMemoryChannelLayer()):
         channel = await layer.new_channel()

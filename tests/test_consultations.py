@@ -8,8 +8,15 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from buergerchat_wagtail import consultations, services
-from buergerchat_wagtail.models import ConsultationSession, PublishedAnswer, QueueEntry, QueueStatus, SenderType
+from buergerchat_wagtail.consultations import queue as consultations
+from buergerchat_wagtail.conversations import services
+from buergerchat_wagtail.models import (
+    ConsultationSession,
+    PublishedAnswer,
+    QueueEntry,
+    QueueStatus,
+    SenderType,
+)
 from tests.conftest import citizen_socket, receive_type
 
 

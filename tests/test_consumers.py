@@ -6,7 +6,7 @@ import uuid
 import pytest
 from asgiref.sync import sync_to_async
 
-from buergerchat_wagtail import consumers
+from buergerchat_wagtail.realtime import consumers
 from buergerchat_wagtail.conf import buergerchat_settings
 from buergerchat_wagtail.models import Conversation, Message, SenderType
 from tests.conftest import (
@@ -804,7 +804,7 @@ async def test_inbox_event_for_a_new_conversation(open_socket, dept_a, dept_b, w
 async def test_database_failure_gives_retryable_error_with_ref(open_socket, conversation_a, monkeypatch):
     from django.db import OperationalError
 
-    from buergerchat_wagtail import services
+    from buergerchat_wagtail.conversations import services
 
     def broken(**kwargs):
         raise OperationalError("database is locked")
@@ -829,7 +829,7 @@ async def test_database_failure_gives_retryable_error_with_ref(open_socket, conv
 
 
 async def test_unexpected_failure_gives_server_error_and_keeps_socket(open_socket, conversation_a, monkeypatch):
-    from buergerchat_wagtail import services
+    from buergerchat_wagtail.conversations import services
 
     def broken(**kwargs):
         raise RuntimeError("boom")
@@ -851,7 +851,7 @@ async def test_unexpected_failure_gives_server_error_and_keeps_socket(open_socke
 async def test_citizen_message_reopens_a_closed_conversation(open_socket, conversation_a, worker_a):
     """The socket keeps its copy of the conversation for hours: the status it acts on
     must be the stored one."""
-    from buergerchat_wagtail import services
+    from buergerchat_wagtail.conversations import services
     from buergerchat_wagtail.models import ConversationStatus
 
     conversation, secret = conversation_a

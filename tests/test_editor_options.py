@@ -13,11 +13,11 @@ from django.utils import timezone, translation
 from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.models import Site
 
-from buergerchat_wagtail import retention
-from buergerchat_wagtail.blocks import ChatBlock
+from buergerchat_wagtail.privacy import retention
+from buergerchat_wagtail.editor.blocks import ChatBlock
 from buergerchat_wagtail.models import BuergerchatSiteSettings, ChatLauncher, Conversation, ConversationStatus
 from buergerchat_wagtail.templatetags.buergerchat import chat_departments_on_page
-from buergerchat_wagtail.theme import contrast_ratio, format_ratio, validate_brand_colour
+from buergerchat_wagtail.editor.theme import contrast_ratio, format_ratio, validate_brand_colour
 
 from .conftest import add_content_page
 
@@ -131,8 +131,8 @@ def test_department_without_retention_uses_the_site_default(dept_a, dept_b):
     dept_b.retention_days = 10
     dept_b.save()
     assert dept_a.retention_days is None
-    assert retention.retention_days(dept_a) == 30
-    assert retention.retention_days(dept_b) == 10
+    assert dept_a.retention_period_days == 30
+    assert dept_b.retention_period_days == 10
     assert dept_a.retention_period_days == 30
 
 
@@ -147,7 +147,7 @@ def test_purge_uses_the_site_default_retention(dept_a, start_conversation):
 
 
 def test_site_default_retention_is_90_days(dept_a):
-    assert retention.retention_days(dept_a) == 90
+    assert dept_a.retention_period_days == 90
 
 
 # --------------------------------------------------------------------------- block: old data, clean

@@ -12,7 +12,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client, override_settings
 
-from buergerchat_wagtail import crypto, services
+from buergerchat_wagtail import crypto
+from buergerchat_wagtail.conversations import services
 from buergerchat_wagtail.models import Conversation, Message, SenderType
 
 pytestmark = pytest.mark.django_db
@@ -62,9 +63,9 @@ def full_conversation(dept_a, worker_a):
 
 
 def test_raw_database_holds_no_plaintext(full_conversation, worker_a, django_capture_on_commit_callbacks):
-    from buergerchat_wagtail import attachments, transcripts
+    from buergerchat_wagtail.files import attachments, transcripts
     from buergerchat_wagtail.models import Attachment, Transcript, TranscriptKind
-    from buergerchat_wagtail.storage import raw_private_storage
+    from buergerchat_wagtail.files.storage import raw_private_storage
     from tests.files import pdf_bytes, upload
 
     conversation, secret = full_conversation

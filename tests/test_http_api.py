@@ -364,7 +364,7 @@ def test_api_citizens_are_isolated(client, dept_a, start_conversation):
 
 
 def test_api_staff_messages_shown_with_department_name(client, conv, worker_a):
-    from buergerchat_wagtail import services
+    from buergerchat_wagtail.conversations import services
 
     conversation, secret = conv
     services.post_message(
@@ -389,7 +389,7 @@ def test_openapi_schema(client):
 def test_api_database_failure_is_503(client, conv, monkeypatch):
     from django.db import OperationalError
 
-    from buergerchat_wagtail import services
+    from buergerchat_wagtail.conversations import services
 
     def broken(**kwargs):
         raise OperationalError("database is locked")

@@ -15,10 +15,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from buergerchat_wagtail import idle, payloads, services, system_events, workflow
+from buergerchat_wagtail.casework import idle, workflow
+from buergerchat_wagtail.conversations import payloads, services, system_events
 from buergerchat_wagtail.models import Conversation, ConversationStatus, SenderType
-from buergerchat_wagtail.protocol import CITIZEN_FRAMES, ProtocolError, parse_frame
-from buergerchat_wagtail.views.api import SECRET_HEADER
+from buergerchat_wagtail.protocol.frames import CITIZEN_FRAMES, ProtocolError, parse_frame
+from buergerchat_wagtail.views.public.api import SECRET_HEADER
 from tests.conftest import citizen_socket, receive_type
 
 SOCKET = pytest.mark.django_db(transaction=True)

@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from buergerchat_wagtail import services, workflow
+from buergerchat_wagtail.conversations import services
+from buergerchat_wagtail.casework import workflow
 from buergerchat_wagtail.models import Conversation, SenderType
 from tests.factories import make_conversations
 
@@ -196,7 +197,7 @@ def test_dashboard_queries_do_not_grow(dept_a, dept_b, superuser, django_assert_
 def test_a_later_page_shows_its_own_rows_with_their_figures(dept_a, worker_a):
     """The per-row figures (last message, unread) are computed for the page's rows
     only (InboxPaginator); page 2 must still show the right rows with theirs."""
-    from buergerchat_wagtail.views.inbox import InboxPaginator, annotate_inbox_rows
+    from buergerchat_wagtail.views.admin.inbox import InboxPaginator, annotate_inbox_rows
 
     make_conversations(dept_a, 60, author=worker_a)
     ordered = Conversation.objects.order_by("-last_activity_at", "-pk")

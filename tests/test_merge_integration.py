@@ -6,7 +6,9 @@ import uuid
 
 import pytest
 
-from buergerchat_wagtail import services, transcripts, workflow
+from buergerchat_wagtail.conversations import services
+from buergerchat_wagtail.casework import workflow
+from buergerchat_wagtail.files import transcripts
 from buergerchat_wagtail.models import ConversationStatus, SenderType, Transcript
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from buergerchat_wagtail import presence, services
+from buergerchat_wagtail.availability import presence
+from buergerchat_wagtail.conversations import services
 from buergerchat_wagtail.models import CitizenNotice, SenderType
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 
-from buergerchat_wagtail.permissions import (
+from buergerchat_wagtail.conversations.permissions import (
     STAFF_ACTIONS,
     ConversationPermissionPolicy,
     conversation_permission_policy as policy,

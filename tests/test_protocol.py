@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from buergerchat_wagtail.conf import DEFAULTS, buergerchat_settings
-from buergerchat_wagtail.forms import ReplyForm, StartConversationForm
-from buergerchat_wagtail.protocol import (
+from buergerchat_wagtail.editor.forms import ReplyForm, StartConversationForm
+from buergerchat_wagtail.protocol.frames import (
     CITIZEN_FRAMES,
     PROTOCOL_VERSION,
     STAFF_FRAMES,

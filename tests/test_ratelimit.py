@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client, override_settings
 
-from buergerchat_wagtail import ratelimit
+from buergerchat_wagtail.conversations import ratelimit
 from buergerchat_wagtail.models import Message
 from tests.conftest import citizen_socket, ping_pong, receive_type, staff_socket
 

@@ -9,9 +9,9 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from buergerchat_wagtail import payloads, receipts, services
+from buergerchat_wagtail.conversations import payloads, receipts, services
 from buergerchat_wagtail.models import Conversation, Department, ReadMarker, SenderType, StaffNameDisplay
-from buergerchat_wagtail.views.api import SECRET_HEADER
+from buergerchat_wagtail.views.public.api import SECRET_HEADER
 from tests.conftest import citizen_socket, ping_pong, receive_type, staff_socket
 
 SOCKET = pytest.mark.django_db(transaction=True)

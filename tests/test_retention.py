@@ -12,7 +12,9 @@ from django.test import Client, override_settings
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
-from buergerchat_wagtail import audit, retention, services, workflow
+from buergerchat_wagtail.conversations import audit, services
+from buergerchat_wagtail.casework import workflow
+from buergerchat_wagtail.privacy import retention
 from buergerchat_wagtail.models import Conversation, ConversationStatus, Message, SenderType
 from buergerchat_wagtail.tasks import purge_expired_conversations
 

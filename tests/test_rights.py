@@ -9,8 +9,9 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from wagtail.models import ModelLogEntry
 
-from buergerchat_wagtail import audit, rights, services
-from buergerchat_wagtail.forms import privacy_token
+from buergerchat_wagtail.conversations import audit, services
+from buergerchat_wagtail.privacy import rights
+from buergerchat_wagtail.editor.forms import privacy_token
 from buergerchat_wagtail.models import Conversation, ConversationStatus, Message, SenderType
 from tests.conftest import citizen_socket, receive_type, staff_socket
 
@@ -122,7 +123,7 @@ def test_citizen_request_is_recorded_when_an_archive_is_required(talk, dept_a, w
     assert "data-bc-erasure-requested" in page
 
     # The purge keeps it until it is archived, then deletes it without waiting for the retention period.
-    from buergerchat_wagtail import retention
+    from buergerchat_wagtail.privacy import retention
 
     assert retention.purge_expired().blocked == 1
     previous = retention._archive_predicate  # the archive's (protection.py)

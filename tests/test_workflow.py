@@ -11,10 +11,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from buergerchat_wagtail import services, workflow
+from buergerchat_wagtail.conversations import services
+from buergerchat_wagtail.casework import workflow
 from buergerchat_wagtail.models import Conversation, ConversationStatus, Department, Message, SenderType
-from buergerchat_wagtail.protocol import ProtocolError
-from buergerchat_wagtail.views.api import SECRET_HEADER
+from buergerchat_wagtail.protocol.frames import ProtocolError
+from buergerchat_wagtail.views.public.api import SECRET_HEADER
 from tests.conftest import citizen_socket, receive, receive_type, staff_socket
 
 SOCKET = pytest.mark.django_db(transaction=True)

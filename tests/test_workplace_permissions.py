@@ -11,9 +11,9 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 from django.urls import reverse
 
-from buergerchat_wagtail import workflow
+from buergerchat_wagtail.casework import workflow
 from buergerchat_wagtail.models import Conversation, ConversationStatus, Department, Message, ReadMarker
-from buergerchat_wagtail.protocol import ProtocolError
+from buergerchat_wagtail.protocol.frames import ProtocolError
 from tests.conftest import citizen_socket, ping_pong, receive, staff_socket
 
 SOCKET = pytest.mark.django_db(transaction=True)

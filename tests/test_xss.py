@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils.html import escape
 
-from buergerchat_wagtail import services
+from buergerchat_wagtail.conversations import services
 from buergerchat_wagtail.models import SenderType
 
 pytestmark = pytest.mark.django_db

@@ -130,7 +130,7 @@ def encrypt_existing_files(apps, schema_editor):
     from django.core.files.storage import InvalidStorageError
 
     from buergerchat_wagtail import crypto
-    from buergerchat_wagtail.storage import raw_private_storage
+    from buergerchat_wagtail.files.storage import raw_private_storage
 
     try:
         storage = raw_private_storage()

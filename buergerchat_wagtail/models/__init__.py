@@ -1,16 +1,27 @@
-from .archive import Transcript, TranscriptKind
-from .attachments import Attachment, ScanStatus
-from .canned_answers import CannedAnswer
-from .consultations import ConsultationSession, PublishedAnswer, QueueEntry, QueueStatus
-from .conversations import Conversation, ConversationStatus, Message, SenderType
-from .departments import AvailabilityMode, Department, StaffNameDisplay
-from .filetypes import FileType
-from .launchers import ChatLauncher
-from .notices import CitizenNotice
-from .office_hours import GermanState, OfficeHours, OfficeHoursException, OfficeHoursRange, Weekday
-from .presence import StaffPresence, StaffStatus
-from .read_markers import ReadMarker
-from .site_settings import BuergerchatSiteSettings
+from buergerchat_wagtail.models.archive import Transcript, TranscriptKind
+from buergerchat_wagtail.models.attachments import Attachment, ScanStatus
+from buergerchat_wagtail.models.canned_answers import CannedAnswer
+from buergerchat_wagtail.models.consultations import (
+    ConsultationSession,
+    PublishedAnswer,
+    QueueEntry,
+    QueueStatus,
+)
+from buergerchat_wagtail.models.conversations import Conversation, ConversationStatus, Message, SenderType
+from buergerchat_wagtail.models.departments import AvailabilityMode, Department, StaffNameDisplay
+from buergerchat_wagtail.models.filetypes import FileType
+from buergerchat_wagtail.models.launchers import ChatLauncher
+from buergerchat_wagtail.models.notices import CitizenNotice
+from buergerchat_wagtail.models.office_hours import (
+    GermanState,
+    OfficeHours,
+    OfficeHoursException,
+    OfficeHoursRange,
+    Weekday,
+)
+from buergerchat_wagtail.models.presence import StaffPresence, StaffStatus
+from buergerchat_wagtail.models.read_markers import ReadMarker
+from buergerchat_wagtail.models.site_settings import BuergerchatSiteSettings
 
 __all__ = [
     "Attachment",

@@ -3,7 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..fields import EncryptedCharField
+from buergerchat_wagtail.fields import EncryptedCharField
 
 
 class TranscriptKind(models.TextChoices):

@@ -4,8 +4,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..fields import EncryptedCharField
-from .filetypes import FileType
+from buergerchat_wagtail.fields import EncryptedCharField
+from buergerchat_wagtail.models.filetypes import FileType
 
 
 class ScanStatus(models.TextChoices):

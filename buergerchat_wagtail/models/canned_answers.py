@@ -52,7 +52,7 @@ class CannedAnswer(index.Indexed, models.Model):
         return self.title
 
     def clean(self):
-        from ..conf import buergerchat_settings
+        from buergerchat_wagtail.conf import buergerchat_settings
 
         limit = buergerchat_settings.MAX_MESSAGE_LENGTH
         if self.text and len(self.text) > limit:

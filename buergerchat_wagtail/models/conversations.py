@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..fields import EncryptedCharField, EncryptedEmailField, EncryptedTextField
+from buergerchat_wagtail.fields import EncryptedCharField, EncryptedEmailField, EncryptedTextField
 
 # Crockford base32 without the look-alikes I, L, O and U: easy to read out on the phone.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

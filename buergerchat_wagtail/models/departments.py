@@ -4,7 +4,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
 
-from .filetypes import FileTypesField
+from buergerchat_wagtail.models.filetypes import FileTypesField
+from buergerchat_wagtail.models.site_settings import BuergerchatSiteSettings
 
 
 class AvailabilityMode(models.TextChoices):
@@ -159,10 +160,12 @@ class Department(index.Indexed, models.Model):
 
     @property
     def retention_period_days(self):
-        """Own retention period or the site default (see ``retention.retention_days``)."""
-        from ..retention import retention_days
-
-        return retention_days(self)
+        """The retention period in days: the department's own, or the site default
+        (Bürgerchat settings of the default site). The one answer used by the purge,
+        the data subject access document and the admin."""
+        if self.retention_days is not None:
+            return self.retention_days
+        return BuergerchatSiteSettings.for_request_or_default().default_retention_days
 
     @property
     def max_attachment_bytes(self):

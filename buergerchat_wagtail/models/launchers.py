@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.fields import StreamField
 from wagtail.search import index
 
-from ..topics import TopicBlock
+from buergerchat_wagtail.models.blocks import TopicBlock
+from buergerchat_wagtail.models.site_settings import BuergerchatSiteSettings
 
 
 class ChatLauncherQuerySet(models.QuerySet):
@@ -104,31 +105,7 @@ class ChatLauncher(index.Indexed, models.Model):
                 {"department": _("Choose either one department or topics, not both. Remove the department or the topics.")}
             )
         if not self.department_id and not len(self.topics):
-            from ..blocks import default_department
-
-            if default_department() is None:
+            if BuergerchatSiteSettings.active_default_department() is None:
                 raise ValidationError(
                     {"department": _("Choose a department or add topics: the Bürgerchat settings name no default department.")}
                 )
-
-    def block_value(self):
-        """The launcher as a ChatBlock value (the block renders both)."""
-        from ..blocks import DISPLAY_LAUNCHER, ChatBlock
-
-        block = ChatBlock()
-        return block, block.to_python(
-            {
-                "display": DISPLAY_LAUNCHER,
-                "launcher_label": self.label,
-                "department": self.department_id,
-                "topics": [
-                    {"label": t["label"], "department": t["department"].pk if t["department"] else None, "subject": t["subject"]}
-                    for t in self.topic_values()
-                ],
-                "heading": self.heading,
-                "intro": "",
-                "greeting": self.greeting,
-                "show_office_hours": self.show_office_hours,
-                "privacy_page": None,
-            }
-        )

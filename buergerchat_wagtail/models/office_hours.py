@@ -72,7 +72,7 @@ class OfficeHours(index.Indexed, ClusterableModel):
 
     def schedule(self):
         """The computable schedule (see :mod:`buergerchat_wagtail.schedule`)."""
-        from ..schedule import Schedule
+        from buergerchat_wagtail.availability.schedule import Schedule
 
         return Schedule.from_office_hours(self)
 

@@ -4,8 +4,9 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.images import get_image_model_string
+from wagtail.models import Site
 
-from ..theme import validate_brand_colour
+from buergerchat_wagtail.models.validators import validate_brand_colour
 
 DEFAULT_RETENTION_DAYS = 90
 
@@ -91,9 +92,13 @@ class BuergerchatSiteSettings(BaseSiteSetting):
     def for_request_or_default(cls, request=None):
         """The settings of the request's site, or of the default site (outside requests,
         e.g. in the retention purge). Unsaved defaults if there is no site."""
-        from wagtail.models import Site
-
         site = Site.find_for_request(request) if request is not None else None
         if site is None:
             site = Site.objects.filter(is_default_site=True).first() or Site.objects.order_by("pk").first()
         return cls.for_site(site) if site is not None else cls()
+
+    @classmethod
+    def active_default_department(cls):
+        """The default department of the Bürgerchat settings (default site), if active."""
+        department = cls.for_request_or_default().default_department
+        return department if department is not None and department.is_active else None

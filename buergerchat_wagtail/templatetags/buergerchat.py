@@ -12,8 +12,8 @@ from django.utils.safestring import mark_safe
 from wagtail.blocks import ListBlock, StreamBlock, StructBlock
 from wagtail.fields import StreamField
 
-from ..blocks import ChatBlock
-from ..models import ChatLauncher
+from buergerchat_wagtail.editor.blocks import DISPLAY_LAUNCHER, ChatBlock, launcher_block
+from buergerchat_wagtail.models import BuergerchatSiteSettings, ChatLauncher
 
 register = template.Library()
 
@@ -26,7 +26,7 @@ def buergerchat_launcher(context):
     launcher = ChatLauncher.objects.for_page(page).first()
     if launcher is None:
         return ""
-    block, value = launcher.block_value()
+    block, value = launcher_block(launcher)
     wanted = {launcher.department_id} if launcher.department_id else set()
     wanted |= {t["department"].pk for t in launcher.topic_values() if t.get("department")}
     if not wanted:
@@ -40,16 +40,12 @@ def buergerchat_launcher(context):
 
 def has_launcher_block(page):
     """Whether a chat block on the page is itself a chat button (display "launcher")."""
-    from ..blocks import DISPLAY_LAUNCHER
-
     return any(value.get("display") == DISPLAY_LAUNCHER for value in chat_blocks_on_page(page))
 
 
 def chat_departments_on_page(page):
     """Ids of the departments of all chat blocks in the page's StreamFields (a block
     without a department counts as the default department)."""
-    from ..blocks import default_department
-
     found = set()
     for value in chat_blocks_on_page(page):
         department = value.get("department")
@@ -60,7 +56,7 @@ def chat_departments_on_page(page):
             if topic.get("department") is not None:
                 found.add(topic["department"].pk)
         if department is None and not topics:
-            fallback = default_department()
+            fallback = BuergerchatSiteSettings.active_default_department()
             if fallback is not None:
                 found.add(fallback.pk)
     return found

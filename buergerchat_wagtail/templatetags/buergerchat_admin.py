@@ -1,7 +1,7 @@
 from django import template
 
-from .. import availability, presence
-from ..permissions import conversation_permission_policy
+from buergerchat_wagtail.availability import state as availability, presence
+from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
 
 register = template.Library()
 

@@ -6,7 +6,7 @@ switched off (``BUERGERCHAT["IDLE_CHECK_INTERVAL"] = 0``). Prints the count only
 
 from django.core.management.base import BaseCommand
 
-from buergerchat_wagtail.idle import close_idle
+from buergerchat_wagtail.casework.idle import close_idle
 
 
 class Command(BaseCommand):

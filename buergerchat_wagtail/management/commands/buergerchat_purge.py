@@ -6,7 +6,7 @@ Run it from cron or a systemd timer if the automatic schedule is switched off
 
 from django.core.management.base import BaseCommand
 
-from buergerchat_wagtail.retention import purge_expired
+from buergerchat_wagtail.privacy.retention import purge_expired
 
 
 class Command(BaseCommand):

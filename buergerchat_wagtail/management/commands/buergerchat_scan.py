@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from buergerchat_wagtail.attachments import rescan_pending
+from buergerchat_wagtail.files.attachments import rescan_pending
 from buergerchat_wagtail.models import ScanStatus
 
 

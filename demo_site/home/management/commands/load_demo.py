@@ -22,7 +22,7 @@ from buergerchat_wagtail.models import (
     OfficeHoursException,
     OfficeHoursRange,
 )
-from buergerchat_wagtail.schedule import BERLIN
+from buergerchat_wagtail.availability.schedule import BERLIN
 from demo_site.home.models import ContentPage, HomePage
 
 DEPARTMENTS = [

@@ -1,0 +1,78 @@
+"""Which case workers have the admin open, and who set themselves away.
+
+Kept in the database (see :class:`~.models.StaffPresence`), so that any worker process
+answers alike. A staff socket registers on connect, refreshes ``last_seen`` with its
+pings and unregisters on disconnect; rows of sockets lost with a crashed worker
+expire after ``BUERGERCHAT["PRESENCE_TIMEOUT"]`` seconds.
+"""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from buergerchat_wagtail.conf import buergerchat_settings
+from buergerchat_wagtail.models import Department, StaffPresence, StaffStatus
+
+#: A ping refreshes ``last_seen`` at most this often (seconds), to spare the database.
+HEARTBEAT_WRITE_SECONDS = 15
+
+
+def _cutoff(now=None):
+    return (now or timezone.now()) - datetime.timedelta(seconds=buergerchat_settings.PRESENCE_TIMEOUT)
+
+
+def department_ids_of(user):
+    """Departments whose answering group ``user`` belongs to: the ones their presence staffs."""
+    return set(Department.objects.filter(group__user=user).values_list("pk", flat=True))
+
+
+def register(channel_name, user):
+    now = timezone.now()
+    StaffPresence.objects.filter(last_seen__lt=_cutoff(now)).delete()
+    StaffPresence.objects.update_or_create(
+        channel_name=channel_name, defaults={"user": user, "connected_at": now, "last_seen": now}
+    )
+
+
+def heartbeat(channel_name, user):
+    """Refresh the socket's row; recreate it if it expired meanwhile. True if it was missing."""
+    now = timezone.now()
+    updated = StaffPresence.objects.filter(
+        channel_name=channel_name, last_seen__lt=now - datetime.timedelta(seconds=HEARTBEAT_WRITE_SECONDS)
+    ).update(last_seen=now)
+    if updated:
+        return False
+    _obj, created = StaffPresence.objects.get_or_create(
+        channel_name=channel_name, defaults={"user": user, "connected_at": now, "last_seen": now}
+    )
+    return created
+
+
+def unregister(channel_name):
+    StaffPresence.objects.filter(channel_name=channel_name).delete()
+
+
+def is_away(user):
+    return StaffStatus.objects.filter(user=user, away=True).exists()
+
+
+def set_away(user, away):
+    with transaction.atomic():
+        StaffStatus.objects.update_or_create(user=user, defaults={"away": bool(away), "changed_at": timezone.now()})
+
+
+def online_user_ids(department, now=None):
+    """Active members of the department's group with the admin open and not away."""
+    return set(
+        StaffPresence.objects.filter(
+            last_seen__gte=_cutoff(now), user__is_active=True, user__groups=department.group_id
+        )
+        .exclude(user__buergerchat_status__away=True)
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+
+
+def is_staffed(department, now=None):
+    return bool(online_user_ids(department, now))

@@ -1,0 +1,155 @@
+"""The attachment domain: store an upload in quarantine, scan it, serve it.
+
+1. ``store_attachment`` checks and cleans the upload (uploads.py), saves it under
+   ``quarantine/`` in the private storage and stores its message, all before the
+   sender gets an ``ack``.
+2. After the commit, a background job (tasks.py) runs the malware scanner. A clean
+   file moves to ``files/``, an infected one is deleted; both sides are told with
+   an ``attachment`` event.
+3. ``file_response`` serves a clean file, and only a clean one, to a requester
+   whose right the calling view has checked.
+"""
+
+import logging
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.http import FileResponse
+from django.utils import timezone
+
+from buergerchat_wagtail.realtime import broadcasting, groups
+from buergerchat_wagtail.conversations import payloads, ratelimit, services
+from buergerchat_wagtail.models import Attachment, Message, ScanStatus
+from buergerchat_wagtail.models.attachments import new_storage_name
+from buergerchat_wagtail.models.filetypes import mime_type
+from buergerchat_wagtail.files.scanning import ScannerError, get_scanner
+from buergerchat_wagtail.files.storage import private_storage
+from buergerchat_wagtail.files.uploads import inspect_upload
+
+logger = logging.getLogger(__name__)
+
+
+def store_attachment(*, conversation, sender, uploaded, client_id, body="", author=None):
+    """Store an uploaded file as a message of ``conversation``; returns ``(message, created)``.
+
+    A resend with a known ``client_id`` stores nothing and returns the stored message.
+    Raises :class:`~buergerchat_wagtail.protocol.ProtocolError` for a refused file.
+    """
+    existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
+    if existing is not None:
+        return existing, False
+    # Counted before the file is inspected; a resend (above) never counts.
+    ratelimit.check_upload(conversation.pk, sender, ref=str(client_id))
+    clean = inspect_upload(uploaded, conversation.department)
+    storage = private_storage()
+    stored_name = storage.save(new_storage_name("quarantine"), ContentFile(clean.content))
+    try:
+        with transaction.atomic():
+            message, created = services.post_message(
+                conversation=conversation, sender=sender, body=body, client_id=client_id, author=author
+            )
+            if not created:  # a resend raced us
+                transaction.on_commit(lambda: storage.delete(stored_name))
+                return message, False
+            attachment = Attachment.objects.create(
+                conversation=conversation,
+                message=message,
+                name=clean.name,
+                file_type=clean.file_type,
+                size=clean.size,
+                sha256=clean.sha256,
+                storage_name=stored_name,
+            )
+            from buergerchat_wagtail.tasks import enqueue_on_commit, scan_attachment_task
+
+            enqueue_on_commit(scan_attachment_task, attachment.pk)
+    except BaseException:
+        storage.delete(stored_name)
+        raise
+    logger.info("attachment %s (%s, %d bytes) stored in quarantine, message %s", attachment.pk, clean.file_type, clean.size, message.pk)
+    return message, True
+
+
+def scan_attachment(attachment_id):
+    """Scan a quarantined attachment and release or remove it. Safe to repeat."""
+    attachment = Attachment.objects.select_related("conversation__department").filter(pk=attachment_id).first()
+    if attachment is None or attachment.status not in (ScanStatus.PENDING, ScanStatus.FAILED):
+        return attachment
+    storage = private_storage()
+    scanner = get_scanner()
+    previous = attachment.status
+    try:
+        with storage.open(attachment.storage_name, "rb") as fileobj:
+            result = scanner.scan(fileobj)
+    except (ScannerError, OSError) as exc:
+        logger.warning("attachment %s could not be scanned: %s", attachment.pk, exc)
+        Attachment.objects.filter(pk=attachment.pk).update(status=ScanStatus.FAILED, scan_detail=str(exc)[:200])
+        attachment.refresh_from_db()
+        if previous != ScanStatus.FAILED:
+            broadcast_attachment(attachment)
+        return attachment
+    quarantined = attachment.storage_name
+    if result.clean:
+        with storage.open(quarantined, "rb") as fileobj:
+            released = storage.save(new_storage_name("files"), fileobj)
+        fields = {"status": ScanStatus.CLEAN, "storage_name": released}
+    else:
+        released = None
+        fields = {"status": ScanStatus.INFECTED, "storage_name": ""}
+    updated = Attachment.objects.filter(pk=attachment.pk, status=previous, storage_name=quarantined).update(
+        scan_detail=result.detail[:200], scanned_at=timezone.now(), **fields
+    )
+    if not updated:  # another scan of the same file finished first
+        if released:
+            storage.delete(released)
+        attachment.refresh_from_db()
+        return attachment
+    storage.delete(quarantined)
+    attachment.refresh_from_db()
+    if result.clean:
+        logger.info("attachment %s released after scan (%s)", attachment.pk, scanner.name)
+    else:
+        logger.warning("attachment %s removed: malware found by %s", attachment.pk, scanner.name)
+    broadcast_attachment(attachment)
+    return attachment
+
+
+def rescan_pending():
+    """Scan again every attachment still in quarantine (e.g. after clamd was down)."""
+    ids = list(Attachment.objects.filter(status__in=[ScanStatus.PENDING, ScanStatus.FAILED]).values_list("pk", flat=True))
+    return [scan_attachment(pk) for pk in ids]
+
+
+def broadcast_attachment(attachment):
+    """Tell both sides of the conversation that an attachment's check is done."""
+    conversation = attachment.conversation
+    for audience, group in (
+        (payloads.CITIZEN, groups.conversation_citizen(conversation.pk)),
+        (payloads.STAFF, groups.conversation_staff(conversation.pk)),
+    ):
+        broadcasting.group_send(
+            group,
+            {
+                "type": "bc.attachment",
+                "conversation": conversation.pk,
+                "department": conversation.department_id,
+                "message": attachment.message_id,
+                "attachment": payloads.attachment_payload(attachment, audience),
+            },
+        )
+
+
+def file_response(attachment):
+    """The download of a clean attachment; the caller has checked the right to it."""
+    fileobj = private_storage().open(attachment.storage_name, "rb")
+    return protected_file_response(fileobj, attachment.name, mime_type(attachment.file_type))
+
+
+def protected_file_response(fileobj, filename, content_type):
+    """A download that browsers neither sniff nor show inline, and nobody caches."""
+    response = FileResponse(fileobj, as_attachment=True, filename=filename, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

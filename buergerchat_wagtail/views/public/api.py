@@ -1,0 +1,561 @@
+"""HTTP fallback of the chat protocol for networks that block WebSockets.
+
+The citizen authenticates with the conversation secret in the
+``X-Buergerchat-Secret`` header (never in the URL). Frames and errors are the same
+as on the socket; see docs/protocol.md.
+"""
+
+import json
+import logging
+import uuid
+
+from django.db import DatabaseError
+from django.http import JsonResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Query, Schema
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import APIKeyHeader
+from typing import Literal, Optional
+
+from pydantic import ConfigDict, Field
+
+from buergerchat_wagtail.files import attachments, transcripts
+from buergerchat_wagtail.conversations import audit, payloads, receipts, services
+from buergerchat_wagtail.casework import workflow
+from buergerchat_wagtail.privacy import rights
+from buergerchat_wagtail.conf import buergerchat_settings
+from buergerchat_wagtail.models import (
+    Attachment,
+    Conversation,
+    Message,
+    ScanStatus,
+    SenderType,
+    TranscriptKind,
+)
+from buergerchat_wagtail.protocol.frames import (
+    CITIZEN_FRAMES,
+    PROTOCOL_VERSION,
+    ProtocolError,
+    clean_body,
+    parse_frame,
+)
+from buergerchat_wagtail.conversations.ratelimit import RateLimited
+
+SECRET_HEADER = "X-Buergerchat-Secret"
+logger = logging.getLogger(__name__)
+
+
+class ConversationSecret(APIKeyHeader):
+    param_name = SECRET_HEADER
+
+    def authenticate(self, request, key):
+        if not key:
+            return None
+        return Conversation.objects.for_secret(key).select_related("department").first()
+
+
+api = NinjaAPI(
+    title="Bürgerchat citizen API",
+    version="1",
+    description="HTTP fallback of the Bürgerchat WebSocket protocol (see docs/protocol.md).",
+    urls_namespace="buergerchat:buergerchat-api",  # nested in the app namespace of urls.py
+    auth=ConversationSecret(),
+    docs_url=None,
+)
+
+
+def error_response(exc, status):
+    return JsonResponse(exc.as_frame(), status=status)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return error_response(ProtocolError("auth_failed", _("This conversation code is not valid.")), 401)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc):
+    return error_response(ProtocolError("invalid_request", _("The request has a missing or invalid parameter.")), 400)
+
+
+@api.exception_handler(DatabaseError)
+def on_database_error(request, exc):
+    logger.warning("database unavailable in the citizen API", exc_info=True)
+    return error_response(
+        ProtocolError("unavailable", _("The server cannot store messages right now. Please try again shortly.")), 503
+    )
+
+
+#: Refusals because of the conversation's state (not the request's form): 409 Conflict.
+CONFLICT_CODES = {"conversation_closed", "not_closed", "already_rated"}
+
+
+@api.exception_handler(ProtocolError)
+def on_protocol_error(request, exc):
+    return error_response(exc, 409 if exc.code in CONFLICT_CODES else 400)
+
+
+@api.exception_handler(RateLimited)
+def on_rate_limited(request, exc):
+    response = error_response(exc, 429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+class OpenSchema(Schema):
+    model_config = ConfigDict(extra="allow")
+
+
+class ErrorFrame(OpenSchema):
+    v: int
+    type: Literal["error"]
+    code: str
+    detail: str
+    ref: Optional[str] = None
+    field: Optional[str] = None
+    retry_after: Optional[int] = None
+
+
+class MessageOut(OpenSchema):
+    id: int
+    client_id: str
+    sender: str
+    author: str
+    body: str
+    created_at: str
+
+
+class ConversationOut(OpenSchema):
+    reference: str
+    subject: str
+    status: str
+    status_label: str
+    department: str
+    created_at: str
+
+
+class ReadyFrame(OpenSchema):
+    v: int
+    type: Literal["ready"]
+    conversation: ConversationOut
+    messages: list[MessageOut]
+
+
+class MessagesFrame(OpenSchema):
+    v: int
+    type: Literal["messages"]
+    messages: list[MessageOut]
+
+
+class AckFrame(OpenSchema):
+    v: int
+    type: Literal["ack"]
+    client_id: str
+    duplicate: bool
+    message: MessageOut
+
+
+class ExportDocument(OpenSchema):
+    format: str
+    exported_at: str
+    conversation: dict
+    messages: list[MessageOut]
+    attachments: list
+    documents: list
+
+
+class ReadFrame(OpenSchema):
+    v: int
+    type: Literal["read"]
+    reader: Literal["citizen"]
+    up_to: int
+
+
+class RatedFrame(OpenSchema):
+    v: int
+    type: Literal["rated"]
+    conversation: ConversationOut
+
+
+class ExtendedFrame(OpenSchema):
+    v: int
+    type: Literal["extended"]
+    conversation: ConversationOut
+
+
+class PendingFrame(OpenSchema):
+    v: int
+    type: Literal["pending"]
+    detail: str
+    retry_after: int
+
+
+class ErasedFrame(OpenSchema):
+    v: int
+    type: Literal["erased", "erasure_requested"]
+
+
+#: Error answers every endpoint may give (documented for the OpenAPI schema).
+ERRORS = {400: ErrorFrame, 401: ErrorFrame, 409: ErrorFrame, 429: ErrorFrame, 503: ErrorFrame}
+
+
+def file_responses(content_type, description):
+    """OpenAPI of a file download (the schema of ``response=`` covers JSON only)."""
+    return {
+        "responses": {
+            "200": {
+                "description": description,
+                "content": {content_type: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    }
+
+
+class SyncQuery(Schema):
+    after: int = Field(0, ge=0, le=2**63 - 1)
+
+
+def _messages(conversation, after):
+    return payloads.messages_payload(services.citizen_messages_after(conversation, after), payloads.CITIZEN, conversation)
+
+
+def _frame_from_body(request, frame_type):
+    """The request body as one citizen frame of ``frame_type`` (same validation as the socket)."""
+    try:
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError("invalid_json", _("The request body is not UTF-8 text.")) from None
+    return parse_frame(_integral_numbers(text), {frame_type: CITIZEN_FRAMES[frame_type]})
+
+
+#: Integer fields of the citizen frames posted over HTTP.
+INTEGER_FIELDS = ("up_to", "score")
+
+
+def _integral_numbers(text):
+    """JSON (and the OpenAPI schema's JSON Schema) has one number type: ``5.0`` is the
+    integer 5. The strict frame models want Python ints, so integral floats of the
+    integer fields become ints; anything else goes to ``parse_frame`` unchanged."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+    if not isinstance(data, dict):
+        return text
+    changed = False
+    for field in INTEGER_FIELDS:
+        value = data.get(field)
+        if isinstance(value, float) and value.is_integer():
+            data[field] = int(value)
+            changed = True
+    return json.dumps(data) if changed else text
+
+
+def _frame_body(frame_type):
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": CITIZEN_FRAMES[frame_type].model_json_schema()}},
+        }
+    }
+
+
+@api.get("/conversation", summary="The conversation and its messages after an id", response={200: ReadyFrame, **ERRORS})
+def get_conversation(request, query: Query[SyncQuery]):
+    conversation = request.auth
+    due = conversation.idle_close_at
+    if due is not None and due <= timezone.now():
+        # A polling widget past its idle deadline (as a socket's ping): close it now.
+        workflow.close_if_idle(conversation)
+    # JsonResponse: the response schemas document the frames; the payload modules build them.
+    return JsonResponse(
+        {
+            "v": PROTOCOL_VERSION,
+            "type": "ready",
+            "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN),
+            "messages": _messages(conversation, query.after),
+        }
+    )
+
+
+@api.get("/messages", summary="Messages after an id", response={200: MessagesFrame, **ERRORS})
+def get_messages(request, query: Query[SyncQuery]):
+    return JsonResponse({"v": PROTOCOL_VERSION, "type": "messages", "messages": _messages(request.auth, query.after)})
+
+
+def message_request_schema():
+    """The ``message`` frame as JSON schema, with the text rule of ``protocol.clean_body``
+    (some non-blank character, at most MAX_MESSAGE_LENGTH characters)."""
+    from buergerchat_wagtail.conf import buergerchat_settings
+
+    schema = CITIZEN_FRAMES["message"].model_json_schema()
+    schema["properties"]["body"].update(
+        minLength=1, maxLength=buergerchat_settings.MAX_MESSAGE_LENGTH, pattern=r"[^\s\x00]"
+    )
+    return schema
+
+
+@api.post(
+    "/messages",
+    summary="Send a message (a `message` frame); a resend with the same client_id is stored once",
+    response={200: AckFrame, 201: AckFrame, **ERRORS},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": message_request_schema()}},
+        }
+    },
+)
+def post_message(request):
+    conversation = request.auth
+    frame = _frame_from_body(request, "message")
+    message, created = services.post_message(
+        conversation=conversation, sender=SenderType.CITIZEN, body=frame.body, client_id=frame.client_id
+    )
+    return JsonResponse(
+        {
+            "v": PROTOCOL_VERSION,
+            "type": "ack",
+            "client_id": str(frame.client_id),
+            "duplicate": not created,
+            "message": payloads.message_payload(message, payloads.CITIZEN, department=conversation.department),
+        },
+        status=201 if created else 200,
+    )
+
+
+@api.get(
+    "/export",
+    summary="All data of the conversation as a JSON document (Art. 15 GDPR)",
+    response={200: ExportDocument, **ERRORS},
+)
+def export(request):
+    conversation = request.auth
+    audit.log(conversation, audit.CITIZEN_EXPORT)
+    response = JsonResponse(rights.export_document(conversation, payloads.CITIZEN, request))
+    response["Content-Disposition"] = f'attachment; filename="{rights.export_filename(conversation)}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@api.post(
+    "/erase",
+    summary="Delete the conversation (Art. 17 GDPR), or request it if it must be archived first",
+    response={200: ErasedFrame, **ERRORS},
+)
+def erase(request):
+    outcome = rights.citizen_requests_erasure(request.auth)
+    return JsonResponse({"v": PROTOCOL_VERSION, "type": "erased" if outcome == "erased" else "erasure_requested"})
+
+
+@api.post(
+    "/read",
+    summary="Tell the staff how far the citizen has read (a `read` frame)",
+    response={200: ReadFrame, **ERRORS},
+    openapi_extra=_frame_body("read"),
+)
+def post_read(request):
+    frame = _frame_from_body(request, "read")
+    up_to = receipts.mark_read_by_citizen(request.auth, frame.up_to)
+    return JsonResponse({"v": PROTOCOL_VERSION, "type": "read", "reader": "citizen", "up_to": up_to})
+
+
+@api.post(
+    "/extend",
+    summary="Continue the chat after the idle warning (an `extend` frame)",
+    response={200: ExtendedFrame, **ERRORS},
+    openapi_extra=_frame_body("extend"),
+)
+def post_extend(request):
+    _frame_from_body(request, "extend")
+    conversation = workflow.extend_idle(request.auth)
+    return JsonResponse(
+        {"v": PROTOCOL_VERSION, "type": "extended", "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN)}
+    )
+
+
+@api.post(
+    "/rating",
+    summary="Rate a closed conversation (a `rate` frame)",
+    response={201: RatedFrame, **ERRORS},
+    openapi_extra=_frame_body("rate"),
+)
+def post_rating(request):
+    frame = _frame_from_body(request, "rate")
+    conversation = workflow.rate(request.auth, frame.score, frame.comment)
+    return JsonResponse(
+        {"v": PROTOCOL_VERSION, "type": "rated", "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN)},
+        status=201,
+    )
+
+
+# --------------------------------------------------------------------------- attachments
+
+#: Room for the multipart envelope and the other fields around the file.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def upload_limit(department):
+    return min(department.max_attachment_bytes, buergerchat_settings.MAX_UPLOAD_BYTES)
+
+
+def read_upload(request, department):
+    """``(uploaded file, client id, caption)`` of a multipart upload, or ProtocolError.
+
+    Shared by the citizen API and the staff view. A body larger than the
+    department's limit is refused before it is parsed.
+    """
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    limit = upload_limit(department)
+    if length > limit + MULTIPART_OVERHEAD:
+        from buergerchat_wagtail.files.uploads import check_size
+
+        check_size(length - MULTIPART_OVERHEAD, department)
+    if not request.content_type.startswith("multipart/form-data"):
+        raise ProtocolError("invalid_request", _("Please send the file as multipart/form-data."), field="file")
+    raw_client_id = request.POST.get("client_id", "")
+    try:
+        client_id = uuid.UUID(raw_client_id)
+    except ValueError:
+        raise ProtocolError(
+            "invalid_frame", _("The frame has a missing or invalid field: %(field)s.") % {"field": "client_id"}, field="client_id"
+        ) from None
+    ref = str(client_id)
+    uploaded = request.FILES.get("file")
+    if uploaded is None:
+        raise ProtocolError("attachment_missing", _("Please choose a file."), ref=ref, field="file")
+    caption = request.POST.get("body", "")
+    caption = clean_body(caption, ref=ref) if caption.strip() else ""
+    return uploaded, client_id, caption
+
+
+def upload_status(exc):
+    if exc.code == "attachment_too_large":
+        return 413
+    if exc.code == "rate_limited":
+        return 429
+    return 409 if exc.code in CONFLICT_CODES else 400
+
+
+def with_retry_after(response, exc):
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def fresh_message(message):
+    """The message with its attachment as it is now (the scan may have finished)."""
+    return Message.objects.select_related("attachment", "author").get(pk=message.pk)
+
+
+@api.post(
+    "/attachments",
+    summary="Send a file (multipart: file, client_id, optional body); a resend with the same client_id is stored once",
+    response={200: AckFrame, 201: AckFrame, 413: ErrorFrame, **ERRORS},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file", "client_id"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "client_id": {"type": "string", "format": "uuid"},
+                            "body": {"type": "string"},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+def upload_attachment(request):
+    conversation = request.auth
+    ref = None
+    try:
+        uploaded, client_id, caption = read_upload(request, conversation.department)
+        ref = str(client_id)
+        message, created = attachments.store_attachment(
+            conversation=conversation, sender=SenderType.CITIZEN, uploaded=uploaded, client_id=client_id, body=caption
+        )
+    except ProtocolError as exc:
+        exc.ref = exc.ref or ref
+        return with_retry_after(error_response(exc, upload_status(exc)), exc)
+    return JsonResponse(
+        {
+            "v": PROTOCOL_VERSION,
+            "type": "ack",
+            "client_id": str(client_id),
+            "duplicate": not created,
+            "message": payloads.message_payload(
+                fresh_message(message), payloads.CITIZEN, department=conversation.department
+            ),
+        },
+        status=201 if created else 200,
+    )
+
+
+def attachment_unavailable(attachment):
+    if attachment.status == ScanStatus.INFECTED:
+        return error_response(
+            ProtocolError("attachment_removed", _("This file was removed because malware was found in it.")), 410
+        )
+    return error_response(
+        ProtocolError("attachment_not_ready", _("This file is still being checked for malware. Please try again shortly.")),
+        409,
+    )
+
+
+@api.get(
+    "/attachments/{attachment_id}",
+    summary="Download a file of this conversation",
+    url_name="download_attachment",
+    response={403: ErrorFrame, 409: ErrorFrame, 410: ErrorFrame, **ERRORS},
+    openapi_extra=file_responses("*/*", "The file, with its own content type"),
+)
+def download_attachment(request, attachment_id: int):
+    attachment = Attachment.objects.filter(pk=attachment_id).first()
+    # Unknown and foreign ids get the same answer, so ids of other conversations leak nothing.
+    if attachment is None or attachment.conversation_id != request.auth.pk:
+        return error_response(ProtocolError("forbidden", _("You may not access this file.")), 403)
+    if not attachment.is_available:
+        return attachment_unavailable(attachment)
+    return attachments.file_response(attachment)
+
+
+# --------------------------------------------------------------------------- transcript
+
+
+@api.get(
+    "/transcript",
+    summary="The conversation as a PDF/A file; 202 while it is being prepared (ask again)",
+    url_name="citizen_transcript",
+    response={202: PendingFrame, **ERRORS},
+    openapi_extra=file_responses("application/pdf", "The PDF/A transcript"),
+)
+def citizen_transcript(request):
+    conversation = request.auth
+    transcript = transcripts.current_transcript(conversation, TranscriptKind.CITIZEN)
+    if transcript is None:
+        transcripts.request_citizen_transcript(conversation)
+        # With the immediate task backend the job has already run.
+        transcript = transcripts.current_transcript(conversation, TranscriptKind.CITIZEN)
+    if transcript is None:
+        response = JsonResponse(
+            {
+                "v": PROTOCOL_VERSION,
+                "type": "pending",
+                "detail": _("The PDF is being prepared. Please wait a moment."),
+                "retry_after": 2,
+            },
+            status=202,
+        )
+        response["Retry-After"] = "2"
+        return response
+    return transcripts.transcript_response(transcript)

@@ -1,0 +1,68 @@
+"""Citizens join a consultation session's queue (the session's start form)."""
+
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from wagtail.models import Page
+
+from buergerchat_wagtail.consultations import queue as consultations
+from buergerchat_wagtail.editor.forms import JoinQueueForm
+from buergerchat_wagtail.models import ConsultationSession
+from buergerchat_wagtail.protocol.frames import PROTOCOL_VERSION, ProtocolError
+from buergerchat_wagtail.conversations.ratelimit import RateLimited, check_start, request_address
+from buergerchat_wagtail.views.public.citizen import _privacy_url, rate_limited_response, started_response
+
+
+# CSRF-exempt for the same reason as the chat's start form (no cookie before consent).
+@csrf_exempt
+@never_cache
+@require_POST
+@sensitive_post_parameters("text", "name", "email")
+def join_queue(request, session_id):
+    session = get_object_or_404(ConsultationSession.objects.select_related("department"), pk=session_id)
+    form = JoinQueueForm(
+        request.POST,
+        public_qa=session.public_qa,
+        widget_id=request.POST.get("widget_id", ""),
+        privacy_url=_privacy_url(request, request.POST.get("privacy_page")),
+        action=request.path,
+    )
+    if not form.is_valid():
+        return JsonResponse(
+            {
+                "v": PROTOCOL_VERSION,
+                "type": "error",
+                "code": "invalid_form",
+                "detail": _("Please correct the marked fields."),
+                "fields": {name: [str(e) for e in errors] for name, errors in form.errors.items()},
+                "form_html": render_to_string(
+                    "buergerchat_wagtail/widget/start_form.html", {"form": form}, request=request
+                ),
+            },
+            status=400,
+        )
+    try:
+        check_start(request_address(request))
+    except RateLimited as exc:
+        return rate_limited_response(exc)
+    page_id = form.cleaned_data["privacy_token"]
+    privacy_page = Page.objects.live().public().filter(pk=page_id).first() if page_id else None
+    try:
+        entry, secret = consultations.join(
+            session,
+            text=form.cleaned_data["text"],
+            name=form.cleaned_data["name"].strip(),
+            email=form.cleaned_data["email"],
+            consent=form.cleaned_data.get("publish", False),
+            page=form.cleaned_data["page"],
+            privacy_page=privacy_page,
+        )
+    except ProtocolError as exc:
+        frame = exc.as_frame() | {"availability": consultations.session_state(session)}
+        return JsonResponse(frame, status=409)
+    return started_response(entry.conversation, secret, None, queue=consultations.entry_payload(entry))
