@@ -9,16 +9,19 @@ class BuergerchatConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from buergerchat_wagtail import checks  # noqa: F401  (registers system checks)
+        # Imported here, not at the top: these modules import the models, which Django
+        # allows only once the app registry is ready.
+        from buergerchat_wagtail import (
+            checks,  # noqa: F401  (registers the system checks)
+            conf,
+        )
+        from buergerchat_wagtail.conversations import notifications
+        from buergerchat_wagtail.files import storage
         from buergerchat_wagtail.privacy import logfilters
-        from buergerchat_wagtail.conf import connect_signals
-        from buergerchat_wagtail.conversations.notifications import connect_signals as connect_notifications
-        from buergerchat_wagtail.realtime.signals import register_signal_handlers
+        from buergerchat_wagtail.realtime import signals
 
-        connect_signals()
-        register_signal_handlers()
+        conf.connect_signals()
+        signals.connect_signals()
+        storage.connect_signals()
+        notifications.connect_signals()
         logfilters.install()
-        from buergerchat_wagtail.privacy import protection
-
-        protection.register()
-        connect_notifications()

@@ -1,12 +1,16 @@
+from pathlib import Path
+
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import FileSystemStorage, InvalidStorageError, storages
+
+from buergerchat_wagtail import crypto
+from buergerchat_wagtail.conf import buergerchat_settings
 
 
 @checks.register()
 def check_settings(app_configs, **kwargs):
-    from buergerchat_wagtail.conf import buergerchat_settings
-
     errors = []
     try:
         buergerchat_settings.reload()
@@ -27,8 +31,6 @@ def check_settings(app_configs, **kwargs):
 
 @checks.register()
 def check_encryption_keys(app_configs, **kwargs):
-    from buergerchat_wagtail import crypto
-
     errors = []
     try:
         crypto.reset()
@@ -51,8 +53,6 @@ def check_encryption_keys(app_configs, **kwargs):
 @checks.register()
 def check_attachments(app_configs, **kwargs):
     """Private storage and malware scanner (reported only when the settings are valid)."""
-    from buergerchat_wagtail.conf import buergerchat_settings
-
     try:
         buergerchat_settings.reload()
         buergerchat_settings.STORAGE  # noqa: B018  (forces validation)
@@ -72,8 +72,6 @@ def check_attachments(app_configs, **kwargs):
 
 
 def _inside(path, parent):
-    from pathlib import Path
-
     try:
         Path(path).resolve().relative_to(Path(parent).resolve())
         return True
@@ -83,10 +81,6 @@ def _inside(path, parent):
 
 def check_private_storage():
     """Attachments and transcripts must live in a storage the web server does not serve."""
-    from django.core.files.storage import FileSystemStorage, InvalidStorageError, storages
-
-    from buergerchat_wagtail.conf import buergerchat_settings
-
     alias = buergerchat_settings.STORAGE
     try:
         storage = storages[alias]

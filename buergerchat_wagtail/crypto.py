@@ -26,6 +26,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.signals import setting_changed
 
+from buergerchat_wagtail.conf import buergerchat_settings
+
 #: Every Fernet token starts with this (base64 of the version byte 0x80).
 TOKEN_PREFIX = "gAAAAA"
 
@@ -52,8 +54,6 @@ def derived_key(secret_key):
 
 
 def configured_keys():
-    from buergerchat_wagtail.conf import buergerchat_settings
-
     return list(buergerchat_settings.ENCRYPTION_KEYS)
 
 
@@ -159,73 +159,3 @@ class EncryptedStorageMixin:
         if saved != name:
             raise RuntimeError("storage renamed a rotated file")
         return True
-
-
-# --------------------------------------------------------------------------- rotation
-
-_rotation_hooks = {}
-
-
-def register_rotation(name):
-    """Decorator for ``fn(*, dry_run) -> int``: re-encrypt data outside the encrypted
-    model fields (e.g. attachment files via :meth:`EncryptedStorageMixin.rotate_file`);
-    called by ``manage.py buergerchat_rotate_keys``. Returns how many items it rotated."""
-
-    def decorator(fn):
-        _rotation_hooks[name] = fn
-        return fn
-
-    return decorator
-
-
-def rotation_hooks():
-    return dict(_rotation_hooks)
-
-
-def encrypted_columns():
-    """``[(model, [field, ...]), ...]`` of every installed model with encrypted fields."""
-    from django.apps import apps
-
-    from buergerchat_wagtail.fields import EncryptedTextMixin
-
-    found = []
-    for model in apps.get_models():
-        fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextMixin)]
-        if fields:
-            found.append((model, fields))
-    return found
-
-
-def rotate_model(model, fields, *, dry_run=False, batch_size=500):
-    """Re-encrypt the given columns of every row with the newest key (raw SQL, in
-    batches, one transaction per batch). Returns the number of values rotated."""
-    from django.db import connections, router, transaction
-
-    alias = router.db_for_write(model)
-    connection = connections[alias]
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    pk = quote(model._meta.pk.column)
-    columns = [quote(f.column) for f in fields]
-    rotated = 0
-    last = None
-    while True:
-        with transaction.atomic(using=alias), connection.cursor() as cursor:
-            where, params = (f"WHERE {pk} > %s", [last]) if last is not None else ("", [])
-            cursor.execute(
-                f"SELECT {pk}, {', '.join(columns)} FROM {table} {where} ORDER BY {pk} LIMIT %s",
-                params + [batch_size],
-            )
-            rows = cursor.fetchall()
-            for row in rows:
-                updates = {}
-                for column, value in zip(columns, row[1:]):
-                    if value:
-                        updates[column] = rotate_str(value)  # InvalidToken: no key fits
-                if updates and not dry_run:
-                    assignments = ", ".join(f"{column} = %s" for column in updates)
-                    cursor.execute(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", [*updates.values(), row[0]])
-                rotated += len(updates)
-        if len(rows) < batch_size:
-            return rotated
-        last = rows[-1][0]

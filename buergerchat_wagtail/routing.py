@@ -5,8 +5,8 @@
 
 from django.urls import path
 
-from buergerchat_wagtail.realtime import consumers
 from buergerchat_wagtail.conf import buergerchat_settings
+from buergerchat_wagtail.realtime import consumers
 
 _prefix = buergerchat_settings.WEBSOCKET_PATH
 

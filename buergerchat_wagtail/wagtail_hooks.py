@@ -1,5 +1,6 @@
 """Everything registered with Wagtail, and only that."""
 
+from django.contrib.auth.models import Permission
 from django.templatetags.static import static
 from django.urls import path
 from django.utils.html import format_html
@@ -11,19 +12,21 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
-from buergerchat_wagtail.conversations import audit
-from buergerchat_wagtail.views.admin import components
 from buergerchat_wagtail.conf import buergerchat_settings
-from buergerchat_wagtail.models import Conversation, Transcript
+from buergerchat_wagtail.conversations import audit
 from buergerchat_wagtail.conversations.permissions import (
     conversation_permission_policy,
     transcript_permission_policy,
 )
+from buergerchat_wagtail.files.transcripts import ARCHIVE_ACTION
+from buergerchat_wagtail.models import Conversation, Transcript
+from buergerchat_wagtail.views.admin import components
 from buergerchat_wagtail.views.admin.archive import ArchiveViewSet
 from buergerchat_wagtail.views.admin.canned_answers import CannedAnswerViewSet
 from buergerchat_wagtail.views.admin.consultations import ConsultationHostViewSet, ConsultationSessionViewSet
 from buergerchat_wagtail.views.admin.departments import DepartmentViewSet
-from buergerchat_wagtail.views.admin.inbox import InboxViewSet, badge_attrs
+from buergerchat_wagtail.views.admin.inbox import badge_attrs
+from buergerchat_wagtail.views.admin.inbox_viewset import InboxViewSet
 from buergerchat_wagtail.views.admin.launchers import ChatLauncherViewSet
 from buergerchat_wagtail.views.admin.office_hours import OfficeHoursViewSet
 from buergerchat_wagtail.views.admin.presence import set_away
@@ -88,8 +91,6 @@ def buergerchat_admin_urls():
 
 @hooks.register("register_log_actions")
 def buergerchat_log_actions(actions):
-    from buergerchat_wagtail.files.transcripts import ARCHIVE_ACTION
-
     actions.register_action(ARCHIVE_ACTION, _("Archive conversation"), _("Conversation archived as PDF/A"))
 
 
@@ -105,8 +106,6 @@ def buergerchat_audit_log_actions(actions):
 
 @hooks.register("register_permissions")
 def buergerchat_permissions():
-    from django.contrib.auth.models import Permission
-
     return Permission.objects.filter(content_type__app_label="buergerchat", codename="erase_conversation")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 
-from buergerchat_wagtail.realtime.layers import MAX_CONNECTIONS, redis_channel_layer
+from buergerchat_wagtail.channel_layers import MAX_CONNECTIONS, redis_channel_layer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("BUERGERCHAT_VAR_DIR", BASE_DIR / "var"))

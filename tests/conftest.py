@@ -14,8 +14,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
-from buergerchat_wagtail.conversations import services
 from buergerchat_wagtail.conf import buergerchat_settings
+from buergerchat_wagtail.conversations import services
 from buergerchat_wagtail.models import Department
 from buergerchat_wagtail.routing import websocket_urlpatterns
 

@@ -20,12 +20,12 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.test import Client
 
-from buergerchat_wagtail.files import attachments as attachment_domain
 from buergerchat_wagtail.conversations import services
+from buergerchat_wagtail.files import attachments as attachment_domain
 from buergerchat_wagtail.files import transcripts
 from buergerchat_wagtail.models import Attachment, Conversation, ScanStatus, SenderType, TranscriptKind
-from tests.files import pdf_bytes, upload
 from tests.conftest import CITIZEN_PATH, STAFF_PATH, receive
+from tests.files import pdf_bytes, upload
 
 ACTORS = ["citizen_a", "citizen_b", "worker_x", "worker_y", "anonymous", "non_staff", "superuser"]
 TEXT_A = "Geheimnis von Bürgerin A: Flurstück 12"

@@ -12,8 +12,8 @@ from django.core.management.base import CommandError
 from django.test import Client
 from wagtail.models import ModelLogEntry
 
-from buergerchat_wagtail.conversations import services
 from buergerchat_wagtail.casework import workflow
+from buergerchat_wagtail.conversations import services
 from buergerchat_wagtail.files import transcripts
 from buergerchat_wagtail.models import ConversationStatus, SenderType, Transcript, TranscriptKind
 

@@ -106,8 +106,9 @@ def test_download_headers_and_stripped_exif(client, chat, run_jobs):
     assert "no-store" in response["Cache-Control"]
     content = b"".join(response.streaming_content)
     assert b"Testkamera" not in content
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     assert not Image.open(io.BytesIO(content)).getexif().get_ifd(0x8825)
 

@@ -8,11 +8,11 @@ import time_machine
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from buergerchat_wagtail.availability import state as availability, presence
+from buergerchat_wagtail.availability import presence
+from buergerchat_wagtail.availability import state as availability
 from buergerchat_wagtail.models import AvailabilityMode, Conversation, StaffPresence
 from tests.conftest import citizen_socket, receive_type, staff_socket
 from tests.test_office_hours import ARTICLE, berlin, make_hours
-
 
 
 @pytest.fixture

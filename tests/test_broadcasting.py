@@ -5,7 +5,8 @@ import threading
 import pytest
 from channels.layers import get_channel_layer
 
-from buergerchat_wagtail.realtime import broadcasting, db_calls
+from buergerchat_wagtail.events import broadcasting
+from buergerchat_wagtail.realtime import db_calls
 
 
 def test_deferred_collects_instead_of_sending(monkeypatch):

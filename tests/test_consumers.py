@@ -6,9 +6,9 @@ import uuid
 import pytest
 from asgiref.sync import sync_to_async
 
-from buergerchat_wagtail.realtime import consumers
 from buergerchat_wagtail.conf import buergerchat_settings
 from buergerchat_wagtail.models import Conversation, Message, SenderType
+from buergerchat_wagtail.realtime import consumers
 from tests.conftest import (
     CITIZEN_PATH,
     STAFF_PATH,

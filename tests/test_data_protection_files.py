@@ -11,12 +11,12 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from wagtail.models import ModelLogEntry
 
-from buergerchat_wagtail.files import attachments as attachment_domain
-from buergerchat_wagtail.conversations import audit, payloads, services
-from buergerchat_wagtail.casework import workflow
 from buergerchat_wagtail import crypto
-from buergerchat_wagtail.privacy import retention, rights
+from buergerchat_wagtail.casework import workflow
+from buergerchat_wagtail.conversations import audit, payloads, services
+from buergerchat_wagtail.files import attachments as attachment_domain
 from buergerchat_wagtail.files import transcripts
+from buergerchat_wagtail.files.storage import private_storage, raw_private_storage
 from buergerchat_wagtail.models import (
     Attachment,
     Conversation,
@@ -25,7 +25,7 @@ from buergerchat_wagtail.models import (
     Transcript,
     TranscriptKind,
 )
-from buergerchat_wagtail.files.storage import private_storage, raw_private_storage
+from buergerchat_wagtail.privacy import retention, rights
 from tests.files import pdf_bytes, upload
 from tests.test_encryption import KEY_1, all_text_in_database, raw_row
 

@@ -13,11 +13,11 @@ from django.utils import timezone, translation
 from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.models import Site
 
-from buergerchat_wagtail.privacy import retention
 from buergerchat_wagtail.editor.blocks import ChatBlock
 from buergerchat_wagtail.models import BuergerchatSiteSettings, ChatLauncher, Conversation, ConversationStatus
+from buergerchat_wagtail.models.validators import contrast_ratio, format_ratio, validate_brand_colour
+from buergerchat_wagtail.privacy import retention
 from buergerchat_wagtail.templatetags.buergerchat import chat_departments_on_page
-from buergerchat_wagtail.editor.theme import contrast_ratio, format_ratio, validate_brand_colour
 
 from .conftest import add_content_page
 

@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from buergerchat_wagtail.conversations import services
 from buergerchat_wagtail.casework import workflow
+from buergerchat_wagtail.conversations import services
 from buergerchat_wagtail.models import Conversation, SenderType
 from tests.factories import make_conversations
 

@@ -12,8 +12,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.test import Client
 
-from buergerchat_wagtail.privacy import retention
 from buergerchat_wagtail.models import Conversation
+from buergerchat_wagtail.privacy import retention
 from tests.conftest import CITIZEN_PATH, receive, receive_type, staff_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from buergerchat_wagtail.conversations import services
 from buergerchat_wagtail.casework import workflow
+from buergerchat_wagtail.conversations import services
 from buergerchat_wagtail.files import transcripts
 from buergerchat_wagtail.models import ConversationStatus, SenderType, Transcript
 

@@ -10,11 +10,11 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 from django.urls import reverse
 
-from buergerchat_wagtail.conversations import payloads, services
 from buergerchat_wagtail.casework import workflow
+from buergerchat_wagtail.conversations import payloads, services
+from buergerchat_wagtail.conversations.visibility import citizen_transcript, citizen_visible
 from buergerchat_wagtail.models import Message, SenderType
 from buergerchat_wagtail.views.public.api import SECRET_HEADER
-from buergerchat_wagtail.conversations.visibility import citizen_transcript, citizen_visible
 from tests.conftest import citizen_socket, ping_pong, receive, receive_type, staff_socket
 
 NOTE = "NOTIZ-nur-intern: Bürger wirkt verärgert"

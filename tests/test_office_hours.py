@@ -9,9 +9,9 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
+from buergerchat_wagtail.availability.schedule import public_holidays
 from buergerchat_wagtail.availability.state import department_state
 from buergerchat_wagtail.models import OfficeHours, OfficeHoursException, OfficeHoursRange
-from buergerchat_wagtail.availability.schedule import public_holidays
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = datetime.timezone.utc

@@ -13,8 +13,8 @@ import pikepdf
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from buergerchat_wagtail.files import attachments, pdf, transcripts
 from buergerchat_wagtail.conversations import services
+from buergerchat_wagtail.files import attachments, pdf, transcripts
 from buergerchat_wagtail.models import SenderType, Transcript, TranscriptKind
 from tests.files import jpeg_with_gps, pdf_bytes
 

@@ -7,9 +7,9 @@ from django.contrib.auth.models import AnonymousUser
 from buergerchat_wagtail.conversations.permissions import (
     STAFF_ACTIONS,
     ConversationPermissionPolicy,
-    conversation_permission_policy as policy,
     fresh_user_permissions,
 )
+from buergerchat_wagtail.conversations.permissions import conversation_permission_policy as policy
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from buergerchat_wagtail.reports import business_time, charts, figures as reporting
-from buergerchat_wagtail.reports.business_time import BERLIN
 from buergerchat_wagtail.models import Conversation, ConversationStatus
 from buergerchat_wagtail.models.conversations import hash_secret
+from buergerchat_wagtail.reports import business_time, charts
+from buergerchat_wagtail.reports import figures as reporting
+from buergerchat_wagtail.reports.business_time import BERLIN
 from buergerchat_wagtail.views.admin.reports import format_duration
 from tests.factories import make_conversations
 from tests.test_inbox_workplace import count_queries

@@ -2,8 +2,8 @@
 
 import datetime
 import io
-import re
 import logging
+import re
 import uuid
 
 import pytest
@@ -12,10 +12,11 @@ from django.test import Client, override_settings
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
-from buergerchat_wagtail.conversations import audit, services
 from buergerchat_wagtail.casework import workflow
-from buergerchat_wagtail.privacy import retention
+from buergerchat_wagtail.conversations import audit, services
+from buergerchat_wagtail.files import cleanup as files_cleanup
 from buergerchat_wagtail.models import Conversation, ConversationStatus, Message, SenderType
+from buergerchat_wagtail.privacy import retention
 from buergerchat_wagtail.tasks import purge_expired_conversations
 
 pytestmark = pytest.mark.django_db
@@ -77,52 +78,42 @@ def test_purge_deletes_expired_per_department(setup, caplog):
         assert not ModelLogEntry.objects.filter(label__contains=text).exists()
 
 
-def test_records_duty_blocks_purge_until_archived(setup, dept_a):
+def test_records_duty_blocks_purge_until_archived(setup, dept_a, monkeypatch):
     dept_a.archive_before_purge = True
     dept_a.save()
     result = retention.purge_expired()
     assert (result.conversations, result.blocked, result.blocked_ids) == (1, 1, [setup["old_a"].pk])
     assert SECRET_TEXT in remaining()
 
-    previous = retention._archive_predicate  # the archive's (protection.py)
-    retention.set_archive_predicate(lambda conversation: conversation.pk == setup["old_a"].pk)
-    try:
-        result = retention.purge_expired()
-    finally:
-        retention.set_archive_predicate(previous)
+    monkeypatch.setattr(files_cleanup, "is_archived", lambda conversation: conversation.pk == setup["old_a"].pk)
+    result = retention.purge_expired()
     assert (result.conversations, result.blocked) == (1, 0)
     assert SECRET_TEXT not in remaining()
 
 
-def test_registered_cleanups_run_before_deletion(setup):
+def test_file_cleanups_run_before_deletion(setup, monkeypatch):
     seen = []
 
-    @retention.register_cleanup("test_files")
-    def cleanup(conversation, *, dry_run, purge):
+    def delete_citizen_transcripts(conversation, *, dry_run):
         assert Conversation.objects.filter(pk=conversation.pk).exists()  # still there
-        seen.append((conversation.pk, dry_run, purge))
+        seen.append((conversation.pk, dry_run))
         return 3
 
-    try:
-        retention.purge_expired(dry_run=True)
-        result = retention.purge_expired()
-    finally:
-        retention.unregister_cleanup("test_files")
+    monkeypatch.setattr(files_cleanup, "delete_citizen_transcripts", delete_citizen_transcripts)
+    retention.purge_expired(dry_run=True)
+    result = retention.purge_expired()
     old = sorted([setup["old_a"].pk, setup["old_b"].pk])
-    assert seen == [(old[0], True, True), (old[1], True, True), (old[0], False, True), (old[1], False, True)]
-    assert result.counts == {"messages": 2, "attachments": 0, "citizen_transcripts": 0, "archived_transcripts": 0, "test_files": 6}
+    assert seen == [(old[0], True), (old[1], True), (old[0], False), (old[1], False)]
+    assert result.counts == {"messages": 2, "attachments": 0, "citizen_transcripts": 6, "archived_transcripts": 0}
 
 
-def test_a_failing_cleanup_deletes_nothing(setup):
-    @retention.register_cleanup("broken")
+def test_a_failing_cleanup_deletes_nothing(setup, monkeypatch):
     def broken(conversation, *, dry_run, purge):
         raise OSError("storage unavailable")
 
-    try:
-        with pytest.raises(OSError):
-            retention.purge_expired()
-    finally:
-        retention.unregister_cleanup("broken")
+    monkeypatch.setattr(files_cleanup, "delete_archived_transcripts", broken)
+    with pytest.raises(OSError):
+        retention.purge_expired()
     assert Conversation.objects.count() == 4
     assert not ModelLogEntry.objects.filter(action=audit.PURGE).exists()
 

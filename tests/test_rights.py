@@ -10,8 +10,9 @@ from django.test import Client
 from wagtail.models import ModelLogEntry
 
 from buergerchat_wagtail.conversations import audit, services
-from buergerchat_wagtail.privacy import rights
 from buergerchat_wagtail.editor.forms import privacy_token
+from buergerchat_wagtail.files import cleanup as files_cleanup
+from buergerchat_wagtail.files import export as files_export
 from buergerchat_wagtail.models import Conversation, ConversationStatus, Message, SenderType
 from tests.conftest import citizen_socket, receive_type, staff_socket
 
@@ -72,18 +73,14 @@ def test_citizen_downloads_all_their_data(talk):
 
 
 @pytest.mark.django_db
-def test_export_sections_can_be_added_later(talk):
+def test_export_includes_the_files_sections(talk, monkeypatch):
     conversation, secret = talk
-
-    @rights.register_export_section("test_documents")
-    def documents(conversation, audience, request):
-        return [{"type": "transcript", "format": "pdf", "audience": audience}]
-
-    try:
-        document = Client().get(API + "/export", **{SECRET: secret}).json()
-    finally:
-        rights.unregister_export_section("test_documents")
-    assert document["test_documents"] == [{"type": "transcript", "format": "pdf", "audience": "citizen"}]
+    monkeypatch.setattr(
+        files_export, "documents_section", lambda conversation, audience, request: [{"type": "t", "audience": audience}]
+    )
+    document = Client().get(API + "/export", **{SECRET: secret}).json()
+    assert document["documents"] == [{"type": "t", "audience": "citizen"}]
+    assert document["attachments"] == []
 
 
 @pytest.mark.django_db
@@ -126,12 +123,8 @@ def test_citizen_request_is_recorded_when_an_archive_is_required(talk, dept_a, w
     from buergerchat_wagtail.privacy import retention
 
     assert retention.purge_expired().blocked == 1
-    previous = retention._archive_predicate  # the archive's (protection.py)
-    retention.set_archive_predicate(lambda c: True)
-    try:
-        assert retention.purge_expired().conversations == 1
-    finally:
-        retention.set_archive_predicate(previous)
+    monkeypatch.setattr(files_cleanup, "is_archived", lambda c: True)
+    assert retention.purge_expired().conversations == 1
     assert not Conversation.objects.exists()
 
 

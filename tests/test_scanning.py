@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from buergerchat_wagtail.files import attachments
-from buergerchat_wagtail.models import ScanStatus, SenderType
 from buergerchat_wagtail.files.scanning import ClamdScanner, NoScanner, ScannerError, get_scanner
 from buergerchat_wagtail.files.storage import private_storage
+from buergerchat_wagtail.models import ScanStatus, SenderType
 from tests.files import pdf_bytes, upload
 
 CLAMD = shutil.which("clamd") or "/usr/sbin/clamd"

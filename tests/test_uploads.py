@@ -6,9 +6,9 @@ import io
 import pytest
 from PIL import Image
 
+from buergerchat_wagtail.files.uploads import detect_type, inspect_upload, sanitise_filename
 from buergerchat_wagtail.models import FileType
 from buergerchat_wagtail.protocol.frames import ProtocolError
-from buergerchat_wagtail.files.uploads import detect_type, inspect_upload, sanitise_filename
 from tests.files import elf_bytes, jpeg_with_gps, pdf_bytes, png_bytes, upload, windows_exe_bytes
 
 

@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from buergerchat_wagtail.conversations import services
 from buergerchat_wagtail.casework import workflow
+from buergerchat_wagtail.conversations import services
 from buergerchat_wagtail.models import Conversation, ConversationStatus, Department, Message, SenderType
 from buergerchat_wagtail.protocol.frames import ProtocolError
 from buergerchat_wagtail.views.public.api import SECRET_HEADER

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import holidays
+
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = datetime.timezone.utc
 #: How far ahead "next opening" looks (a schedule without ranges never opens).
@@ -23,8 +25,6 @@ HORIZON_DAYS = 400
 @lru_cache(maxsize=64)
 def public_holidays(state, year):
     """``{date: name}`` of the German public holidays of ``state`` in ``year`` (German names)."""
-    import holidays
-
     return dict(holidays.country_holidays("DE", subdiv=state, years=year, language="de"))
 
 

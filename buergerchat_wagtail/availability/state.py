@@ -13,11 +13,11 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from buergerchat_wagtail.realtime import groups
 from buergerchat_wagtail.availability import presence
-from buergerchat_wagtail.realtime.broadcasting import group_send
-from buergerchat_wagtail.models import AvailabilityMode
-from buergerchat_wagtail.availability.schedule import BERLIN, UTC
+from buergerchat_wagtail.availability.schedule import BERLIN, UTC, Schedule
+from buergerchat_wagtail.events import groups
+from buergerchat_wagtail.events.broadcasting import group_send
+from buergerchat_wagtail.models import AvailabilityMode, Department
 
 #: Departments that depend on presence are re-checked by clients at least this often
 #: (seconds), in case a socket's worker died without telling anyone.
@@ -176,7 +176,7 @@ def department_state(department, now=None):
     if office_hours is None:
         in_hours = True
     else:
-        schedule = office_hours.schedule()
+        schedule = Schedule.from_office_hours(office_hours)
         in_hours = schedule.is_open(now)
         if in_hours:
             closes_at = schedule.next_change(now)
@@ -204,7 +204,6 @@ def broadcast(department_ids, *, presence_changed=False):
 
     With ``presence_changed`` (a case worker came, left or set themselves away), only
     departments whose state depends on presence are told."""
-    from buergerchat_wagtail.models import Department
     departments = Department.objects.filter(pk__in=list(department_ids)).select_related("office_hours")
     if presence_changed:
         departments = departments.filter(availability_mode=AvailabilityMode.PRESENCE)

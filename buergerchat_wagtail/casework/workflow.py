@@ -15,11 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from buergerchat_wagtail.conversations import audit, system_events
-from buergerchat_wagtail.models import Conversation, ConversationStatus, Department
 from buergerchat_wagtail.conversations.payloads import staff_display_name
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
-from buergerchat_wagtail.protocol.frames import ProtocolError
 from buergerchat_wagtail.conversations.services import broadcast, refresh_copy, system_message
+from buergerchat_wagtail.files.transcripts import request_archive
+from buergerchat_wagtail.models import Conversation, ConversationStatus, Department
+from buergerchat_wagtail.protocol.frames import ProtocolError
 
 logger = logging.getLogger(__name__)
 
@@ -132,8 +133,6 @@ def _close(locked, user, data):
     if locked.department.archive_on_close:
         # The department keeps a record of every closed conversation: a PDF/A
         # transcript made in the background once this transaction commits.
-        from buergerchat_wagtail.files.transcripts import request_archive
-
         request_archive(locked, user=user)
     return message
 

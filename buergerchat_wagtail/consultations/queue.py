@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from buergerchat_wagtail.realtime import broadcasting, groups
-from buergerchat_wagtail.conversations import services
 from buergerchat_wagtail.availability.state import format_when
+from buergerchat_wagtail.conversations import services
+from buergerchat_wagtail.conversations.visibility import citizen_visible
+from buergerchat_wagtail.events import broadcasting, groups
 from buergerchat_wagtail.models import (
     CitizenNotice,
     ConsultationSession,
@@ -28,7 +29,6 @@ from buergerchat_wagtail.models import (
     SenderType,
 )
 from buergerchat_wagtail.protocol.frames import ProtocolError
-from buergerchat_wagtail.conversations.visibility import citizen_visible
 
 logger = logging.getLogger(__name__)
 

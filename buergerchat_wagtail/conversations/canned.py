@@ -23,6 +23,7 @@ import re
 from wagtail import hooks
 
 from buergerchat_wagtail.conversations.payloads import staff_name_for_citizen
+from buergerchat_wagtail.models import CannedAnswer
 
 PLACEHOLDER_RE = re.compile(r"\{([a-z][a-z0-9_]{0,39})\}")
 HOOK_NAME = "register_buergerchat_placeholders"
@@ -70,8 +71,6 @@ def fill(text, conversation, user, known=None):
 def answers_for(conversation, user):
     """The canned answers offered in ``conversation``, filled: a list of dicts
     ``{id, title, text, missing}`` (one query)."""
-    from buergerchat_wagtail.models import CannedAnswer
-
     known = placeholders()
     result = []
     for answer in CannedAnswer.objects.for_department(conversation.department_id):

@@ -7,18 +7,19 @@
 
 No message text, no names, no secret: the citizen opens the page and continues with
 the code their browser keeps (or that they noted down). Sending runs as a background
-task after the commit (``tasks.py``).
+task after the commit (:func:`notify_citizen`, :func:`notify_department`).
 """
 
 import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models.signals import post_save
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django_tasks import task
 
 from buergerchat_wagtail.availability import presence
 from buergerchat_wagtail.models import CitizenNotice, Conversation, Message, SenderType
@@ -89,18 +90,32 @@ def notify_department_of_new_conversation(conversation_id):
     return True
 
 
+@task()
+def notify_citizen(conversation_id: int):
+    try:
+        return notify_citizen_of_answer(conversation_id)
+    except (OSError, DatabaseError):
+        logger.warning("answer notice for conversation %s failed", conversation_id, exc_info=True)
+        return False
+
+
+@task()
+def notify_department(conversation_id: int):
+    try:
+        return notify_department_of_new_conversation(conversation_id)
+    except (OSError, DatabaseError):
+        logger.warning("new-conversation notice for conversation %s failed", conversation_id, exc_info=True)
+        return False
+
+
 def _conversation_created(sender, instance, created, raw=False, **kwargs):
     if created and not raw:
-        from buergerchat_wagtail.tasks import notify_department
-
         conversation_id = instance.pk
         transaction.on_commit(lambda: notify_department.enqueue(conversation_id))
 
 
 def _message_created(sender, instance, created, raw=False, **kwargs):
     if created and not raw and instance.sender == SenderType.STAFF:
-        from buergerchat_wagtail.tasks import notify_citizen
-
         conversation_id = instance.conversation_id
         transaction.on_commit(lambda: notify_citizen.enqueue(conversation_id))
 

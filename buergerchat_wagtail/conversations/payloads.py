@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from buergerchat_wagtail.conversations import system_events
+from buergerchat_wagtail.conversations.visibility import citizen_visible
 from buergerchat_wagtail.models import ConversationStatus, SenderType, StaffNameDisplay
 from buergerchat_wagtail.models.filetypes import mime_type
-from buergerchat_wagtail.conversations.visibility import citizen_visible
 
 CITIZEN = "citizen"
 STAFF = "staff"

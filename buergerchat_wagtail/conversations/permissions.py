@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from wagtail.permission_policies.base import BasePermissionPolicy
 
-from buergerchat_wagtail.models import Conversation, Department, Transcript
+from buergerchat_wagtail.models import ConsultationSession, Conversation, Department, Transcript
 
 #: Actions a case worker may take on a conversation of one of their departments:
 #: read it (and mark it read), answer, write internal notes, take it, assign it to a
@@ -123,8 +123,6 @@ def may_host_session(user, session):
 
 
 def hostable_sessions(user):
-    from buergerchat_wagtail.models import ConsultationSession
-
     return ConsultationSession.objects.filter(department_id__in=conversation_permission_policy.department_ids_for_user(user))
 class TranscriptPermissionPolicy(BasePermissionPolicy):
     """Archived transcripts: staff of the transcript's department may list and

@@ -9,11 +9,11 @@ shown as "read").
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from buergerchat_wagtail.realtime import groups
 from buergerchat_wagtail.conversations import payloads
-from buergerchat_wagtail.models import Conversation, ReadMarker, SenderType
-from buergerchat_wagtail.realtime.broadcasting import group_send
 from buergerchat_wagtail.conversations.visibility import citizen_visible
+from buergerchat_wagtail.events import groups
+from buergerchat_wagtail.events.broadcasting import group_send
+from buergerchat_wagtail.models import Conversation, ReadMarker, SenderType
 
 
 def _clamp(messages, up_to):

@@ -13,16 +13,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from buergerchat_wagtail.conversations import audit, payloads, ratelimit, system_events
-from buergerchat_wagtail.realtime import groups
-from buergerchat_wagtail.privacy import retention
-from buergerchat_wagtail.realtime.broadcasting import group_send
 from buergerchat_wagtail.conf import buergerchat_settings
+from buergerchat_wagtail.conversations import audit, payloads, ratelimit, system_events
+from buergerchat_wagtail.conversations.visibility import citizen_visible
+from buergerchat_wagtail.events import groups
+from buergerchat_wagtail.events.broadcasting import group_send
 from buergerchat_wagtail.models import Conversation, ConversationStatus, Message, SenderType
 from buergerchat_wagtail.models.attachments import cache_no_attachment
 from buergerchat_wagtail.models.conversations import hash_secret, new_secret
+from buergerchat_wagtail.privacy import retention
 from buergerchat_wagtail.protocol.frames import ProtocolError
-from buergerchat_wagtail.conversations.visibility import citizen_visible
 
 logger = logging.getLogger(__name__)
 

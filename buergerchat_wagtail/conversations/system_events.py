@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from buergerchat_wagtail.models import ConversationStatus
+
 
 @dataclass(frozen=True)
 class Event:
@@ -49,8 +51,6 @@ def citizen_data(event, data):
 
 
 def _status_label(code):
-    from buergerchat_wagtail.models import ConversationStatus
-
     try:
         return ConversationStatus(code).label
     except ValueError:

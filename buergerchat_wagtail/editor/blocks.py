@@ -2,6 +2,7 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
@@ -9,10 +10,18 @@ from wagtail.snippets.blocks import SnippetChooserBlock
 
 from buergerchat_wagtail.availability import state as availability
 from buergerchat_wagtail.conf import buergerchat_settings
+from buergerchat_wagtail.consultations import queue as consultations
 from buergerchat_wagtail.editor.forms import JoinQueueForm, StartConversationForm, privacy_token
-from buergerchat_wagtail.protocol.frames import COMMENT_MAX_LENGTH
 from buergerchat_wagtail.editor.topics import topics_token, usable_topics
+from buergerchat_wagtail.models import (
+    BuergerchatSiteSettings,
+    ConsultationSession,
+    Department,
+    PublishedAnswer,
+)
 from buergerchat_wagtail.models.blocks import TopicBlock
+from buergerchat_wagtail.models.filetypes import labels, mime_type
+from buergerchat_wagtail.protocol.frames import COMMENT_MAX_LENGTH
 
 
 def rating_choices():
@@ -134,8 +143,6 @@ class ChatBlock(blocks.StructBlock):
 
     def get_preview_value(self):
         # A real department, so the preview shows the widget as citizens see it.
-        from buergerchat_wagtail.models import Department
-
         department = BuergerchatSiteSettings.active_default_department() or Department.objects.active().order_by("name").first()
         return self.normalize({"department": department, "heading": "", "display": DISPLAY_INLINE})
 
@@ -146,8 +153,6 @@ class ChatBlock(blocks.StructBlock):
         return context
 
     def get_context(self, value, parent_context=None):
-        from buergerchat_wagtail.models import BuergerchatSiteSettings
-
         context = super().get_context(value, parent_context=parent_context)
         request = context.get("request")
         site_settings = BuergerchatSiteSettings.for_request_or_default(request)
@@ -179,8 +184,6 @@ class ChatBlock(blocks.StructBlock):
             # Rendered into the HTML for browsers without JavaScript; the widget asks the
             # status endpoint on load, so a cached page never shows a stale state.
             context["state"] = availability.department_state(department)
-            from buergerchat_wagtail.models.filetypes import labels, mime_type
-
             context["accept_types"] = ",".join(mime_type(kind) for kind in department.attachment_types)
             context["allowed_types_label"] = labels(department.attachment_types)
             privacy_url = privacy_page.get_url(request) if privacy_page else None
@@ -235,11 +238,6 @@ class ConsultationBlock(blocks.StructBlock):
         help_text = _("Upcoming live consultation hours; citizens join the queue during a session.")
 
     def get_context(self, value, parent_context=None):
-        from django.utils import timezone
-
-        from buergerchat_wagtail.consultations import queue as consultations
-        from buergerchat_wagtail.models import ConsultationSession, PublishedAnswer
-
         context = super().get_context(value, parent_context=parent_context)
         request = context.get("request")
         now = timezone.now()

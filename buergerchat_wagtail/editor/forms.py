@@ -7,12 +7,13 @@ from django import forms
 from django.core import signing
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from wagtail.models import Page
 
 from buergerchat_wagtail.conf import buergerchat_settings
-from buergerchat_wagtail.models import ConversationStatus, Department
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
-from buergerchat_wagtail.protocol.frames import REASON_MAX_LENGTH, ProtocolError, clean_body, clean_reason
 from buergerchat_wagtail.editor.topics import verified_topics
+from buergerchat_wagtail.models import ConversationStatus, Department
+from buergerchat_wagtail.protocol.frames import REASON_MAX_LENGTH, ProtocolError, clean_body, clean_reason
 
 WIDGET_ID_RE = re.compile(r"^[a-z0-9]{1,16}$")
 
@@ -129,8 +130,6 @@ class StartConversationForm(forms.Form):
         return self.topic_list[index] if 0 <= index < len(self.topic_list) else None
     def clean_page(self):
         """A live, public page or nothing (an unknown id is ignored, not an error)."""
-        from wagtail.models import Page
-
         page_id = self.cleaned_data.get("page")
         if not page_id:
             return None

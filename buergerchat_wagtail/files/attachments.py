@@ -3,7 +3,7 @@
 1. ``store_attachment`` checks and cleans the upload (uploads.py), saves it under
    ``quarantine/`` in the private storage and stores its message, all before the
    sender gets an ``ack``.
-2. After the commit, a background job (tasks.py) runs the malware scanner. A clean
+2. After the commit, a background job (:func:`scan_attachment_task`) runs the malware scanner. A clean
    file moves to ``files/``, an infected one is deleted; both sides are told with
    an ``attachment`` event.
 3. ``file_response`` serves a clean file, and only a clean one, to a requester
@@ -16,15 +16,17 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import FileResponse
 from django.utils import timezone
+from django_tasks import task
 
-from buergerchat_wagtail.realtime import broadcasting, groups
 from buergerchat_wagtail.conversations import payloads, ratelimit, services
-from buergerchat_wagtail.models import Attachment, Message, ScanStatus
-from buergerchat_wagtail.models.attachments import new_storage_name
-from buergerchat_wagtail.models.filetypes import mime_type
+from buergerchat_wagtail.events import broadcasting, groups
 from buergerchat_wagtail.files.scanning import ScannerError, get_scanner
 from buergerchat_wagtail.files.storage import private_storage
 from buergerchat_wagtail.files.uploads import inspect_upload
+from buergerchat_wagtail.jobs import enqueue_on_commit
+from buergerchat_wagtail.models import Attachment, Message, ScanStatus
+from buergerchat_wagtail.models.attachments import new_storage_name
+from buergerchat_wagtail.models.filetypes import mime_type
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +62,6 @@ def store_attachment(*, conversation, sender, uploaded, client_id, body="", auth
                 sha256=clean.sha256,
                 storage_name=stored_name,
             )
-            from buergerchat_wagtail.tasks import enqueue_on_commit, scan_attachment_task
-
             enqueue_on_commit(scan_attachment_task, attachment.pk)
     except BaseException:
         storage.delete(stored_name)
@@ -153,3 +153,8 @@ def protected_file_response(fileobj, filename, content_type):
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@task()
+def scan_attachment_task(attachment_id):
+    scan_attachment(attachment_id)

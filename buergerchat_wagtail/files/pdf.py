@@ -20,15 +20,16 @@ from django.utils import timezone, translation
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from PIL import Image
+from wagtail.models import Site
 from weasyprint import CSS, HTML
 from weasyprint import Attachment as PdfAttachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from buergerchat_wagtail import __version__
 from buergerchat_wagtail.conf import buergerchat_settings
-from buergerchat_wagtail.models import ScanStatus, SenderType, TranscriptKind
 from buergerchat_wagtail.conversations.payloads import message_attachment, staff_display_name
 from buergerchat_wagtail.files.storage import private_storage
+from buergerchat_wagtail.models import BuergerchatSiteSettings, ScanStatus, SenderType, TranscriptKind
 
 logger = logging.getLogger(__name__)
 
@@ -85,10 +86,6 @@ class Branding:
 
 def site_branding():
     """City name and logo from the Wagtail site setting of the default site."""
-    from wagtail.models import Site
-
-    from buergerchat_wagtail.models import BuergerchatSiteSettings
-
     site = Site.objects.filter(is_default_site=True).first()
     city_name = getattr(settings, "WAGTAIL_SITE_NAME", "") or ""
     logo = None

@@ -14,7 +14,6 @@ Included:
 """
 
 import abc
-
 import socket
 import struct
 from dataclasses import dataclass

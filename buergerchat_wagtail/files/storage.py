@@ -13,9 +13,12 @@ under random names. Read and write files through :func:`private_storage` only.
 """
 
 from django.core.files.storage import Storage, storages
+from django.db import transaction
+from django.db.models.signals import post_delete
 
 from buergerchat_wagtail.conf import buergerchat_settings
 from buergerchat_wagtail.crypto import EncryptedStorageMixin
+from buergerchat_wagtail.models import Attachment, Transcript
 
 
 class _Delegating(Storage):
@@ -87,3 +90,16 @@ def private_storage():
 def raw_private_storage():
     """The configured storage without decryption (system checks, tests of the ciphertext)."""
     return storages[buergerchat_settings.STORAGE]
+
+
+def delete_stored_file(sender, instance, **kwargs):
+    """A deleted attachment or transcript takes its file along (after the commit,
+    so a rolled-back deletion keeps it)."""
+    name = instance.storage_name
+    if name:
+        transaction.on_commit(lambda: private_storage().delete(name))
+
+
+def connect_signals():
+    post_delete.connect(delete_stored_file, sender=Attachment, dispatch_uid="buergerchat_attachment_deleted")
+    post_delete.connect(delete_stored_file, sender=Transcript, dispatch_uid="buergerchat_transcript_deleted")

@@ -3,21 +3,27 @@
 Which messages a transcript contains is decided in one place,
 :func:`citizen_visible_messages`. Rendering (pdf.py) is slow for long
 conversations, so views only *request* a transcript (a background job renders
-it, tasks.py) and serve it once it is there.
+it, :func:`archive_conversation_task`) and serve it once it is there.
 """
 
 import hashlib
 import logging
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db.models import Exists, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django_tasks import task
 from wagtail.log_actions import log
 
 from buergerchat_wagtail.conversations import audit
+from buergerchat_wagtail.conversations.visibility import citizen_visible
 from buergerchat_wagtail.files.attachments import protected_file_response
+from buergerchat_wagtail.files.pdf import render_transcript
+from buergerchat_wagtail.files.storage import private_storage
+from buergerchat_wagtail.jobs import enqueue_on_commit
 from buergerchat_wagtail.models import (
     Attachment,
     Conversation,
@@ -27,8 +33,6 @@ from buergerchat_wagtail.models import (
     TranscriptKind,
 )
 from buergerchat_wagtail.models.attachments import new_storage_name
-from buergerchat_wagtail.files.storage import private_storage
-from buergerchat_wagtail.conversations.visibility import citizen_visible
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +75,6 @@ def current_transcript(conversation, kind):
 
 def store_transcript(conversation, kind, *, user=None):
     """Render and store a transcript now (call this from a job or a command)."""
-    from buergerchat_wagtail.files.pdf import render_transcript
-
     created_at = timezone.now()
     messages = citizen_visible_messages(conversation).iterator(chunk_size=1000)
     pdf, info = render_transcript(conversation, messages, kind=kind, created_at=created_at)
@@ -142,8 +144,6 @@ def delete_transcript(transcript):
 
 def request_archive(conversation, *, user=None):
     """Archive in the background after the current transaction commits."""
-    from buergerchat_wagtail.tasks import archive_conversation_task, enqueue_on_commit
-
     enqueue_on_commit(archive_conversation_task, conversation.pk, user.pk if user else None)
 
 
@@ -154,10 +154,6 @@ REQUEST_DEDUP_SECONDS = 120
 
 def request_citizen_transcript(conversation):
     """Ask for the citizen's copy once per state of the conversation."""
-    from django.core.cache import cache
-
-    from buergerchat_wagtail.tasks import citizen_transcript_task, enqueue_on_commit
-
     key = f"buergerchat:transcript-requested:{conversation.pk}:{latest_message_id(conversation)}"
     if cache.add(key, 1, REQUEST_DEDUP_SECONDS):
         enqueue_on_commit(citizen_transcript_task, conversation.pk)
@@ -195,3 +191,15 @@ def record_download(transcript, user):
         title=transcript.reference,
         data={"transcript": transcript.pk, "conversation": transcript.conversation_id},
     )
+
+
+@task()
+def archive_conversation_task(conversation_id, user_id=None):
+    transcript = archive_conversation(conversation_id, user_id=user_id)
+    return transcript.pk if transcript else None
+
+
+@task()
+def citizen_transcript_task(conversation_id):
+    transcript = build_citizen_transcript(conversation_id)
+    return transcript.pk if transcript else None

@@ -3,6 +3,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
 
+from buergerchat_wagtail.conf import buergerchat_settings
+
 
 class CannedAnswerQuerySet(models.QuerySet):
     def for_department(self, department_id):
@@ -52,8 +54,6 @@ class CannedAnswer(index.Indexed, models.Model):
         return self.title
 
     def clean(self):
-        from buergerchat_wagtail.conf import buergerchat_settings
-
         limit = buergerchat_settings.MAX_MESSAGE_LENGTH
         if self.text and len(self.text) > limit:
             raise ValidationError(

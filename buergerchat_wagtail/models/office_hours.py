@@ -70,12 +70,6 @@ class OfficeHours(index.Indexed, ClusterableModel):
     def __str__(self):
         return self.name
 
-    def schedule(self):
-        """The computable schedule (see :mod:`buergerchat_wagtail.schedule`)."""
-        from buergerchat_wagtail.availability.schedule import Schedule
-
-        return Schedule.from_office_hours(self)
-
 
 def _check_times(opens, closes):
     if opens is not None and closes is not None and opens >= closes:

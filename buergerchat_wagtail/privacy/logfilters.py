@@ -9,12 +9,12 @@ names and messages. The app adds :class:`TemplateContextFilter` to that logger
 
 import logging
 
+from django.template.base import VariableDoesNotExist
+
 
 class TemplateContextFilter(logging.Filter):
     def filter(self, record):
         if record.exc_info and record.exc_info[0] is not None:
-            from django.template.base import VariableDoesNotExist
-
             if issubclass(record.exc_info[0], VariableDoesNotExist):
                 record.exc_info = None
                 record.exc_text = None

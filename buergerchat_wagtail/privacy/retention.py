@@ -20,11 +20,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
-from buergerchat_wagtail.conversations import audit
-from buergerchat_wagtail.files import cleanup as files_cleanup
-from buergerchat_wagtail.realtime import groups
-from buergerchat_wagtail.realtime.broadcasting import group_send
 from buergerchat_wagtail.conf import buergerchat_settings
+from buergerchat_wagtail.conversations import audit
+from buergerchat_wagtail.events import groups
+from buergerchat_wagtail.events.broadcasting import group_send
+from buergerchat_wagtail.files import cleanup as files_cleanup
 from buergerchat_wagtail.jobs import enqueue_at_most_every
 from buergerchat_wagtail.models import Conversation, ConversationStatus, Department
 

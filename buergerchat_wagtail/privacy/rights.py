@@ -11,12 +11,12 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from buergerchat_wagtail.conversations import audit, payloads
 from buergerchat_wagtail.casework.workflow import close_on_erasure_request
+from buergerchat_wagtail.conversations import audit, payloads
+from buergerchat_wagtail.conversations.visibility import citizen_visible
 from buergerchat_wagtail.files import cleanup as files_cleanup
 from buergerchat_wagtail.files import export as files_export
 from buergerchat_wagtail.privacy import retention
-from buergerchat_wagtail.conversations.visibility import citizen_visible
 
 logger = logging.getLogger(__name__)
 

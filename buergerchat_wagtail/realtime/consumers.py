@@ -16,18 +16,18 @@ from django.db import DatabaseError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from buergerchat_wagtail.availability import state as availability, presence
-from buergerchat_wagtail.consultations import queue as consultations
-from buergerchat_wagtail.realtime import groups
+from buergerchat_wagtail.availability import presence
+from buergerchat_wagtail.availability import state as availability
 from buergerchat_wagtail.casework import idle, workflow
-from buergerchat_wagtail.conversations import payloads, receipts, services
 from buergerchat_wagtail.conf import buergerchat_settings
-from buergerchat_wagtail.realtime.db_calls import database_call
-from buergerchat_wagtail.models import Conversation, QueueEntry, SenderType
+from buergerchat_wagtail.consultations import queue as consultations
+from buergerchat_wagtail.conversations import payloads, receipts, services
 from buergerchat_wagtail.conversations.permissions import (
     conversation_permission_policy,
     fresh_user_permissions,
 )
+from buergerchat_wagtail.events import groups
+from buergerchat_wagtail.models import Conversation, Department, QueueEntry, SenderType
 from buergerchat_wagtail.protocol.frames import (
     CITIZEN_FRAMES,
     PROTOCOL_VERSION,
@@ -35,6 +35,7 @@ from buergerchat_wagtail.protocol.frames import (
     ProtocolError,
     parse_frame,
 )
+from buergerchat_wagtail.realtime.db_calls import database_call
 
 logger = logging.getLogger(__name__)
 
@@ -208,8 +209,6 @@ class CitizenConsumer(BaseChatConsumer):
             self.schedule("availability", data["refresh_in"] if data["next_change"] else None, self.send_availability)
 
     def _availability(self, department_id):
-        from buergerchat_wagtail.models import Department
-
         department = Department.objects.select_related("office_hours").filter(pk=department_id).first()
         return availability.department_state(department).as_payload() if department else None
 

@@ -18,7 +18,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from buergerchat_wagtail.realtime import broadcasting
+from buergerchat_wagtail.events import broadcasting
 
 
 def serialise_database_calls():

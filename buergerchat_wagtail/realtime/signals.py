@@ -5,12 +5,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from buergerchat_wagtail.models import Attachment, Department, Transcript
+from buergerchat_wagtail.conversations.services import broadcast_permissions_changed
+from buergerchat_wagtail.models import Department
 
 
 def _notify(**kwargs):
-    from buergerchat_wagtail.conversations.services import broadcast_permissions_changed
-
     transaction.on_commit(broadcast_permissions_changed)
 
 
@@ -22,21 +21,9 @@ def _user_saved(sender, instance, created, update_fields=None, **kwargs):
     _notify()
 
 
-def _delete_stored_file(sender, instance, **kwargs):
-    """A deleted attachment or transcript takes its file along (after the commit,
-    so a rolled-back deletion keeps it)."""
-    name = instance.storage_name
-    if name:
-        from buergerchat_wagtail.files.storage import private_storage
-
-        transaction.on_commit(lambda: private_storage().delete(name))
-
-
-def register_signal_handlers():
+def connect_signals():
     User = get_user_model()
     m2m_changed.connect(_notify, sender=User.groups.through, dispatch_uid="buergerchat_user_groups")
     post_save.connect(_user_saved, sender=User, dispatch_uid="buergerchat_user_saved")
     post_save.connect(_notify, sender=Department, dispatch_uid="buergerchat_department_saved")
     post_delete.connect(_notify, sender=Department, dispatch_uid="buergerchat_department_deleted")
-    post_delete.connect(_delete_stored_file, sender=Attachment, dispatch_uid="buergerchat_attachment_deleted")
-    post_delete.connect(_delete_stored_file, sender=Transcript, dispatch_uid="buergerchat_transcript_deleted")

@@ -1,6 +1,7 @@
 from django import template
 
-from buergerchat_wagtail.availability import state as availability, presence
+from buergerchat_wagtail.availability import presence
+from buergerchat_wagtail.availability import state as availability
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
 
 register = template.Library()

@@ -4,7 +4,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
 
-from buergerchat_wagtail.editor.blocks import ChatBlock, ConsultationBlock
+from buergerchat_wagtail.blocks import ChatBlock, ConsultationBlock
 
 
 class BodyBlock(blocks.StreamBlock):

@@ -12,7 +12,6 @@ import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 import requests
 import websockets
 from websockets.exceptions import InvalidStatus

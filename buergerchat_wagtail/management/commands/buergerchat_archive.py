@@ -11,8 +11,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from buergerchat_wagtail.models import Department
 from buergerchat_wagtail.files.transcripts import archive_conversation, conversations_to_archive
+from buergerchat_wagtail.models import Department
 
 BAR_WIDTH = 30
 

@@ -7,10 +7,11 @@ old ones after it), deploy, run this command, then remove the old keys.
 from django.core.management.base import BaseCommand, CommandError
 
 from buergerchat_wagtail import crypto
+from buergerchat_wagtail.privacy import key_rotation
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt all encrypted Bürgerchat data (database fields and registered files) with the newest key."
+    help = "Re-encrypt all encrypted Bürgerchat data (database fields and private files) with the newest key."
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="Decrypt and count, but write nothing.")
@@ -23,14 +24,13 @@ class Command(BaseCommand):
             )
         total = 0
         try:
-            for model, fields in crypto.encrypted_columns():
-                count = crypto.rotate_model(model, fields, dry_run=dry_run, batch_size=batch_size)
+            for model, fields in key_rotation.encrypted_columns():
+                count = key_rotation.rotate_model(model, fields, dry_run=dry_run, batch_size=batch_size)
                 total += count
                 self.stdout.write(f"{model._meta.label}: {count} value(s) {'checked' if dry_run else 're-encrypted'}")
-            for name, hook in crypto.rotation_hooks().items():
-                count = int(hook(dry_run=dry_run) or 0)
-                total += count
-                self.stdout.write(f"{name}: {count} item(s) {'checked' if dry_run else 're-encrypted'}")
+            count = key_rotation.rotate_private_files(dry_run=dry_run)
+            total += count
+            self.stdout.write(f"private_files: {count} item(s) {'checked' if dry_run else 're-encrypted'}")
         except crypto.InvalidToken:
             raise CommandError(
                 "A stored value cannot be decrypted with any configured key. Add the old key back to "

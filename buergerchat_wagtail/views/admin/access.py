@@ -5,8 +5,8 @@ from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
-from buergerchat_wagtail.models import Conversation
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
+from buergerchat_wagtail.models import Conversation
 from buergerchat_wagtail.protocol.frames import PROTOCOL_VERSION
 
 

@@ -13,14 +13,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from wagtail.admin import messages as admin_messages
 
-from buergerchat_wagtail.conversations import payloads, receipts
 from buergerchat_wagtail.casework import workflow
-from buergerchat_wagtail.editor.forms import AssignForm, StatusForm, TakeForm, TransferForm
+from buergerchat_wagtail.conversations import payloads, receipts
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
+from buergerchat_wagtail.editor.forms import AssignForm, StatusForm, TakeForm, TransferForm
 from buergerchat_wagtail.protocol.frames import PROTOCOL_VERSION, ProtocolError
-from buergerchat_wagtail.views.public.api import CONFLICT_CODES
 from buergerchat_wagtail.views.admin.access import conversation_for, forbidden
-from buergerchat_wagtail.views.admin.inbox import ConversationView
+from buergerchat_wagtail.views.admin.conversation import ConversationView
+from buergerchat_wagtail.views.public.api import CONFLICT_CODES
 
 
 def error_status(exc):

@@ -4,6 +4,7 @@ searchable by subject and reference. Every download is written to Wagtail's log.
 Subjects are encrypted at rest, so they are matched after decryption (as in the inbox)."""
 
 import django_filters
+from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.urls import path
 from django.utils import timezone
@@ -17,15 +18,13 @@ from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSet
 
-from django.db.models import Q
-
-from buergerchat_wagtail.files import transcripts
 from buergerchat_wagtail.conf import buergerchat_settings
-from buergerchat_wagtail.models import Transcript
 from buergerchat_wagtail.conversations.permissions import (
     conversation_permission_policy,
     transcript_permission_policy,
 )
+from buergerchat_wagtail.files import transcripts
+from buergerchat_wagtail.models import Transcript
 from buergerchat_wagtail.views.admin.access import forbidden
 
 

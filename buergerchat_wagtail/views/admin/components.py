@@ -5,8 +5,8 @@ from django.urls import reverse
 from django.utils.translation import ngettext
 from wagtail.admin.ui.components import Component
 
-from buergerchat_wagtail.models.conversations import citizens_waiting_q
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
+from buergerchat_wagtail.models.conversations import citizens_waiting_q
 
 
 class WaitingCitizensPanel(Component):

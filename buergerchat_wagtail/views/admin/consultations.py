@@ -17,14 +17,14 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.base import ViewSet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from buergerchat_wagtail.consultations import queue as consultations
 from buergerchat_wagtail.conf import buergerchat_settings
-from buergerchat_wagtail.models import ConsultationSession, QueueEntry, QueueStatus
+from buergerchat_wagtail.consultations import queue as consultations
 from buergerchat_wagtail.conversations.permissions import (
     conversation_permission_policy,
     hostable_sessions,
     may_host_session,
 )
+from buergerchat_wagtail.models import ConsultationSession, QueueEntry, QueueStatus
 from buergerchat_wagtail.views.admin.access import forbidden
 
 

@@ -4,7 +4,8 @@ from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from buergerchat_wagtail.availability import state as availability, presence
+from buergerchat_wagtail.availability import presence
+from buergerchat_wagtail.availability import state as availability
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
 from buergerchat_wagtail.views.admin.access import forbidden
 

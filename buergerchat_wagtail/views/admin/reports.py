@@ -17,10 +17,11 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.reports import ReportView
 from wagtail.admin.viewsets.base import ViewSet
 
-from buergerchat_wagtail.reports import charts, figures as reporting
-from buergerchat_wagtail.reports.business_time import BERLIN
-from buergerchat_wagtail.models import Conversation
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
+from buergerchat_wagtail.models import Conversation
+from buergerchat_wagtail.reports import charts
+from buergerchat_wagtail.reports import figures as reporting
+from buergerchat_wagtail.reports.business_time import BERLIN
 from buergerchat_wagtail.views.admin.access import forbidden
 
 #: The longest period one report covers.

@@ -3,6 +3,7 @@ erase (Art. 17) and the audit history (closing, which starts the retention perio
 is in staff_actions.py).
 Every action is checked against the permission policy and recorded in Wagtail's log."""
 
+import django_filters
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -11,16 +12,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from django.views.generic import View
+from django_filters.widgets import RangeWidget
 from wagtail.admin import messages as admin_messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.history import HistoryFilterSet, HistoryView
-import django_filters
-from django_filters.widgets import RangeWidget
 
 from buergerchat_wagtail.conversations import audit, payloads
-from buergerchat_wagtail.privacy import rights
-from buergerchat_wagtail.models import Conversation
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
+from buergerchat_wagtail.models import Conversation
+from buergerchat_wagtail.privacy import rights
 from buergerchat_wagtail.views.admin.access import conversation_for, forbidden
 
 

@@ -9,12 +9,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from wagtail.admin import messages as admin_messages
 
-from buergerchat_wagtail.files import attachments, transcripts
-from buergerchat_wagtail.conversations import audit, payloads
 from buergerchat_wagtail.casework import workflow
-from buergerchat_wagtail.models import Attachment, ConversationStatus, SenderType
+from buergerchat_wagtail.conversations import audit, payloads
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
+from buergerchat_wagtail.files import attachments, transcripts
+from buergerchat_wagtail.models import Attachment, ConversationStatus, SenderType
 from buergerchat_wagtail.protocol.frames import PROTOCOL_VERSION, ProtocolError
+from buergerchat_wagtail.views.admin.access import conversation_for, forbidden
 from buergerchat_wagtail.views.public.api import (
     attachment_unavailable,
     fresh_message,
@@ -22,7 +23,6 @@ from buergerchat_wagtail.views.public.api import (
     upload_status,
     with_retry_after,
 )
-from buergerchat_wagtail.views.admin.access import conversation_for, forbidden
 
 CONVERSATION_URL = "buergerchat_inbox:conversation"
 

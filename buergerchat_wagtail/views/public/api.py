@@ -8,6 +8,7 @@ as on the socket; see docs/protocol.md.
 import json
 import logging
 import uuid
+from typing import Literal, Optional
 
 from django.db import DatabaseError
 from django.http import JsonResponse
@@ -16,15 +17,14 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyHeader
-from typing import Literal, Optional
-
 from pydantic import ConfigDict, Field
 
-from buergerchat_wagtail.files import attachments, transcripts
-from buergerchat_wagtail.conversations import audit, payloads, receipts, services
 from buergerchat_wagtail.casework import workflow
-from buergerchat_wagtail.privacy import rights
 from buergerchat_wagtail.conf import buergerchat_settings
+from buergerchat_wagtail.conversations import audit, payloads, receipts, services
+from buergerchat_wagtail.conversations.ratelimit import RateLimited
+from buergerchat_wagtail.files import attachments, transcripts
+from buergerchat_wagtail.files.uploads import check_size
 from buergerchat_wagtail.models import (
     Attachment,
     Conversation,
@@ -33,6 +33,7 @@ from buergerchat_wagtail.models import (
     SenderType,
     TranscriptKind,
 )
+from buergerchat_wagtail.privacy import rights
 from buergerchat_wagtail.protocol.frames import (
     CITIZEN_FRAMES,
     PROTOCOL_VERSION,
@@ -40,7 +41,6 @@ from buergerchat_wagtail.protocol.frames import (
     clean_body,
     parse_frame,
 )
-from buergerchat_wagtail.conversations.ratelimit import RateLimited
 
 SECRET_HEADER = "X-Buergerchat-Secret"
 logger = logging.getLogger(__name__)
@@ -287,8 +287,6 @@ def get_messages(request, query: Query[SyncQuery]):
 def message_request_schema():
     """The ``message`` frame as JSON schema, with the text rule of ``protocol.clean_body``
     (some non-blank character, at most MAX_MESSAGE_LENGTH characters)."""
-    from buergerchat_wagtail.conf import buergerchat_settings
-
     schema = CITIZEN_FRAMES["message"].model_json_schema()
     schema["properties"]["body"].update(
         minLength=1, maxLength=buergerchat_settings.MAX_MESSAGE_LENGTH, pattern=r"[^\s\x00]"
@@ -412,8 +410,6 @@ def read_upload(request, department):
         length = 0
     limit = upload_limit(department)
     if length > limit + MULTIPART_OVERHEAD:
-        from buergerchat_wagtail.files.uploads import check_size
-
         check_size(length - MULTIPART_OVERHEAD, department)
     if not request.content_type.startswith("multipart/form-data"):
         raise ProtocolError("invalid_request", _("Please send the file as multipart/form-data."), field="file")

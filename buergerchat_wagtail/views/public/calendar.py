@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from icalendar import Calendar, Event
 
+from buergerchat_wagtail.availability.schedule import BERLIN, Schedule, local_date
 from buergerchat_wagtail.conf import buergerchat_settings
 from buergerchat_wagtail.models import ConsultationSession, Department
-from buergerchat_wagtail.availability.schedule import BERLIN, local_date
 
 PRODID = "-//buergerchat_wagtail//Buergerchat//DE"
 
@@ -51,7 +51,7 @@ def office_hours_feed(request, department_id):
     )
     calendar = _calendar(_("Chat office hours: %(department)s") % {"department": department.name})
     if department.office_hours_id:
-        schedule = department.office_hours.schedule()
+        schedule = Schedule.from_office_hours(department.office_hours)
         today = local_date(timezone.now())
         last = today + datetime.timedelta(days=buergerchat_settings.ICS_DAYS)
         stamp = timezone.now()

@@ -13,10 +13,10 @@ from wagtail.models import Page
 
 from buergerchat_wagtail.availability import state as availability
 from buergerchat_wagtail.conversations import payloads, services
+from buergerchat_wagtail.conversations.ratelimit import RateLimited, check_start, request_address
 from buergerchat_wagtail.editor.forms import StartConversationForm
 from buergerchat_wagtail.models import CitizenNotice, Department
 from buergerchat_wagtail.protocol.frames import PROTOCOL_VERSION
-from buergerchat_wagtail.conversations.ratelimit import RateLimited, check_start, request_address
 
 
 def _privacy_url(request, raw_page_id):

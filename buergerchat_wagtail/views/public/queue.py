@@ -11,10 +11,10 @@ from django.views.decorators.http import require_POST
 from wagtail.models import Page
 
 from buergerchat_wagtail.consultations import queue as consultations
+from buergerchat_wagtail.conversations.ratelimit import RateLimited, check_start, request_address
 from buergerchat_wagtail.editor.forms import JoinQueueForm
 from buergerchat_wagtail.models import ConsultationSession
 from buergerchat_wagtail.protocol.frames import PROTOCOL_VERSION, ProtocolError
-from buergerchat_wagtail.conversations.ratelimit import RateLimited, check_start, request_address
 from buergerchat_wagtail.views.public.citizen import _privacy_url, rate_limited_response, started_response
 
 

@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
 from buergerchat_wagtail.models import BuergerchatSiteSettings
-from buergerchat_wagtail.editor.theme import HEX_COLOUR_RE
+from buergerchat_wagtail.models.validators import HEX_COLOUR_RE
 
 
 @require_GET

@@ -11,6 +11,7 @@ from django.utils import timezone
 from wagtail.models import Page, Site
 from wagtail.rich_text import RichText
 
+from buergerchat_wagtail.availability.schedule import BERLIN
 from buergerchat_wagtail.models import (
     AvailabilityMode,
     BuergerchatSiteSettings,
@@ -22,7 +23,6 @@ from buergerchat_wagtail.models import (
     OfficeHoursException,
     OfficeHoursRange,
 )
-from buergerchat_wagtail.availability.schedule import BERLIN
 from demo_site.home.models import ContentPage, HomePage
 
 DEPARTMENTS = [
