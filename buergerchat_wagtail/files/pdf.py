@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 PDF_VARIANT = "pdf/a-3b"
 BERLIN = ZoneInfo("Europe/Berlin")
-CSS_PATH = Path(__file__).resolve().parent / "static" / "buergerchat_wagtail" / "css" / "transcript.css"
+CSS_PATH = Path(__file__).resolve().parent.parent / "static" / "buergerchat_wagtail" / "css" / "transcript.css"
 LOGO_URL = "buergerchat-resource:logo"
 LOGO_MAX_PIXELS = 600
 
