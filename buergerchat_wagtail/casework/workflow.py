@@ -30,7 +30,7 @@ def forbidden():
 
 
 def _lock(conversation, user, action):
-    locked = Conversation.objects.select_for_update(of=("self",)).select_related("department").filter(pk=conversation.pk).first()
+    locked = Conversation.objects.lock(conversation.pk)
     if locked is None or not conversation_permission_policy.user_has_permission_for_instance(user, action, locked):
         raise forbidden()
     return locked
@@ -142,7 +142,7 @@ def close_on_erasure_request(conversation):
     request and close it (unless it is closed already) through the same close as
     ``set_status``. No permission check: the caller authenticated the citizen."""
     with transaction.atomic():
-        locked = Conversation.objects.select_for_update(of=("self",)).select_related("department").get(pk=conversation.pk)
+        locked = Conversation.objects.lock(conversation.pk)
         locked.erasure_requested_at = timezone.now()
         messages = []
         if locked.status != ConversationStatus.CLOSED:
@@ -192,7 +192,7 @@ def close_if_idle(conversation, now=None):
     or "continue chat"), through the same close as ``set_status``. Returns True if closed."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Conversation.objects.select_for_update(of=("self",)).select_related("department").filter(pk=conversation.pk).first()
+        locked = Conversation.objects.lock(conversation.pk)
         if locked is None or locked.idle_close_at is None or locked.idle_close_at > now:
             if locked is not None:
                 refresh_copy(conversation, locked)
@@ -209,7 +209,7 @@ def extend_idle(conversation, now=None):
     nothing when no idle close is pending (closed, or the citizen wrote last)."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Conversation.objects.select_for_update(of=("self",)).select_related("department").filter(pk=conversation.pk).first()
+        locked = Conversation.objects.lock(conversation.pk)
         if locked is None:
             raise ProtocolError("conversation_deleted", _("This conversation has been deleted."))
         if locked.idle_close_at is not None:
@@ -226,7 +226,7 @@ def extend_idle(conversation, now=None):
 def rate(conversation, score, comment=""):
     """The citizen's satisfaction rating (1–5 and an optional comment), once, after closing."""
     with transaction.atomic():
-        locked = Conversation.objects.select_for_update(of=("self",)).select_related("department").get(pk=conversation.pk)
+        locked = Conversation.objects.lock(conversation.pk)
         if locked.status != ConversationStatus.CLOSED:
             refresh_copy(conversation, locked)
             raise ProtocolError("not_closed", _("You can rate the conversation once it has been closed."))

@@ -42,7 +42,7 @@ def notify_citizen_of_answer(conversation_id):
     """Send the "an answer is waiting" e-mail if it is due. Returns True if sent."""
     with transaction.atomic():
         conversation = (
-            Conversation.objects.select_for_update().select_related("department").filter(pk=conversation_id).first()
+            Conversation.objects.lock(conversation_id)
         )
         if conversation is None or not conversation.citizen_email:
             return False

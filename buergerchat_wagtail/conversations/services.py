@@ -21,7 +21,6 @@ from buergerchat_wagtail.events.broadcasting import group_send
 from buergerchat_wagtail.models import Conversation, ConversationStatus, Message, SenderType
 from buergerchat_wagtail.models.attachments import cache_no_attachment
 from buergerchat_wagtail.models.conversations import hash_secret, new_secret
-from buergerchat_wagtail.privacy import retention
 from buergerchat_wagtail.protocol.frames import ProtocolError
 
 logger = logging.getLogger(__name__)
@@ -60,7 +59,6 @@ def start_conversation(*, department, text, name="", email="", privacy_page=None
             conversation=conversation, sender=SenderType.CITIZEN, body=text, client_id=uuid.uuid4(), created_at=now
         )
         transaction.on_commit(lambda: broadcast_message(conversation, message, started=True))
-        retention.schedule_purge()
     logger.info("conversation %s started in department %s", conversation.pk, department.pk)
     return conversation, secret
 
@@ -107,7 +105,7 @@ def post_message(*, conversation, sender, body, client_id, author=None, internal
 def _store_message(conversation, sender, body, client_id, author, internal):
     with transaction.atomic():
         locked = (
-            Conversation.objects.select_for_update(of=("self",)).select_related("department").filter(pk=conversation.pk).first()
+            Conversation.objects.lock(conversation.pk)
         )
         if locked is None:
             raise ProtocolError("conversation_deleted", _("This conversation has been deleted."), ref=str(client_id))
@@ -271,7 +269,11 @@ def broadcast(conversation, messages=(), *, citizen_state=False, departments=Non
     if citizen_state:
         group_send(
             citizen_group,
-            {"type": "bc.state", "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN)},
+            {
+                "type": "bc.state",
+                "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN),
+                "department": conversation.department_id,
+            },
         )
     last = next((m for m in reversed(list(messages)) if m.sender != SenderType.SYSTEM), None)
     broadcast_inbox(conversation, last, departments=departments, started=started)

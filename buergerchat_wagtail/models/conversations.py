@@ -63,6 +63,12 @@ class ConversationQuerySet(models.QuerySet):
             return self.none()
         return self.filter(secret_hash=hash_secret(secret))
 
+    def lock(self, pk):
+        """The conversation ``pk`` with its department, its row locked until the end of the
+        transaction (``None`` if it was deleted). Every change of a conversation's state
+        goes through this lock, which orders concurrent messages and actions."""
+        return self.select_for_update(of=("self",)).select_related("department").filter(pk=pk).first()
+
     def citizens_waiting(self):
         """Conversations in which a citizen waits for an answer (see citizens_waiting_q)."""
         return self.filter(citizens_waiting_q())

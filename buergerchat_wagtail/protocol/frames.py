@@ -34,12 +34,28 @@ class ProtocolError(Exception):
         self.field = field
 
     def as_frame(self):
-        frame = {"v": PROTOCOL_VERSION, "type": "error", "code": self.code, "detail": self.detail}
-        if self.ref is not None:
-            frame["ref"] = self.ref
-        if self.field is not None:
-            frame["field"] = self.field
-        return frame
+        extra = {key: value for key, value in (("ref", self.ref), ("field", self.field)) if value is not None}
+        return reply("error", code=self.code, detail=self.detail, **extra)
+
+
+#: Refusals that answer HTTP 409 (the request conflicts with the conversation's state).
+CONFLICT_CODES = {"conversation_closed", "not_closed", "already_rated"}
+
+
+def http_status(error):
+    """The HTTP status of a refusal, for the transports that answer over HTTP."""
+    return 409 if error.code in CONFLICT_CODES else 400
+
+
+def reply(frame_type, **data):
+    """The one frame builder: every frame the server sends, over the socket or as an
+    HTTP response body, is ``{"v": PROTOCOL_VERSION, "type": frame_type, **data}``."""
+    return reply(frame_type, **data)
+
+
+def ack(client_id, message, *, duplicate, **data):
+    """The answer to a stored message: its id and time; ``duplicate`` for a resend."""
+    return reply("ack", **data, client_id=str(client_id), duplicate=duplicate, message=message)
 
 
 class Frame(BaseModel):

@@ -7,14 +7,14 @@ from django.utils.translation import gettext as _
 
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
 from buergerchat_wagtail.models import Conversation
-from buergerchat_wagtail.protocol.frames import PROTOCOL_VERSION
+from buergerchat_wagtail.protocol.frames import reply
 
 
 def forbidden(request):
     """A plain 403 (Wagtail's admin would turn PermissionDenied into a redirect)."""
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse(
-            {"v": PROTOCOL_VERSION, "type": "error", "code": "forbidden", "detail": _("You may not access this conversation.")},
+            reply("error", code="forbidden", detail=_("You may not access this conversation.")),
             status=403,
         )
     return TemplateResponse(request, "buergerchat_wagtail/admin/forbidden.html", status=403)

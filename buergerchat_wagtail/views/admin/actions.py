@@ -11,22 +11,18 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from pydantic import ValidationError as PydanticValidationError
 from wagtail.admin import messages as admin_messages
 
-from buergerchat_wagtail.casework import workflow
-from buergerchat_wagtail.conversations import payloads, receipts
-from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
+from buergerchat_wagtail.commands import staff as commands
 from buergerchat_wagtail.editor.forms import AssignForm, StatusForm, TakeForm, TransferForm
-from buergerchat_wagtail.protocol.frames import PROTOCOL_VERSION, ProtocolError
+from buergerchat_wagtail.protocol.frames import PROTOCOL_VERSION, STAFF_FRAMES, ProtocolError, http_status, reply
 from buergerchat_wagtail.views.admin.access import conversation_for, forbidden
 from buergerchat_wagtail.views.admin.conversation import ConversationView
-from buergerchat_wagtail.views.public.api import CONFLICT_CODES
 
 
 def error_status(exc):
-    if exc.code == "forbidden":
-        return 403
-    return 409 if exc.code in CONFLICT_CODES else 400
+    return 403 if exc.code == "forbidden" else http_status(exc)
 
 
 def json_error_code(field, form_code):
@@ -41,7 +37,9 @@ def json_error_code(field, form_code):
 
 
 class ActionView(ConversationView):
-    """Subclasses set ``form_class``, ``form_name``, ``action`` and define ``run(form)``."""
+    """Subclasses set ``form_class``, ``form_name``, ``action`` and ``command`` (the
+    staff command the socket calls for the same frame) and turn the form into the
+    frame's fields in ``frame_data(form)``."""
 
     http_method_names = ["post"]
     success_message = ""
@@ -52,8 +50,11 @@ class ActionView(ConversationView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
+        frame = STAFF_FRAMES[self.action](
+            v=PROTOCOL_VERSION, type=self.action, conversation=self.conversation.pk, **self.frame_data(form)
+        )
         try:
-            conversation = self.run(form)
+            answer = self.command(self.request.user, frame)
         except ProtocolError as exc:
             if exc.code == "forbidden":
                 return forbidden(self.request)
@@ -61,21 +62,12 @@ class ActionView(ConversationView):
                 return JsonResponse(exc.as_frame(), status=error_status(exc))
             form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
             return self.form_invalid(form)
-        access = conversation_permission_policy.user_has_permission_for_instance(self.request.user, "view", conversation)
         if self.wants_json():
-            return JsonResponse(
-                {
-                    "v": PROTOCOL_VERSION,
-                    "type": "done",
-                    "action": self.action,
-                    "conversation": payloads.conversation_payload(conversation, payloads.STAFF),
-                    "access": access,
-                }
-            )
+            return JsonResponse(answer)
         admin_messages.success(self.request, self.success_message)
-        if not access:
+        if not answer["access"]:
             return redirect(self.index_url_name)
-        return redirect(self.url_names["conversation"], conversation.pk)
+        return redirect(self.url_names["conversation"], self.conversation.pk)
 
     def form_invalid(self, form):
         if self.wants_json():
@@ -83,13 +75,7 @@ class ActionView(ConversationView):
             error = errors[0]
             code = json_error_code(field, error.code)
             return JsonResponse(
-                {
-                    "v": PROTOCOL_VERSION,
-                    "type": "error",
-                    "code": code,
-                    "detail": " ".join(error.messages),
-                    "field": None if field == "__all__" else field,
-                },
+                reply("error", code=code, detail=" ".join(error.messages), field=None if field == "__all__" else field),
                 status=400,
             )
         response = self.render_to_response(self.get_context_data(form=form))
@@ -106,8 +92,10 @@ class TakeView(ActionView):
     def success_message(self):
         return _("You have taken this conversation.")
 
-    def run(self, form):
-        return workflow.take(self.conversation, self.request.user)
+    command = staticmethod(commands.take)
+
+    def frame_data(self, form):
+        return {}
 
 
 class AssignView(ActionView):
@@ -119,9 +107,11 @@ class AssignView(ActionView):
     def success_message(self):
         return _("The assignment has been saved.")
 
-    def run(self, form):
+    command = staticmethod(commands.assign)
+
+    def frame_data(self, form):
         assignee = form.cleaned_data["assignee"]
-        return workflow.assign(self.conversation, self.request.user, assignee.pk if assignee else None)
+        return {"assignee": assignee.pk if assignee else None}
 
 
 class TransferView(ActionView):
@@ -133,10 +123,10 @@ class TransferView(ActionView):
     def success_message(self):
         return _("The conversation has been passed on.")
 
-    def run(self, form):
-        return workflow.transfer(
-            self.conversation, self.request.user, form.cleaned_data["department"].pk, form.cleaned_data["reason"]
-        )
+    command = staticmethod(commands.transfer)
+
+    def frame_data(self, form):
+        return {"department": form.cleaned_data["department"].pk, "reason": form.cleaned_data["reason"]}
 
 
 class StatusView(ActionView):
@@ -148,26 +138,20 @@ class StatusView(ActionView):
     def success_message(self):
         return _("The status has been changed.")
 
-    def run(self, form):
-        return workflow.set_status(self.conversation, self.request.user, form.cleaned_data["status"])
+    command = staticmethod(commands.set_status)
+
+    def frame_data(self, form):
+        return {"status": form.cleaned_data["status"]}
 
 
 @require_POST
 def mark_read(request, pk):
     """HTTP fallback of the staff ``read`` frame: POST ``up_to`` (a message id)."""
-    conversation = conversation_for(request.user, pk, "view")
-    if conversation is None:
+    if conversation_for(request.user, pk, "view") is None:
         return forbidden(request)
     try:
         up_to = int(request.POST.get("up_to", ""))
-        if not 1 <= up_to < 2**63:
-            raise ValueError
-    except ValueError:
-        return JsonResponse(
-            {"v": PROTOCOL_VERSION, "type": "error", "code": "invalid_request", "detail": _("Invalid parameter: up_to.")},
-            status=400,
-        )
-    stored = receipts.mark_read_by_staff(conversation, request.user, up_to)
-    return JsonResponse(
-        {"v": PROTOCOL_VERSION, "type": "read", "conversation": conversation.pk, "reader": "staff", "up_to": stored}
-    )
+        frame = STAFF_FRAMES["read"](v=PROTOCOL_VERSION, type="read", conversation=pk, up_to=up_to)
+    except (ValueError, PydanticValidationError):
+        return JsonResponse(reply("error", code="invalid_request", detail=_("Invalid parameter: up_to.")), status=400)
+    return JsonResponse(commands.read(request.user, frame))

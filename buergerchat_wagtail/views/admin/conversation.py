@@ -24,7 +24,7 @@ from buergerchat_wagtail.editor.forms import AssignForm, ReplyForm, StatusForm, 
 from buergerchat_wagtail.models import ConversationStatus as Status
 from buergerchat_wagtail.models import SenderType, Transcript
 from buergerchat_wagtail.models.filetypes import labels, mime_type
-from buergerchat_wagtail.protocol.frames import PROTOCOL_VERSION, ProtocolError
+from buergerchat_wagtail.protocol.frames import ProtocolError, reply
 from buergerchat_wagtail.views.admin.access import conversation_for, forbidden
 
 logger = logging.getLogger(__name__)
@@ -199,14 +199,7 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
             return super().form_invalid(form)
         if self.wants_json():
             return JsonResponse(
-                {
-                    "v": PROTOCOL_VERSION,
-                    "type": "ack",
-                    "conversation": self.conversation.pk,
-                    "client_id": str(message.client_id),
-                    "duplicate": not created,
-                    "message": payloads.message_payload(message, payloads.STAFF, department=self.conversation.department),
-                },
+                reply("ack", conversation=self.conversation.pk, client_id=str(message.client_id), duplicate=not created, message=payloads.message_payload(message, payloads.STAFF, department=self.conversation.department)),
                 status=201 if created else 200,
             )
         admin_messages.success(self.request, _("Your note has been saved.") if form.is_note else _("Your reply has been sent."))
@@ -222,13 +215,7 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
                 error = error[0]
                 code = "invalid_frame"
             return JsonResponse(
-                {
-                    "v": PROTOCOL_VERSION,
-                    "type": "error",
-                    "code": code,
-                    "detail": " ".join(error.messages),
-                    "field": field,
-                },
+                reply("error", code=code, detail=" ".join(error.messages), field=field),
                 status=400,
             )
         return super().form_invalid(form)
@@ -243,18 +230,13 @@ def conversation_messages(request, pk):
         after = max(0, int(request.GET.get("after", "0")))
     except ValueError:
         return JsonResponse(
-            {"v": PROTOCOL_VERSION, "type": "error", "code": "invalid_request", "detail": _("Invalid parameter: after.")},
+            reply("error", code="invalid_request", detail=_("Invalid parameter: after.")),
             status=400,
         )
     return JsonResponse(
-        {
-            "v": PROTOCOL_VERSION,
-            "type": "messages",
-            "conversation": conversation.pk,
-            "messages": payloads.messages_payload(
+        reply("messages", conversation=conversation.pk, messages=payloads.messages_payload(
                 services.messages_after(conversation, after), payloads.STAFF, conversation
-            ),
-        }
+            ))
     )
 
 

@@ -14,7 +14,7 @@ from buergerchat_wagtail.conversations import audit, payloads
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
 from buergerchat_wagtail.files import attachments, transcripts
 from buergerchat_wagtail.models import Attachment, ConversationStatus, SenderType
-from buergerchat_wagtail.protocol.frames import PROTOCOL_VERSION, ProtocolError
+from buergerchat_wagtail.protocol.frames import ProtocolError, reply
 from buergerchat_wagtail.views.admin.access import conversation_for, forbidden
 from buergerchat_wagtail.views.public.api import (
     attachment_unavailable,
@@ -59,14 +59,7 @@ def upload_attachment(request, pk):
         return redirect(back)
     if _wants_json(request):
         return JsonResponse(
-            {
-                "v": PROTOCOL_VERSION,
-                "type": "ack",
-                "conversation": conversation.pk,
-                "client_id": str(client_id),
-                "duplicate": not created,
-                "message": payloads.message_payload(fresh_message(message), payloads.STAFF, department=conversation.department),
-            },
+            reply("ack", conversation=conversation.pk, client_id=str(client_id), duplicate=not created, message=payloads.message_payload(fresh_message(message), payloads.STAFF, department=conversation.department)),
             status=201 if created else 200,
         )
     admin_messages.success(request, _("The file has been sent."))

@@ -8,20 +8,18 @@ as on the socket; see docs/protocol.md.
 import json
 import logging
 import uuid
-from typing import Literal, Optional
 
 from django.db import DatabaseError
 from django.http import JsonResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyHeader
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from buergerchat_wagtail.casework import workflow
+from buergerchat_wagtail.commands import citizen as commands
 from buergerchat_wagtail.conf import buergerchat_settings
-from buergerchat_wagtail.conversations import audit, payloads, receipts, services
+from buergerchat_wagtail.conversations import audit, payloads
 from buergerchat_wagtail.conversations.ratelimit import RateLimited
 from buergerchat_wagtail.files import attachments, transcripts
 from buergerchat_wagtail.files.uploads import check_size
@@ -36,10 +34,24 @@ from buergerchat_wagtail.models import (
 from buergerchat_wagtail.privacy import rights
 from buergerchat_wagtail.protocol.frames import (
     CITIZEN_FRAMES,
-    PROTOCOL_VERSION,
     ProtocolError,
     clean_body,
+    http_status,
     parse_frame,
+    reply,
+)
+from buergerchat_wagtail.protocol.replies import (
+    ERRORS,
+    AckFrame,
+    ErasedFrame,
+    ErrorFrame,
+    ExportDocument,
+    ExtendedFrame,
+    MessagesFrame,
+    PendingFrame,
+    RatedFrame,
+    ReadFrame,
+    ReadyFrame,
 )
 
 SECRET_HEADER = "X-Buergerchat-Secret"
@@ -88,12 +100,9 @@ def on_database_error(request, exc):
 
 
 #: Refusals because of the conversation's state (not the request's form): 409 Conflict.
-CONFLICT_CODES = {"conversation_closed", "not_closed", "already_rated"}
-
-
 @api.exception_handler(ProtocolError)
 def on_protocol_error(request, exc):
-    return error_response(exc, 409 if exc.code in CONFLICT_CODES else 400)
+    return error_response(exc, http_status(exc))
 
 
 @api.exception_handler(RateLimited)
@@ -101,103 +110,6 @@ def on_rate_limited(request, exc):
     response = error_response(exc, 429)
     response["Retry-After"] = str(exc.retry_after)
     return response
-
-
-class OpenSchema(Schema):
-    model_config = ConfigDict(extra="allow")
-
-
-class ErrorFrame(OpenSchema):
-    v: int
-    type: Literal["error"]
-    code: str
-    detail: str
-    ref: Optional[str] = None
-    field: Optional[str] = None
-    retry_after: Optional[int] = None
-
-
-class MessageOut(OpenSchema):
-    id: int
-    client_id: str
-    sender: str
-    author: str
-    body: str
-    created_at: str
-
-
-class ConversationOut(OpenSchema):
-    reference: str
-    subject: str
-    status: str
-    status_label: str
-    department: str
-    created_at: str
-
-
-class ReadyFrame(OpenSchema):
-    v: int
-    type: Literal["ready"]
-    conversation: ConversationOut
-    messages: list[MessageOut]
-
-
-class MessagesFrame(OpenSchema):
-    v: int
-    type: Literal["messages"]
-    messages: list[MessageOut]
-
-
-class AckFrame(OpenSchema):
-    v: int
-    type: Literal["ack"]
-    client_id: str
-    duplicate: bool
-    message: MessageOut
-
-
-class ExportDocument(OpenSchema):
-    format: str
-    exported_at: str
-    conversation: dict
-    messages: list[MessageOut]
-    attachments: list
-    documents: list
-
-
-class ReadFrame(OpenSchema):
-    v: int
-    type: Literal["read"]
-    reader: Literal["citizen"]
-    up_to: int
-
-
-class RatedFrame(OpenSchema):
-    v: int
-    type: Literal["rated"]
-    conversation: ConversationOut
-
-
-class ExtendedFrame(OpenSchema):
-    v: int
-    type: Literal["extended"]
-    conversation: ConversationOut
-
-
-class PendingFrame(OpenSchema):
-    v: int
-    type: Literal["pending"]
-    detail: str
-    retry_after: int
-
-
-class ErasedFrame(OpenSchema):
-    v: int
-    type: Literal["erased", "erasure_requested"]
-
-
-#: Error answers every endpoint may give (documented for the OpenAPI schema).
-ERRORS = {400: ErrorFrame, 401: ErrorFrame, 409: ErrorFrame, 429: ErrorFrame, 503: ErrorFrame}
 
 
 def file_responses(content_type, description):
@@ -214,10 +126,6 @@ def file_responses(content_type, description):
 
 class SyncQuery(Schema):
     after: int = Field(0, ge=0, le=2**63 - 1)
-
-
-def _messages(conversation, after):
-    return payloads.messages_payload(services.citizen_messages_after(conversation, after), payloads.CITIZEN, conversation)
 
 
 def _frame_from_body(request, frame_type):
@@ -263,25 +171,13 @@ def _frame_body(frame_type):
 
 @api.get("/conversation", summary="The conversation and its messages after an id", response={200: ReadyFrame, **ERRORS})
 def get_conversation(request, query: Query[SyncQuery]):
-    conversation = request.auth
-    due = conversation.idle_close_at
-    if due is not None and due <= timezone.now():
-        # A polling widget past its idle deadline (as a socket's ping): close it now.
-        workflow.close_if_idle(conversation)
-    # JsonResponse: the response schemas document the frames; the payload modules build them.
-    return JsonResponse(
-        {
-            "v": PROTOCOL_VERSION,
-            "type": "ready",
-            "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN),
-            "messages": _messages(conversation, query.after),
-        }
-    )
+    # JsonResponse: the response schemas document the frames; the commands build them.
+    return JsonResponse(commands.ready(request.auth.pk, query.after))
 
 
 @api.get("/messages", summary="Messages after an id", response={200: MessagesFrame, **ERRORS})
 def get_messages(request, query: Query[SyncQuery]):
-    return JsonResponse({"v": PROTOCOL_VERSION, "type": "messages", "messages": _messages(request.auth, query.after)})
+    return JsonResponse(commands.sync(request.auth.pk, query))
 
 
 def message_request_schema():
@@ -306,21 +202,8 @@ def message_request_schema():
     },
 )
 def post_message(request):
-    conversation = request.auth
-    frame = _frame_from_body(request, "message")
-    message, created = services.post_message(
-        conversation=conversation, sender=SenderType.CITIZEN, body=frame.body, client_id=frame.client_id
-    )
-    return JsonResponse(
-        {
-            "v": PROTOCOL_VERSION,
-            "type": "ack",
-            "client_id": str(frame.client_id),
-            "duplicate": not created,
-            "message": payloads.message_payload(message, payloads.CITIZEN, department=conversation.department),
-        },
-        status=201 if created else 200,
-    )
+    answer = commands.send(request.auth.pk, _frame_from_body(request, "message"))
+    return JsonResponse(answer, status=200 if answer["duplicate"] else 201)
 
 
 @api.get(
@@ -343,8 +226,7 @@ def export(request):
     response={200: ErasedFrame, **ERRORS},
 )
 def erase(request):
-    outcome = rights.citizen_requests_erasure(request.auth)
-    return JsonResponse({"v": PROTOCOL_VERSION, "type": "erased" if outcome == "erased" else "erasure_requested"})
+    return JsonResponse(commands.erase(request.auth.pk))
 
 
 @api.post(
@@ -354,9 +236,7 @@ def erase(request):
     openapi_extra=_frame_body("read"),
 )
 def post_read(request):
-    frame = _frame_from_body(request, "read")
-    up_to = receipts.mark_read_by_citizen(request.auth, frame.up_to)
-    return JsonResponse({"v": PROTOCOL_VERSION, "type": "read", "reader": "citizen", "up_to": up_to})
+    return JsonResponse(commands.read(request.auth.pk, _frame_from_body(request, "read")))
 
 
 @api.post(
@@ -366,11 +246,7 @@ def post_read(request):
     openapi_extra=_frame_body("extend"),
 )
 def post_extend(request):
-    _frame_from_body(request, "extend")
-    conversation = workflow.extend_idle(request.auth)
-    return JsonResponse(
-        {"v": PROTOCOL_VERSION, "type": "extended", "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN)}
-    )
+    return JsonResponse(commands.extend(request.auth.pk, _frame_from_body(request, "extend")))
 
 
 @api.post(
@@ -380,12 +256,7 @@ def post_extend(request):
     openapi_extra=_frame_body("rate"),
 )
 def post_rating(request):
-    frame = _frame_from_body(request, "rate")
-    conversation = workflow.rate(request.auth, frame.score, frame.comment)
-    return JsonResponse(
-        {"v": PROTOCOL_VERSION, "type": "rated", "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN)},
-        status=201,
-    )
+    return JsonResponse(commands.rate(request.auth.pk, _frame_from_body(request, "rate")), status=201)
 
 
 # --------------------------------------------------------------------------- attachments
@@ -434,7 +305,7 @@ def upload_status(exc):
         return 413
     if exc.code == "rate_limited":
         return 429
-    return 409 if exc.code in CONFLICT_CODES else 400
+    return http_status(exc)
 
 
 def with_retry_after(response, exc):
@@ -484,15 +355,9 @@ def upload_attachment(request):
         exc.ref = exc.ref or ref
         return with_retry_after(error_response(exc, upload_status(exc)), exc)
     return JsonResponse(
-        {
-            "v": PROTOCOL_VERSION,
-            "type": "ack",
-            "client_id": str(client_id),
-            "duplicate": not created,
-            "message": payloads.message_payload(
+        reply("ack", client_id=str(client_id), duplicate=not created, message=payloads.message_payload(
                 fresh_message(message), payloads.CITIZEN, department=conversation.department
-            ),
-        },
+            )),
         status=201 if created else 200,
     )
 
@@ -544,12 +409,7 @@ def citizen_transcript(request):
         transcript = transcripts.current_transcript(conversation, TranscriptKind.CITIZEN)
     if transcript is None:
         response = JsonResponse(
-            {
-                "v": PROTOCOL_VERSION,
-                "type": "pending",
-                "detail": _("The PDF is being prepared. Please wait a moment."),
-                "retry_after": 2,
-            },
+            reply("pending", detail=_("The PDF is being prepared. Please wait a moment."), retry_after=2),
             status=202,
         )
         response["Retry-After"] = "2"

@@ -1,6 +1,5 @@
 """Citizen HTTP endpoints that are not part of the JSON API: the start form."""
 
-from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -12,11 +11,12 @@ from django.views.decorators.http import require_POST
 from wagtail.models import Page
 
 from buergerchat_wagtail.availability import state as availability
+from buergerchat_wagtail.commands import citizen as commands
 from buergerchat_wagtail.conversations import payloads, services
 from buergerchat_wagtail.conversations.ratelimit import RateLimited, check_start, request_address
 from buergerchat_wagtail.editor.forms import StartConversationForm
-from buergerchat_wagtail.models import CitizenNotice, Department
-from buergerchat_wagtail.protocol.frames import PROTOCOL_VERSION
+from buergerchat_wagtail.models import Department
+from buergerchat_wagtail.protocol.frames import reply
 
 
 def _privacy_url(request, raw_page_id):
@@ -51,27 +51,14 @@ def start_conversation(request, department_id):
     state = availability.department_state(department)
     if not state.accepts_messages:
         return JsonResponse(
-            {
-                "v": PROTOCOL_VERSION,
-                "type": "error",
-                "code": "closed",
-                "detail": f"{state.label} {state.detail}".strip(),
-                "availability": state.as_payload(),
-            },
+            reply("error", code="closed", detail=f"{state.label} {state.detail}".strip(), availability=state.as_payload()),
             status=409,
         )
     if not form.is_valid():
         return JsonResponse(
-            {
-                "v": PROTOCOL_VERSION,
-                "type": "error",
-                "code": "invalid_form",
-                "detail": _("Please correct the marked fields."),
-                "fields": {name: [str(e) for e in errors] for name, errors in form.errors.items()},
-                "form_html": render_to_string(
+            reply("error", code="invalid_form", detail=_("Please correct the marked fields."), fields={name: [str(e) for e in errors] for name, errors in form.errors.items()}, form_html=render_to_string(
                     "buergerchat_wagtail/widget/start_form.html", {"form": form}, request=request
-                ),
-            },
+                )),
             status=400,
         )
     try:
@@ -80,16 +67,15 @@ def start_conversation(request, department_id):
         return rate_limited_response(exc)
     page_id = form.cleaned_data["privacy_token"]
     privacy_page = Page.objects.live().public().filter(pk=page_id).first() if page_id else None
-    with transaction.atomic():
-        conversation, secret = services.start_conversation(
-            department=department,
-            text=form.cleaned_data["text"],
-            name=form.cleaned_data["name"].strip(),
-            email=form.cleaned_data["email"],
-            privacy_page=privacy_page,
-            subject_prefix=topic["subject"] if topic is not None else "",
-        )
-        CitizenNotice.objects.create(conversation=conversation, page=form.cleaned_data["page"])
+    conversation, secret = commands.start(
+        department=department,
+        text=form.cleaned_data["text"],
+        name=form.cleaned_data["name"].strip(),
+        email=form.cleaned_data["email"],
+        privacy_page=privacy_page,
+        subject_prefix=topic["subject"] if topic is not None else "",
+        page=form.cleaned_data["page"],
+    )
     return started_response(conversation, secret, state)
 
 
@@ -103,16 +89,15 @@ def started_response(conversation, secret, state, **extra):
     """The ``started`` answer: the only time the secret is sent, and, outside office
     hours, the confirmation with the usual answer time."""
     messages = services.messages_after(conversation)
-    data = {
-        "v": PROTOCOL_VERSION,
-        "type": "started",
-        "secret": secret,
-        "conversation": payloads.conversation_payload(conversation, payloads.CITIZEN),
-        "messages": payloads.messages_payload(messages, payloads.CITIZEN, conversation),
-        "availability": state.as_payload() if state is not None else None,
-        "notice": None,
+    data = reply(
+        "started",
+        secret=secret,
+        conversation=payloads.conversation_payload(conversation, payloads.CITIZEN),
+        messages=payloads.messages_payload(messages, payloads.CITIZEN, conversation),
+        availability=state.as_payload() if state is not None else None,
+        notice=None,
         **extra,
-    }
+    )
     if state is not None and not state.available:
         parts = [_("Thank you, we have received your message."), availability.answer_time_text(state.answer_days)]
         if conversation.citizen_email:

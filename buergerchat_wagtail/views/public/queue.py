@@ -10,11 +10,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from wagtail.models import Page
 
+from buergerchat_wagtail.commands import citizen as commands
 from buergerchat_wagtail.consultations import queue as consultations
 from buergerchat_wagtail.conversations.ratelimit import RateLimited, check_start, request_address
 from buergerchat_wagtail.editor.forms import JoinQueueForm
 from buergerchat_wagtail.models import ConsultationSession
-from buergerchat_wagtail.protocol.frames import PROTOCOL_VERSION, ProtocolError
+from buergerchat_wagtail.protocol.frames import ProtocolError, reply
 from buergerchat_wagtail.views.public.citizen import _privacy_url, rate_limited_response, started_response
 
 
@@ -34,16 +35,9 @@ def join_queue(request, session_id):
     )
     if not form.is_valid():
         return JsonResponse(
-            {
-                "v": PROTOCOL_VERSION,
-                "type": "error",
-                "code": "invalid_form",
-                "detail": _("Please correct the marked fields."),
-                "fields": {name: [str(e) for e in errors] for name, errors in form.errors.items()},
-                "form_html": render_to_string(
+            reply("error", code="invalid_form", detail=_("Please correct the marked fields."), fields={name: [str(e) for e in errors] for name, errors in form.errors.items()}, form_html=render_to_string(
                     "buergerchat_wagtail/widget/start_form.html", {"form": form}, request=request
-                ),
-            },
+                )),
             status=400,
         )
     try:
@@ -53,7 +47,7 @@ def join_queue(request, session_id):
     page_id = form.cleaned_data["privacy_token"]
     privacy_page = Page.objects.live().public().filter(pk=page_id).first() if page_id else None
     try:
-        entry, secret = consultations.join(
+        entry, secret = commands.join_queue(
             session,
             text=form.cleaned_data["text"],
             name=form.cleaned_data["name"].strip(),

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from buergerchat_wagtail.availability import state as availability
 from buergerchat_wagtail.consultations import queue as consultations
 from buergerchat_wagtail.models import ConsultationSession, Department
-from buergerchat_wagtail.protocol.frames import PROTOCOL_VERSION
+from buergerchat_wagtail.protocol.frames import reply
 
 
 @never_cache
@@ -19,7 +19,7 @@ from buergerchat_wagtail.protocol.frames import PROTOCOL_VERSION
 def department_status(request, department_id):
     department = get_object_or_404(Department.objects.select_related("office_hours"), pk=department_id)
     state = availability.department_state(department)
-    return JsonResponse({"v": PROTOCOL_VERSION, "type": "availability", "availability": state.as_payload()})
+    return JsonResponse(reply("availability", availability=state.as_payload()))
 
 
 @never_cache
@@ -28,5 +28,5 @@ def session_status(request, session_id):
     session = get_object_or_404(ConsultationSession.objects.select_related("department"), pk=session_id)
     consultations.finish_if_over(session)
     return JsonResponse(
-        {"v": PROTOCOL_VERSION, "type": "availability", "availability": consultations.session_state(session)}
+        reply("availability", availability=consultations.session_state(session))
     )
