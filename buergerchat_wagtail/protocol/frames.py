@@ -50,7 +50,7 @@ def http_status(error):
 def reply(frame_type, **data):
     """The one frame builder: every frame the server sends, over the socket or as an
     HTTP response body, is ``{"v": PROTOCOL_VERSION, "type": frame_type, **data}``."""
-    return reply(frame_type, **data)
+    return {"v": PROTOCOL_VERSION, "type": frame_type, **data}
 
 
 def ack(client_id, message, *, duplicate, **data):
