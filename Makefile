@@ -47,6 +47,7 @@ test: install
 	$(MANAGE) check --fail-level WARNING
 	$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/python scripts/check_translations.py
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 test-fast: install

@@ -633,7 +633,7 @@ async def test_deactivated_case_worker_stops_receiving_after_recheck(
     open_socket, conversation_a, worker_a, monkeypatch
 ):
     """A change that sends no signal (a queryset update) is caught by the periodic re-check."""
-    monkeypatch.setattr(consumers, "PERMISSION_RECHECK_SECONDS", 0)
+    monkeypatch.setattr(consumers.staff, "PERMISSION_RECHECK_SECONDS", 0)
     conversation, secret = conversation_a
     staff, _ = await staff_socket(open_socket, worker_a)
     citizen, _ = await citizen_socket(open_socket, secret)

@@ -15,6 +15,7 @@ from buergerchat_wagtail import crypto
 from buergerchat_wagtail.casework import workflow
 from buergerchat_wagtail.conversations import audit, payloads, services
 from buergerchat_wagtail.files import attachments as attachment_domain
+from buergerchat_wagtail.files import cleanup as files_cleanup
 from buergerchat_wagtail.files import transcripts
 from buergerchat_wagtail.files.storage import private_storage, raw_private_storage
 from buergerchat_wagtail.models import (
@@ -162,13 +163,13 @@ def test_archive_predicate_releases_conversations_that_must_be_archived(dept_a, 
     conversation, _ = services.start_conversation(department=dept_a, text=SUBJECT)
     workflow.set_status(conversation, worker_a, ConversationStatus.CLOSED)
     Conversation.objects.filter(pk=conversation.pk).update(closed_at=timezone.now() - timedelta(days=400))
-    assert not retention.is_archived(conversation)
+    assert not files_cleanup.is_archived(conversation)
     result = retention.purge_expired()
     assert result.blocked == 1 and Conversation.objects.filter(pk=conversation.pk).exists()
     transcripts.store_transcript(conversation, TranscriptKind.CITIZEN)  # the citizen's copy is no archive
-    assert not retention.is_archived(conversation)
+    assert not files_cleanup.is_archived(conversation)
     transcripts.store_transcript(conversation, TranscriptKind.ARCHIVE, user=worker_a)
-    assert retention.is_archived(conversation)
+    assert files_cleanup.is_archived(conversation)
     result = retention.purge_expired()
     assert result.conversations == 1 and not Conversation.objects.filter(pk=conversation.pk).exists()
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 from buergerchat_wagtail.casework import workflow
+from buergerchat_wagtail.commands import citizen as commands
 from buergerchat_wagtail.conversations import audit, services
 from buergerchat_wagtail.files import cleanup as files_cleanup
 from buergerchat_wagtail.models import Conversation, ConversationStatus, Message, SenderType
@@ -140,20 +141,20 @@ def test_task_returns_counts(setup):
 
 def test_purge_is_scheduled_automatically_once_per_interval(setup, dept_a, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.start_conversation(department=dept_a, text="Neu")
+        commands.start(department=dept_a, text="Neu")
     assert remaining() == {"Jung", "Offen", "Neu"}
     # Within the interval nothing is enqueued again.
-    expired, _ = services.start_conversation(department=dept_a, text="Gleich abgelaufen")
+    expired, _ = commands.start(department=dept_a, text="Gleich abgelaufen")
     closed(expired, 100)
     with django_capture_on_commit_callbacks(execute=True):
-        services.start_conversation(department=dept_a, text="Noch neuer")
+        commands.start(department=dept_a, text="Noch neuer")
     assert "Gleich abgelaufen" in remaining()
 
 
 @override_settings(BUERGERCHAT={"PURGE_INTERVAL_HOURS": 0})
 def test_automatic_purge_can_be_switched_off(setup, dept_a, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.start_conversation(department=dept_a, text="Neu")
+        commands.start(department=dept_a, text="Neu")
     assert SECRET_TEXT in remaining()
 
 

@@ -107,7 +107,7 @@ def test_citizen_deletes_their_conversation(talk):
 
 
 @pytest.mark.django_db
-def test_citizen_request_is_recorded_when_an_archive_is_required(talk, dept_a, worker_a):
+def test_citizen_request_is_recorded_when_an_archive_is_required(talk, dept_a, worker_a, monkeypatch):
     dept_a.archive_before_purge = True
     dept_a.save()
     conversation, secret = talk

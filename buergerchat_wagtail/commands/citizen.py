@@ -16,7 +16,7 @@ from buergerchat_wagtail.privacy import retention, rights
 from buergerchat_wagtail.protocol.frames import ProtocolError, ack, reply
 
 
-def start(*, department, text, name, email, privacy_page, subject_prefix, page):
+def start(*, department, text, name="", email="", privacy_page=None, subject_prefix="", page=None):
     """Start a conversation from a validated start form. Returns ``(conversation, secret)``;
     the secret leaves the server once, in the caller's ``started`` answer."""
     with transaction.atomic():

@@ -65,9 +65,12 @@ def read(user, request):
     return reply("read", conversation=found.pk, reader="staff", up_to=up_to)
 
 
-def typing(user, request, *, channel_name=None):
+def typing(user, request, *, channel_name=None, notify=True):
+    """Tell the others that ``user`` is typing; ``notify=False`` (a repeat the socket
+    throttles) only checks the permission, so a refusal is answered all the same."""
     found = conversation(user, request.conversation, "note" if request.note else "reply")
-    receipts.typing_by_staff(found, user, request.active, note=request.note, channel_name=channel_name)
+    if notify:
+        receipts.typing_by_staff(found, user, request.active, note=request.note, channel_name=channel_name)
 
 
 def done(user, action, fresh):

@@ -158,8 +158,8 @@ class StaffConsumer(BaseChatConsumer):
 
     async def handle_typing(self, frame):
         await self.refresh_permissions(force=True)
-        if self.typing_allowed(frame.active):
-            await database_call(commands.typing)(self.user, frame, channel_name=self.channel_name)
+        notify = self.typing_allowed(frame.active)
+        await database_call(commands.typing)(self.user, frame, channel_name=self.channel_name, notify=notify)
 
     async def handle_read(self, frame):
         # The socket does not answer a read receipt; the citizen hears of it.

@@ -16,7 +16,7 @@ from buergerchat_wagtail.files import attachments, transcripts
 from buergerchat_wagtail.models import Attachment, ConversationStatus, SenderType
 from buergerchat_wagtail.protocol.frames import ProtocolError, reply
 from buergerchat_wagtail.views.admin.access import conversation_for, forbidden
-from buergerchat_wagtail.views.public.api import (
+from buergerchat_wagtail.views.file_transfer import (
     attachment_unavailable,
     fresh_message,
     read_upload,

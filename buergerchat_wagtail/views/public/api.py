@@ -7,7 +7,6 @@ as on the socket; see docs/protocol.md.
 
 import json
 import logging
-import uuid
 
 from django.db import DatabaseError
 from django.http import JsonResponse
@@ -22,12 +21,9 @@ from buergerchat_wagtail.conf import buergerchat_settings
 from buergerchat_wagtail.conversations import audit, payloads
 from buergerchat_wagtail.conversations.ratelimit import RateLimited
 from buergerchat_wagtail.files import attachments, transcripts
-from buergerchat_wagtail.files.uploads import check_size
 from buergerchat_wagtail.models import (
     Attachment,
     Conversation,
-    Message,
-    ScanStatus,
     SenderType,
     TranscriptKind,
 )
@@ -35,7 +31,6 @@ from buergerchat_wagtail.privacy import rights
 from buergerchat_wagtail.protocol.frames import (
     CITIZEN_FRAMES,
     ProtocolError,
-    clean_body,
     http_status,
     parse_frame,
     reply,
@@ -52,6 +47,13 @@ from buergerchat_wagtail.protocol.replies import (
     RatedFrame,
     ReadFrame,
     ReadyFrame,
+)
+from buergerchat_wagtail.views.file_transfer import (
+    attachment_unavailable,
+    fresh_message,
+    read_upload,
+    upload_status,
+    with_retry_after,
 )
 
 SECRET_HEADER = "X-Buergerchat-Secret"
@@ -261,64 +263,6 @@ def post_rating(request):
 
 # --------------------------------------------------------------------------- attachments
 
-#: Room for the multipart envelope and the other fields around the file.
-MULTIPART_OVERHEAD = 64 * 1024
-
-
-def upload_limit(department):
-    return min(department.max_attachment_bytes, buergerchat_settings.MAX_UPLOAD_BYTES)
-
-
-def read_upload(request, department):
-    """``(uploaded file, client id, caption)`` of a multipart upload, or ProtocolError.
-
-    Shared by the citizen API and the staff view. A body larger than the
-    department's limit is refused before it is parsed.
-    """
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    limit = upload_limit(department)
-    if length > limit + MULTIPART_OVERHEAD:
-        check_size(length - MULTIPART_OVERHEAD, department)
-    if not request.content_type.startswith("multipart/form-data"):
-        raise ProtocolError("invalid_request", _("Please send the file as multipart/form-data."), field="file")
-    raw_client_id = request.POST.get("client_id", "")
-    try:
-        client_id = uuid.UUID(raw_client_id)
-    except ValueError:
-        raise ProtocolError(
-            "invalid_frame", _("The frame has a missing or invalid field: %(field)s.") % {"field": "client_id"}, field="client_id"
-        ) from None
-    ref = str(client_id)
-    uploaded = request.FILES.get("file")
-    if uploaded is None:
-        raise ProtocolError("attachment_missing", _("Please choose a file."), ref=ref, field="file")
-    caption = request.POST.get("body", "")
-    caption = clean_body(caption, ref=ref) if caption.strip() else ""
-    return uploaded, client_id, caption
-
-
-def upload_status(exc):
-    if exc.code == "attachment_too_large":
-        return 413
-    if exc.code == "rate_limited":
-        return 429
-    return http_status(exc)
-
-
-def with_retry_after(response, exc):
-    if isinstance(exc, RateLimited):
-        response["Retry-After"] = str(exc.retry_after)
-    return response
-
-
-def fresh_message(message):
-    """The message with its attachment as it is now (the scan may have finished)."""
-    return Message.objects.select_related("attachment", "author").get(pk=message.pk)
-
-
 @api.post(
     "/attachments",
     summary="Send a file (multipart: file, client_id, optional body); a resend with the same client_id is stored once",
@@ -359,17 +303,6 @@ def upload_attachment(request):
                 fresh_message(message), payloads.CITIZEN, department=conversation.department
             )),
         status=201 if created else 200,
-    )
-
-
-def attachment_unavailable(attachment):
-    if attachment.status == ScanStatus.INFECTED:
-        return error_response(
-            ProtocolError("attachment_removed", _("This file was removed because malware was found in it.")), 410
-        )
-    return error_response(
-        ProtocolError("attachment_not_ready", _("This file is still being checked for malware. Please try again shortly.")),
-        409,
     )
 
 
