@@ -54,19 +54,9 @@ def start_conversation(request, department_id):
             reply("error", code="closed", detail=f"{state.label} {state.detail}".strip(), availability=state.as_payload()),
             status=409,
         )
-    if not form.is_valid():
-        return JsonResponse(
-            reply("error", code="invalid_form", detail=_("Please correct the marked fields."), fields={name: [str(e) for e in errors] for name, errors in form.errors.items()}, form_html=render_to_string(
-                    "buergerchat_wagtail/widget/start_form.html", {"form": form}, request=request
-                )),
-            status=400,
-        )
-    try:
-        check_start(request_address(request))
-    except RateLimited as exc:
-        return rate_limited_response(exc)
-    page_id = form.cleaned_data["privacy_token"]
-    privacy_page = Page.objects.live().public().filter(pk=page_id).first() if page_id else None
+    refusal, privacy_page = check_start_form(request, form)
+    if refusal is not None:
+        return refusal
     conversation, secret = commands.start(
         department=department,
         text=form.cleaned_data["text"],
@@ -77,6 +67,28 @@ def start_conversation(request, department_id):
         page=form.cleaned_data["page"],
     )
     return started_response(conversation, secret, state)
+
+
+def check_start_form(request, form):
+    """``(refusal, privacy page)`` for a posted start form (a chat or a consultation
+    queue): the form's errors with the re-rendered form, or the start rate limit."""
+    if not form.is_valid():
+        return JsonResponse(
+            reply(
+                "error",
+                code="invalid_form",
+                detail=_("Please correct the marked fields."),
+                fields={name: [str(e) for e in errors] for name, errors in form.errors.items()},
+                form_html=render_to_string("buergerchat_wagtail/widget/start_form.html", {"form": form}, request=request),
+            ),
+            status=400,
+        ), None
+    try:
+        check_start(request_address(request))
+    except RateLimited as exc:
+        return rate_limited_response(exc), None
+    page_id = form.cleaned_data["privacy_token"]
+    return None, Page.objects.live().public().filter(pk=page_id).first() if page_id else None
 
 
 def rate_limited_response(exc):

@@ -2,21 +2,21 @@
 
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
-from django.template.loader import render_to_string
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
-from wagtail.models import Page
 
 from buergerchat_wagtail.commands import citizen as commands
 from buergerchat_wagtail.consultations import queue as consultations
-from buergerchat_wagtail.conversations.ratelimit import RateLimited, check_start, request_address
 from buergerchat_wagtail.editor.forms import JoinQueueForm
 from buergerchat_wagtail.models import ConsultationSession
-from buergerchat_wagtail.protocol.frames import ProtocolError, reply
-from buergerchat_wagtail.views.public.citizen import _privacy_url, rate_limited_response, started_response
+from buergerchat_wagtail.protocol.frames import ProtocolError
+from buergerchat_wagtail.views.public.citizen import (
+    _privacy_url,
+    check_start_form,
+    started_response,
+)
 
 
 # CSRF-exempt for the same reason as the chat's start form (no cookie before consent).
@@ -33,19 +33,9 @@ def join_queue(request, session_id):
         privacy_url=_privacy_url(request, request.POST.get("privacy_page")),
         action=request.path,
     )
-    if not form.is_valid():
-        return JsonResponse(
-            reply("error", code="invalid_form", detail=_("Please correct the marked fields."), fields={name: [str(e) for e in errors] for name, errors in form.errors.items()}, form_html=render_to_string(
-                    "buergerchat_wagtail/widget/start_form.html", {"form": form}, request=request
-                )),
-            status=400,
-        )
-    try:
-        check_start(request_address(request))
-    except RateLimited as exc:
-        return rate_limited_response(exc)
-    page_id = form.cleaned_data["privacy_token"]
-    privacy_page = Page.objects.live().public().filter(pk=page_id).first() if page_id else None
+    refusal, privacy_page = check_start_form(request, form)
+    if refusal is not None:
+        return refusal
     try:
         entry, secret = commands.join_queue(
             session,
