@@ -57,7 +57,7 @@ QUICK = {
 }
 
 
-#: The benchmarks measure throughput, not the rate limits (issue 6): those are off.
+#: The benchmarks measure throughput, not the rate limits: those are off.
 BENCH_ENV = {"BUERGERCHAT_JSON": '{"MESSAGES_PER_MINUTE": 0, "CONVERSATIONS_PER_HOUR": 0, "UPLOADS_PER_HOUR": 0}'}
 
 

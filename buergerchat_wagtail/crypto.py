@@ -122,7 +122,7 @@ class EncryptedStorageMixin:
     decrypted on open. Names, sizes on disk and timestamps stay visible to the
     storage, so keep names free of personal data (use random names).
 
-    Example for attachments (issue 4)::
+    Example for attachments::
 
         class PrivateEncryptedStorage(EncryptedStorageMixin, FileSystemStorage):
             pass

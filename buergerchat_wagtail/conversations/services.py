@@ -287,7 +287,7 @@ def broadcast_permissions_changed():
 def broadcast_inbox(conversation, last_message=None, *, departments=None, started=False):
     """The inbox summary to the department's staff sockets (or to each of ``departments``:
     after a transfer, the old department learns that the conversation left).
-    ``started``: a new conversation (issue 3: staff may be notified of it)."""
+    ``started``: a new conversation (staff may be notified of it)."""
     payload = payloads.inbox_event_payload(conversation, last_message)
     for department_id in departments or (conversation.department_id,):
         group_send(

@@ -66,7 +66,7 @@ class StartConversationForm(forms.Form):
     # The page the chat is on: the "an answer is waiting" e-mail points back to it.
     page = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1)
     widget_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=16)
-    # Topics (issue 7): the block's signed topic list and the citizen's choice (an index).
+    # Topics: the block's signed topic list and the citizen's choice (an index).
     topic = forms.TypedChoiceField(
         label=_("Your concern is about"),
         coerce=int,

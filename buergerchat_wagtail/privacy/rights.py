@@ -40,7 +40,7 @@ def export_document(conversation, audience, request=None):
         rating_comment=conversation.rating_comment,
         rated_at=_iso(conversation.rated_at),
     )
-    # Internal notes and internal events (issue 5) are the department's working notes,
+    # Internal notes and internal events are the department's working notes,
     # not data the citizen gave or received: left out of both exports (one rule,
     # visibility.citizen_visible; see docs/data-protection.md).
     messages = citizen_visible(conversation.messages.all()).select_related("author", "conversation").order_by("pk")

@@ -119,7 +119,7 @@ class StaffSyncFrame(Frame):
     after: After
 
 
-# ---- the case worker's workplace (issue 5): typing, read receipts, notes, assignment,
+# ---- the case worker's workplace: typing, read receipts, notes, assignment,
 # transfer, status, rating.
 
 
