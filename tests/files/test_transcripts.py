@@ -64,7 +64,7 @@ def test_citizen_downloads_own_transcript(chat, other_chat, django_capture_on_co
     with django_capture_on_commit_callbacks(execute=True):
         client.get(f"{API}/transcript", **{SECRET: other_secret})
     other = pdf_body(client.get(f"{API}/transcript", **{SECRET: other_secret}))
-    from tests.test_pdf_transcripts import pdf_text
+    from tests.files.test_pdf import pdf_text
 
     assert conversation.reference not in pdf_text(other)
     assert "Frage zum Carport" in pdf_text(data)

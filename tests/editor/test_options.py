@@ -19,7 +19,7 @@ from buergerchat_wagtail.models.validators import contrast_ratio, format_ratio, 
 from buergerchat_wagtail.privacy import retention
 from buergerchat_wagtail.templatetags.buergerchat import chat_departments_on_page
 
-from .conftest import add_content_page
+from tests.conftest import add_content_page
 
 pytestmark = pytest.mark.django_db
 

@@ -28,7 +28,7 @@ from buergerchat_wagtail.models import (
 )
 from buergerchat_wagtail.privacy import retention, rights
 from tests.files import pdf_bytes, upload
-from tests.test_encryption import KEY_1, all_text_in_database, raw_row
+from tests.test_crypto import KEY_1, all_text_in_database, raw_row
 
 pytestmark = pytest.mark.django_db
 
