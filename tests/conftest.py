@@ -1,6 +1,7 @@
 """Shared fixtures: departments with their answering groups, the four kinds of
 users, conversations, a chat page, and WebSocket helpers for consumer tests."""
 
+import contextlib
 import os
 
 import pytest
@@ -161,6 +162,20 @@ def start_conversation():
     return start
 
 
+def unchanged(conversation_id, messages_before):
+    """Conversation ``conversation_id`` (started in the Bauverwaltung) is as it was
+    started: no transfer, assignee, status change, read mark or further message."""
+    from buergerchat_wagtail.models import Conversation, ConversationStatus, Message, ReadMarker
+
+    conversation = Conversation.objects.get(pk=conversation_id)
+    assert conversation.department.slug == "bauverwaltung"
+    assert conversation.assignee_id is None
+    assert conversation.status == ConversationStatus.NEW
+    assert conversation.staff_read_up_to == 0
+    assert Message.objects.filter(conversation_id=conversation_id).count() == messages_before
+    assert not ReadMarker.objects.filter(conversation_id=conversation_id).exists()
+
+
 # --------------------------------------------------------------------------- pages
 
 
@@ -220,16 +235,14 @@ def _session_cookie(user):
     return client.cookies["sessionid"].value
 
 
-@pytest.fixture
-async def open_socket(asgi_app):
-    """``await open_socket(path, user=None, origin=ORIGIN, headers=()) -> (communicator, connected, code)``.
-
-    Every communicator opened here is disconnected again at teardown, so a failing
-    assertion never leaves an application task behind (tests still disconnect
-    explicitly; a second disconnect is harmless)."""
+@contextlib.asynccontextmanager
+async def socket_opener(asgi_app):
+    """``async with socket_opener(app) as open_socket`` gives the ``open_socket``
+    function below; every communicator it opened is disconnected on leaving, in the
+    event loop that opened it. For tests that run their own loops (hypothesis)."""
     opened = []
 
-    async def open_(path, user=None, origin=ORIGIN, headers=()):
+    async def open_(path, user=None, origin=ORIGIN, headers=(), timeout=3):
         all_headers = [origin] if origin else []
         all_headers += list(headers)
         if user is not None:
@@ -237,16 +250,37 @@ async def open_socket(asgi_app):
             all_headers.append((b"cookie", f"sessionid={sessionid}".encode()))
         communicator = WebsocketCommunicator(asgi_app, path, headers=all_headers)
         opened.append(communicator)
-        connected, code = await communicator.connect(timeout=3)
+        connected, code = await communicator.connect(timeout=timeout)
         return communicator, connected, code
 
-    yield open_
+    try:
+        yield open_
+    finally:
+        await disconnect_all(opened)
 
-    for communicator in opened:
+
+async def disconnect_all(communicators):
+    """Disconnect every communicator, then raise the first exception one of their
+    applications ended with: a consumer that crashed fails the test even when the
+    test itself never disconnected it (a second disconnect is harmless)."""
+    errors = []
+    for communicator in communicators:
         try:
             await communicator.disconnect()
-        except BaseException:  # noqa: BLE001  (already closed or finished)
-            pass
+        except BaseException as error:  # noqa: BLE001  (collected, raised below)
+            errors.append(error)
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture
+async def open_socket(asgi_app):
+    """``await open_socket(path, user=None, origin=ORIGIN, headers=()) -> (communicator, connected, code)``.
+
+    Every communicator opened here is disconnected at teardown (tests do not
+    disconnect themselves); an exception a consumer ended with fails the test there."""
+    async with socket_opener(asgi_app) as open_:
+        yield open_
 
 
 async def receive(communicator, timeout=3):

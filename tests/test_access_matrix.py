@@ -244,7 +244,6 @@ async def test_citizen_socket_access(world, actor, open_socket):
     else:
         # A session (even a superuser's) opens no citizen conversation; only the secret does.
         assert frame == {**frame, "type": "error", "code": "auth_failed"}
-    await communicator.disconnect()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -276,4 +275,3 @@ async def test_staff_socket_access(world, actor, open_socket):
         else:
             assert answer["type"] == "error" and answer["code"] == "forbidden", answer
             assert not leaks_a(text, conversation_a)
-    await communicator.disconnect()

@@ -43,5 +43,3 @@ async def test_attachment_message_and_release_are_pushed(open_socket, dept_a, wo
     # worker_b (other department) hears nothing
     await stranger.send_json_to({"v": 1, "type": "ping"})
     assert (await receive_type(stranger, "pong", skip=()))["type"] == "pong"
-    for communicator in (citizen, staff, stranger):
-        await communicator.disconnect()

@@ -143,7 +143,6 @@ async def test_staff_socket_makes_the_department_staffed_live(open_socket, dept_
     frame = await receive_type(citizen, "availability")
     assert frame["availability"]["state"] == "unstaffed"
     assert not await sync_to_async(StaffPresence.objects.exists)()
-    await citizen.disconnect()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -226,4 +226,3 @@ async def test_socket_extend_is_acknowledged_and_ping_closes_when_due(open_socke
     await communicator.send_json_to({"v": 1, "type": "ping"})
     state = await receive_type(communicator, "conversation", skip=("message", "pong"))
     assert state["conversation"]["status"] == "closed" and state["conversation"]["idle_close_at"] is None
-    await communicator.disconnect()

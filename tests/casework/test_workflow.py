@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from buergerchat_wagtail.casework import workflow
 from buergerchat_wagtail.conversations import services
-from buergerchat_wagtail.models import Conversation, ConversationStatus, Department, Message, SenderType
+from buergerchat_wagtail.models import Conversation, ConversationStatus, Department, Message, SenderType, Transcript
 from buergerchat_wagtail.protocol.frames import ProtocolError
 from buergerchat_wagtail.views.public.api import SECRET_HEADER
 from tests.conftest import citizen_socket, receive, receive_type, staff_socket
@@ -33,6 +33,29 @@ def staff_says(conversation, user, body="Antwort"):
 
 def events(conversation):
     return list(conversation.messages.filter(sender=SenderType.SYSTEM).order_by("pk").values_list("event", "internal"))
+
+
+# --------------------------------------------------------------------------- the rights are checked again on the locked row
+
+
+@pytest.mark.django_db
+def test_services_check_again_on_the_locked_row(dept_a, dept_b, worker_a, worker_b, start_conversation):
+    conversation, _ = start_conversation(dept_a)
+    for call in (
+        lambda: workflow.take(conversation, worker_b),
+        lambda: workflow.assign(conversation, worker_b, worker_b.pk),
+        lambda: workflow.transfer(conversation, worker_b, dept_b.pk, "x"),
+        lambda: workflow.set_status(conversation, worker_b, "closed"),
+    ):
+        with pytest.raises(ProtocolError) as refused:
+            call()
+        assert refused.value.code == "forbidden"
+    # worker_a's copy is stale: someone else passed it on meanwhile.
+    stale = Conversation.objects.get(pk=conversation.pk)
+    Conversation.objects.filter(pk=conversation.pk).update(department=dept_b)
+    with pytest.raises(ProtocolError) as refused:
+        workflow.take(stale, worker_a)
+    assert refused.value.code == "forbidden"
 
 
 # --------------------------------------------------------------------------- statuses
@@ -82,6 +105,24 @@ def test_staff_reopen_clears_closing(dept_a, worker_a, start_conversation):
     conversation.refresh_from_db()
     assert conversation.status == ConversationStatus.OPEN and conversation.closed_at is None
     assert events(conversation) == [("closed", False), ("reopened", True)]
+
+
+@pytest.mark.django_db
+def test_closing_through_the_workflow_archives_when_the_department_asks(
+    dept_a, worker_a, start_conversation, django_capture_on_commit_callbacks
+):
+    dept_a.archive_on_close = True
+    dept_a.save()
+    conversation, _ = start_conversation(dept_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.set_status(conversation, worker_a, ConversationStatus.WAITING)
+    assert not Transcript.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.set_status(conversation, worker_a, ConversationStatus.CLOSED)
+    assert Transcript.objects.archived().filter(conversation=conversation).count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.set_status(conversation, worker_a, ConversationStatus.CLOSED)  # already closed: nothing
+    assert Transcript.objects.archived().count() == 1
 
 
 # --------------------------------------------------------------------------- reopening by the citizen

@@ -173,5 +173,3 @@ async def test_positions_are_pushed_over_the_socket(open_socket, dept_a):
     # Leaving is for waiting citizens only; a running talk is ended by the host.
     await citizen_a.send_json_to({"v": 1, "type": "leave_queue"})
     assert (await receive_type(citizen_a, "queue"))["queue"]["status"] == "active"
-    await citizen_a.disconnect()
-    await citizen_b.disconnect()

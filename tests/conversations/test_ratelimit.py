@@ -137,8 +137,6 @@ async def test_socket_limit_gives_an_error_frame_and_stays_usable(dept_a, worker
     await staff.send_json_to({**message_frame("Antwort"), "conversation": conversation.pk})
     assert (await receive_type(staff, "ack", skip=("message", "conversation")))["duplicate"] is False
     assert await sync_to_async(Message.objects.count)() == 5
-    await citizen.disconnect()
-    await staff.disconnect()
 
 
 @pytest.mark.django_db

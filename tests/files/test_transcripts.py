@@ -267,3 +267,28 @@ def test_archive_keeps_its_record_when_the_conversation_is_deleted(archived, wor
     a.refresh_from_db()
     assert a.conversation is None
     assert logged_in(worker_a).get(f"/admin/buergerchat-archive/{a.pk}/download/").status_code == 200
+
+
+# --------------------------------------------------------------------------- internal notes
+
+
+def note(conversation, user, body="Intern: Rückruf vereinbart"):
+    message, _ = services.post_message(
+        conversation=conversation, sender=SenderType.STAFF, body=body, client_id=uuid.uuid4(), author=user, internal=True
+    )
+    return message
+
+
+def test_transcripts_never_contain_internal_notes(dept_a, worker_a, start_conversation):
+    conversation, _ = start_conversation(dept_a, text="Frage zum Carport")
+    workflow.take(conversation, worker_a)  # an internal event
+    secret_note = note(conversation, worker_a)
+    shown = list(transcripts.citizen_visible_messages(conversation))
+    assert shown and all(not m.internal for m in shown)
+    assert secret_note.pk not in {m.pk for m in shown}
+    # A note does not make the citizen's or the archived transcript stale.
+    assert transcripts.latest_message_id(conversation) == shown[-1].pk
+    archived = transcripts.archive_conversation(conversation.pk)
+    assert transcripts.is_current(archived, conversation)
+    note(conversation, worker_a, "Noch eine Notiz")
+    assert transcripts.is_current(archived, conversation)

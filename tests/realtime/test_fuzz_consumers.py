@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from buergerchat_wagtail.models import Message
-from tests.conftest import CITIZEN_PATH, STAFF_PATH
+from tests.conftest import CITIZEN_PATH, STAFF_PATH, socket_opener
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,8 +71,8 @@ async def next_answer(communicator, skip):
             return frame
 
 
-async def run_operations(open_socket, ops, *, path, auth_frame, expect_auth, message_extra, skip):
-    communicator, connected, _ = await open_socket(path, **({"user": auth_frame} if path == STAFF_PATH else {}))
+async def run_operations(open_socket, ops, *, path, headers, auth_frame, expect_auth, message_extra, skip):
+    communicator, connected, _ = await open_socket(path, headers=headers, timeout=5)
     assert connected
     if path == CITIZEN_PATH:
         await communicator.send_json_to(auth_frame)
@@ -109,7 +109,6 @@ async def run_operations(open_socket, ops, *, path, auth_frame, expect_auth, mes
     # The socket still answers.
     await communicator.send_json_to({"v": 1, "type": "ping"})
     assert (await next_answer(communicator, skip=skip))["type"] == "pong"
-    await communicator.disconnect()
     return acked
 
 
@@ -133,25 +132,17 @@ def test_fuzz_citizen_socket(dept_a, start_conversation, asgi_app):
         reset_layer()
 
         async def scenario():
-            opened = []
-
-            async def open_socket(path, **kwargs):
-                from channels.testing import WebsocketCommunicator
-
-                communicator = WebsocketCommunicator(asgi_app, path, headers=[(b"origin", b"http://testserver")])
-                opened.append(communicator)
-                connected, code = await communicator.connect(timeout=5)
-                return communicator, connected, code
-
-            return await run_operations(
-                open_socket,
-                ops,
-                path=CITIZEN_PATH,
-                auth_frame={"v": 1, "type": "auth", "secret": secret},
-                expect_auth="ready",
-                message_extra={},
-                skip=("message",),
-            )
+            async with socket_opener(asgi_app) as open_socket:
+                return await run_operations(
+                    open_socket,
+                    ops,
+                    path=CITIZEN_PATH,
+                    headers=(),
+                    auth_frame={"v": 1, "type": "auth", "secret": secret},
+                    expect_auth="ready",
+                    message_extra={},
+                    skip=("message",),
+                )
 
         acked = async_to_sync(scenario)()
         assert_stored_once(conversation, acked)
@@ -161,14 +152,10 @@ def test_fuzz_citizen_socket(dept_a, start_conversation, asgi_app):
     reset_layer()
 
     async def fresh():
-        from channels.testing import WebsocketCommunicator
-
-        communicator = WebsocketCommunicator(asgi_app, CITIZEN_PATH, headers=[(b"origin", b"http://testserver")])
-        await communicator.connect(timeout=5)
-        await communicator.send_json_to({"v": 1, "type": "auth", "secret": secret})
-        ready = await communicator.receive_json_from(timeout=5)
-        await communicator.disconnect()
-        return ready
+        async with socket_opener(asgi_app) as open_socket:
+            communicator, _, _ = await open_socket(CITIZEN_PATH, timeout=5)
+            await communicator.send_json_to({"v": 1, "type": "auth", "secret": secret})
+            return await communicator.receive_json_from(timeout=5)
 
     ready = async_to_sync(fresh)()
     ids = [m["id"] for m in ready["messages"]]
@@ -188,23 +175,17 @@ def test_fuzz_staff_socket(dept_a, worker_a, start_conversation, asgi_app):
         reset_layer()
 
         async def scenario():
-            async def open_socket(path, **kwargs):
-                from channels.testing import WebsocketCommunicator
-
-                headers = [(b"origin", b"http://testserver"), (b"cookie", f"sessionid={cookie}".encode())]
-                communicator = WebsocketCommunicator(asgi_app, path, headers=headers)
-                connected, code = await communicator.connect(timeout=5)
-                return communicator, connected, code
-
-            return await run_operations(
-                open_socket,
-                ops,
-                path=STAFF_PATH,
-                auth_frame=None,
-                expect_auth="hello",
-                message_extra={"conversation": conversation.pk},
-                skip=("message", "conversation"),
-            )
+            async with socket_opener(asgi_app) as open_socket:
+                return await run_operations(
+                    open_socket,
+                    ops,
+                    path=STAFF_PATH,
+                    headers=[(b"cookie", f"sessionid={cookie}".encode())],
+                    auth_frame=None,
+                    expect_auth="hello",
+                    message_extra={"conversation": conversation.pk},
+                    skip=("message", "conversation"),
+                )
 
         acked = async_to_sync(scenario)()
         assert_stored_once(conversation, acked)
@@ -225,4 +206,3 @@ async def test_staff_resend_is_acknowledged_regression(dept_a, worker_a, start_c
     second = await receive_type(staff, "ack", skip=("message", "conversation"))
     assert (second["duplicate"], second["message"]["id"]) == (True, first["message"]["id"])
     assert second["message"]["author"] == "Berta Baumann"
-    await staff.disconnect()
