@@ -119,7 +119,7 @@ def test_note_posted_through_the_admin_form_stays_internal(dept_a, worker_a, sta
         HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 201 and response.json()["message"]["internal"] is True
-    # Message bodies are encrypted at rest (issue 6): no database lookup on them.
+    # Message bodies are encrypted at rest: no database lookup on them.
     [note] = [m for m in Message.objects.all() if m.body == NOTE]
     assert note.internal and note.sender == SenderType.STAFF
     assert NOTE not in everything_a_citizen_gets(conversation, secret)

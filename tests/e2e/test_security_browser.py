@@ -89,7 +89,7 @@ def test_chat_flow_without_csp_violations(new_context):
     # Staff export, history and close in the admin.
     with staff.page.expect_download():
         staff.page.locator("[data-bc-action=export]").click()
-    # Closing is issue 5's one close control (the workflow's status change, live over
+    # Closing is the one close control (the workflow's status change, live over
     # the socket); the reload opens the closed conversation a second time.
     staff.page.locator("[data-bc-close-form] button").click()
     expect(staff.page.locator(".bc-conversation__meta")).to_contain_text("geschlossen")

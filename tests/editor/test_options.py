@@ -1,4 +1,4 @@
-"""Issue 7, editors: site defaults (privacy page, brand colour, retention, department),
+"""What editors set: site defaults (privacy page, brand colour, retention, department),
 chat block options (display, topics, greeting, office hours), the chat button for a
 page section and its template tag, block preview."""
 
@@ -18,7 +18,6 @@ from buergerchat_wagtail.models import BuergerchatSiteSettings, ChatLauncher, Co
 from buergerchat_wagtail.models.validators import contrast_ratio, format_ratio, validate_brand_colour
 from buergerchat_wagtail.privacy import retention
 from buergerchat_wagtail.templatetags.buergerchat import chat_departments_on_page
-
 from tests.conftest import add_content_page
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Issue 4's files under issue 6's data protection: encrypted at rest (attachment
+"""Attachments and transcripts under the data protection rules: encrypted at rest (attachment
 files, PDFs, file names, transcript subjects), deleted with their conversation by
 the retention hooks, exported, rotated, rate limited and audited."""
 

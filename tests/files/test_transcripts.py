@@ -133,7 +133,7 @@ def test_close_archives_when_the_department_asks(chat, worker_a, dept_a, django_
 
 
 def close_form(html):
-    """The close form of the conversation view (issue 5's workflow), or None."""
+    """The close form of the conversation view (the workflow's status form), or None."""
     match = re.search(r"<form[^>]*data-bc-close-form[^>]*>", html)
     return match.group(0) if match else None
 

@@ -96,7 +96,7 @@ async def test_logs_of_a_full_conversation_contain_no_personal_data(dept_a, work
         assert api.post("/buergerchat/api/v1/erase", HTTP_X_BUERGERCHAT_SECRET=secret).status_code == 200
 
     await sync_to_async(staff_http)()
-    # Issue 5: status changes (the close) and read receipts reach the citizen as well.
+    # Status changes (the close) and read receipts reach the citizen as well.
     await receive_type(citizen, "deleted", skip=("message", "conversation", "read"))
     await citizen.disconnect()
     await staff.disconnect()

@@ -182,7 +182,7 @@ def test_staff_close_starts_the_retention_period(dept_a, worker_a, worker_b, sta
     assert (entry.user, entry.object_id, entry.label) == (worker_a, str(conversation.pk), conversation.reference)
     page = client.get(f"/admin/buergerchat/conversations/{conversation.pk}/").content.decode()
     assert "wird 90 Tage nach dem Schließen gelöscht" in page
-    # already closed: the one close control (issue 5's status form) is hidden
+    # already closed: the one close control (the workflow's status form) is hidden
     close_form = re.search(r"<form[^>]*data-bc-close-form[^>]*>", page)
     assert close_form is None or " hidden" in close_form.group(0)
     # Closing again changes nothing and logs nothing.
