@@ -1,9 +1,12 @@
-"""Settings and system checks for attachments: scanner choice, private storage."""
+"""System checks and defaults of the settings: unknown keys, scanner choice, private storage."""
 
 import pytest
+from django.core.files.storage import storages
 
 from buergerchat_wagtail.checks import check_attachments, check_settings
-from buergerchat_wagtail.conf import buergerchat_settings
+from buergerchat_wagtail.files.storage import raw_private_storage
+from buergerchat_wagtail.files.uploads import check_size
+from buergerchat_wagtail.protocol.frames import ProtocolError
 
 
 def ids(messages):
@@ -57,8 +60,24 @@ def test_invalid_values_are_errors(settings, value):
     assert "buergerchat.E001" in ids(all_checks())
 
 
-def test_defaults():
-    buergerchat_settings.reload()
-    assert buergerchat_settings.STORAGE == "buergerchat"
-    assert buergerchat_settings.MAX_UPLOAD_BYTES == 50 * 1024 * 1024
-    assert buergerchat_settings.PDF_LANGUAGE == "de"
+@pytest.mark.django_db
+def test_defaults_cap_uploads_at_50_mb_and_keep_files_in_the_buergerchat_storage(dept_a):
+    """Without a BUERGERCHAT setting (the PDF language's default, German, is checked
+    in tests/files/test_pdf.py)."""
+    dept_a.max_attachment_mb = 100
+    assert check_size(50 * 1024 * 1024, dept_a) == 50 * 1024 * 1024
+    with pytest.raises(ProtocolError) as refused:
+        check_size(50 * 1024 * 1024 + 1, dept_a)
+    assert refused.value.code == "attachment_too_large"
+    assert raw_private_storage() is storages["buergerchat"]
+
+
+def test_unknown_setting_is_a_system_check_error(settings):
+    from buergerchat_wagtail.checks import check_settings
+
+    settings.BUERGERCHAT = {"NOPE": 1}
+    errors = check_settings(None)
+    assert [e.id for e in errors] == ["buergerchat.E001"]
+    assert "NOPE" in errors[0].msg
+    settings.BUERGERCHAT = {}
+    assert check_settings(None) == []
