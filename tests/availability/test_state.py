@@ -11,8 +11,8 @@ from django.utils import timezone
 from buergerchat_wagtail.availability import presence
 from buergerchat_wagtail.availability import state as availability
 from buergerchat_wagtail.models import AvailabilityMode, Conversation, StaffPresence
-from tests.conftest import citizen_socket, receive_type, staff_socket
 from tests.availability.test_schedule import ARTICLE, berlin, make_hours
+from tests.conftest import citizen_socket, receive_type, staff_socket
 
 
 @pytest.fixture

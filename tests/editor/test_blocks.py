@@ -1,16 +1,19 @@
-"""The chat block on a page: the start form, preview mode, inactive departments."""
+"""The blocks on a page: the chat block (start form, preview mode, inactive
+departments) and the consultation block (sessions, calendar links, public answers)."""
 
+import datetime
 import re
 from pathlib import Path
 
 import pytest
 from django.test import Client, RequestFactory
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 import buergerchat_wagtail
 from buergerchat_wagtail.editor.blocks import ChatBlock
-from buergerchat_wagtail.models import Conversation
+from buergerchat_wagtail.models import ConsultationSession, Conversation, PublishedAnswer
+from tests.conftest import add_content_page
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +156,43 @@ def test_inactive_department_shows_notice(chat_page, dept_a):
 def test_active_department_shows_no_notice(chat_page):
     content = get_page(chat_page)
     assert german("This chat is not available at the moment.") not in content
+
+
+# --------------------------------------------------------------------------- consultation block
+
+
+@pytest.fixture
+def consultation_page(site_root, privacy_page, dept_a):
+    body = [("consultations", {"heading": "Bürgersprechstunde", "intro": "", "department": dept_a, "privacy_page": privacy_page, "limit": 5})]
+    return add_content_page(site_root, "sprechstunde", "Sprechstunde", body)
+
+
+def session(dept, start_in_minutes, minutes=60, **kwargs):
+    start = timezone.now() + datetime.timedelta(minutes=start_in_minutes)
+    return ConsultationSession.objects.create(
+        title=kwargs.pop("title", "Sprechstunde"), host="OB", department=dept, starts_at=start,
+        ends_at=start + datetime.timedelta(minutes=minutes), **kwargs
+    )
+
+
+def test_block_lists_sessions_with_calendar_links_and_the_next_queue(client, consultation_page, dept_a, dept_b):
+    later = session(dept_a, 60 * 24, title="Nächste Woche")
+    running = session(dept_a, -10, title="Läuft gerade", public_qa=True)
+    session(dept_b, 60, title="Andere Abteilung")
+    past = session(dept_a, -600, title="Vorbei", public_qa=True)
+    PublishedAnswer.objects.create(session=past, question="Wann kommt der Radweg?", answer="Im Mai.")
+    PublishedAnswer.objects.create(session=running, question="Noch nicht zeigen", answer="…")
+    html = client.get(consultation_page.url).content.decode()
+    assert "Läuft gerade" in html and "Nächste Woche" in html
+    assert "Andere Abteilung" not in html and html.count('data-bc-session="') == 1
+    assert f'data-bc-session="{running.pk}"' in html
+    assert f"/buergerchat/consultations/{later.pk}.ics" in html
+    assert f"/buergerchat/consultations/{running.pk}/join/" in html
+    assert 'name="publish"' in html  # consent box of the public session
+    assert "Wann kommt der Radweg?" in html and "Im Mai." in html
+    assert "Noch nicht zeigen" not in html
+
+
+def test_block_without_sessions(client, consultation_page):
+    html = client.get(consultation_page.url).content.decode()
+    assert "data-bc-widget" not in html
