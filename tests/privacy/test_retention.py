@@ -184,7 +184,7 @@ def test_staff_close_starts_the_retention_period(dept_a, worker_a, worker_b, sta
     assert "wird 90 Tage nach dem Schließen gelöscht" in page
     # already closed: the one close control (the workflow's status form) is hidden
     close_form = re.search(r"<form[^>]*data-bc-close-form[^>]*>", page)
-    assert close_form is None or " hidden" in close_form.group(0)
+    assert close_form is not None and " hidden" in close_form.group(0)
     # Closing again changes nothing and logs nothing.
     client.post(close_url(conversation))
     assert ModelLogEntry.objects.filter(action=audit.CLOSE).count() == 1

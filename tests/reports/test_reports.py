@@ -192,7 +192,8 @@ def test_invalid_period_is_explained_and_replaced(dept_a, worker_a):
 def test_report_refused_without_department(dept_a, plain_user):
     from django.contrib.auth.models import Group, Permission
 
-    assert client_for(plain_user).get(report_url()).status_code in (302, 403)
+    refused = client_for(plain_user).get(report_url())
+    assert refused.status_code == 302 and refused["Location"].startswith("/admin/login/")
     group = Group.objects.create(name="Redaktion")
     group.permissions.add(Permission.objects.get(codename="access_admin"))
     plain_user.groups.add(group)

@@ -129,10 +129,8 @@ def test_inbox_order_follows_new_messages(dept_a, worker_a, start_conversation):
 
 def test_inbox_refused_for_non_staff(conversations, plain_user):
     response = client_for(plain_user).get(inbox_url())
-    assert response.status_code in (302, 403)
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
     assert "Bauantrag Gartenhaus" not in response.content.decode()
-    if response.status_code == 302:
-        assert "login" in response["Location"]
 
 
 def test_inbox_refused_for_anonymous(conversations):
@@ -186,7 +184,7 @@ def test_own_conversation_shows_history_and_reply_box(conversations, worker_a):
 
     with translation.override("de"):
         label = gettext("Reply")
-    assert label in ("Antwort", "Reply")
+    assert label == "Antwort"
     textarea = re.search(r'<textarea[^>]*name="body"[^>]*id="([^"]+)"', content) or re.search(
         r'<textarea[^>]*id="([^"]+)"[^>]*name="body"', content
     )
@@ -337,7 +335,7 @@ def test_messages_endpoint_denied_for_other_department(conversations, worker_a):
 
 def test_messages_endpoint_for_non_staff(conversations, plain_user):
     response = client_for(plain_user).get(messages_url(conversations[0]))
-    assert response.status_code in (302, 403)
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
     assert "Bauantrag" not in response.content.decode()
 
 

@@ -102,7 +102,7 @@ def test_menu_badge_counts_waiting_citizens_of_own_departments(three, dept_b, wo
     start_conversation(dept_b, text="Für das Bürgerbüro")
     page = client_for(worker_a).get("/admin/").content.decode()
     assert '"data-bc-waiting": "1"' in page  # only "Wartet noch"; answered and closed do not wait
-    assert "1 citizen waiting" in page or "1 Bürger" in page
+    assert "1 Bürger wartet" in page
     other = client_for(worker_b).get("/admin/").content.decode()
     assert '"data-bc-waiting": "1"' in other
 

@@ -108,7 +108,7 @@ def test_start_sets_no_cookie(client, dept_a):
     response = client.post(start_url(dept_a), valid_form())
     assert response.status_code == 201
     assert_no_cookie(response)
-    assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
+    assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
 
 
 def test_invalid_start_sets_no_cookie(client, dept_a):
