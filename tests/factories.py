@@ -1,8 +1,11 @@
-"""Many conversations at once, for query-count and report tests (bulk inserts, no broadcasts)."""
+"""Many conversations at once, for query-count and report tests (bulk inserts, no
+broadcasts), and the number of queries of one page."""
 
 import datetime
 import uuid
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from buergerchat_wagtail.models import Conversation, ConversationStatus, Message, SenderType
@@ -62,3 +65,13 @@ def make_conversations(department, count, *, author=None, assignee=None, now=Non
             )
     Message.objects.bulk_create(messages)
     return conversations
+
+
+def count_queries(client, url):
+    """The number of database queries of one GET of ``url`` (streamed bodies read to the end)."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+        assert response.status_code == 200
+        if getattr(response, "streaming", False):
+            b"".join(response.streaming_content)
+    return len(queries)

@@ -18,6 +18,6 @@ STORAGES = {
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 
-# The database queue of django-tasks, used by tests/test_background_tasks.py (the
+# The database queue of django-tasks, used by tests/test_tasks.py (the
 # other tests run jobs with the immediate backend, as the demo does).
 INSTALLED_APPS = [*INSTALLED_APPS, "django_tasks_db"]  # noqa: F405

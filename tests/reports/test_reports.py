@@ -16,8 +16,7 @@ from buergerchat_wagtail.reports import business_time, charts
 from buergerchat_wagtail.reports import figures as reporting
 from buergerchat_wagtail.reports.business_time import BERLIN
 from buergerchat_wagtail.views.admin.reports import format_duration
-from tests.factories import make_conversations
-from tests.views.admin.test_inbox_workplace import count_queries
+from tests.factories import count_queries, make_conversations
 
 pytestmark = pytest.mark.django_db
 

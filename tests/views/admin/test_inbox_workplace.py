@@ -7,16 +7,14 @@ import uuid
 from functools import partial
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from buergerchat_wagtail.casework import workflow
 from buergerchat_wagtail.conversations import services
 from buergerchat_wagtail.models import Conversation, SenderType
-from tests.factories import make_conversations
+from tests.factories import count_queries, make_conversations
 
 pytestmark = pytest.mark.django_db
 
@@ -154,15 +152,6 @@ def test_next_conversation_oldest_waiting_first_and_not_taken_by_others(dept_a, 
 
 
 # --------------------------------------------------------------------------- queries do not grow
-
-
-def count_queries(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-        assert response.status_code == 200
-        if getattr(response, "streaming", False):
-            b"".join(response.streaming_content)
-    return len(queries)
 
 
 #: An upper bound for one inbox page, so the count stays small, not merely constant.
