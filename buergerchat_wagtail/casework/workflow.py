@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from buergerchat_wagtail.conversations import audit, system_events
 from buergerchat_wagtail.conversations.payloads import staff_display_name
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
-from buergerchat_wagtail.conversations.services import broadcast, refresh_copy, system_message
+from buergerchat_wagtail.conversations.services import broadcast, system_message
 from buergerchat_wagtail.files.transcripts import request_archive
 from buergerchat_wagtail.models import Conversation, ConversationStatus, Department
 from buergerchat_wagtail.protocol.frames import ProtocolError
@@ -40,10 +40,9 @@ def _by(user):
     return {"by": staff_display_name(user), "by_id": user.pk}
 
 
-def _save(locked, conversation, fields, messages, **broadcast_kwargs):
+def _save(locked, fields, messages, **broadcast_kwargs):
     locked.last_activity_at = timezone.now()
     locked.save(update_fields=[*fields, "last_activity_at"])
-    refresh_copy(conversation, locked)
     transaction.on_commit(lambda: broadcast(locked, messages, **broadcast_kwargs))
 
 
@@ -68,7 +67,6 @@ def _assign(conversation, user, assignee, *, action):
         if assignee is not None and not conversation_permission_policy.may_be_assigned(assignee, locked):
             raise ProtocolError("invalid_assignee", _("This colleague cannot take this conversation."), field="assignee")
         if locked.assignee_id == (assignee.pk if assignee else None):
-            refresh_copy(conversation, locked)
             return locked
         locked.assignee = assignee
         data = _by(user) | {
@@ -76,7 +74,7 @@ def _assign(conversation, user, assignee, *, action):
             "assignee_id": assignee.pk if assignee else None,
         }
         message = system_message(locked, system_events.ASSIGNED, data)
-        _save(locked, conversation, ["assignee"], [message])
+        _save(locked, ["assignee"], [message])
     logger.info("conversation %s assigned to user %s by user %s", locked.pk, locked.assignee_id, user.pk)
     return locked
 
@@ -108,9 +106,7 @@ def transfer(conversation, user, department_id, reason):
         }
         message = system_message(locked, system_events.TRANSFERRED, data)
         audit.log(locked, audit.TRANSFER, user=user, data={"from": source.pk, "to": target.pk})
-        _save(
-            locked,
-            conversation,
+        _save(locked,
             ["department", "assignee"],
             [message],
             citizen_state=True,
@@ -147,9 +143,7 @@ def close_on_erasure_request(conversation):
         messages = []
         if locked.status != ConversationStatus.CLOSED:
             messages.append(_close(locked, None, {"by_citizen": True}))
-        _save(
-            locked,
-            conversation,
+        _save(locked,
             ["erasure_requested_at", "status", "closed_at", "waiting_since", "idle_since"],
             messages,
             citizen_state=True,
@@ -169,7 +163,6 @@ def set_status(conversation, user, status):
         locked = _lock(conversation, user, "status")
         previous = locked.status
         if previous == status:
-            refresh_copy(conversation, locked)
             return locked
         locked.status = status
         messages = []
@@ -181,7 +174,7 @@ def set_status(conversation, user, status):
                 messages.append(system_message(locked, system_events.REOPENED, _by(user)))
             if status == ConversationStatus.WAITING or previous != ConversationStatus.CLOSED:
                 messages.append(system_message(locked, system_events.STATUS, _by(user) | {"status": status.value}))
-        _save(locked, conversation, ["status", "closed_at", "waiting_since", "idle_since"], messages, citizen_state=True)
+        _save(locked, ["status", "closed_at", "waiting_since", "idle_since"], messages, citizen_state=True)
     logger.info("conversation %s status %s by user %s", locked.pk, status.value, user.pk)
     return locked
 
@@ -194,12 +187,10 @@ def close_if_idle(conversation, now=None):
     with transaction.atomic():
         locked = Conversation.objects.lock(conversation.pk)
         if locked is None or locked.idle_close_at is None or locked.idle_close_at > now:
-            if locked is not None:
-                refresh_copy(conversation, locked)
             return False
         data = {"idle": True, "minutes": locked.department.idle_close_minutes}
         message = _close(locked, None, data)
-        _save(locked, conversation, ["status", "closed_at", "waiting_since", "idle_since"], [message], citizen_state=True)
+        _save(locked, ["status", "closed_at", "waiting_since", "idle_since"], [message], citizen_state=True)
     logger.info("conversation %s closed after %s idle minutes", locked.pk, locked.department.idle_close_minutes)
     return True
 
@@ -214,12 +205,10 @@ def extend_idle(conversation, now=None):
             raise ProtocolError("conversation_deleted", _("This conversation has been deleted."))
         if locked.idle_close_at is not None:
             if locked.idle_close_at <= now:
-                refresh_copy(conversation, locked)
-                close_if_idle(conversation, now)
-                return conversation
+                close_if_idle(locked, now)
+                return Conversation.objects.select_related("department").get(pk=locked.pk)
             locked.idle_since = now
             locked.save(update_fields=["idle_since"])
-        refresh_copy(conversation, locked)
     return locked
 
 
@@ -227,18 +216,17 @@ def rate(conversation, score, comment=""):
     """The citizen's satisfaction rating (1–5 and an optional comment), once, after closing."""
     with transaction.atomic():
         locked = Conversation.objects.lock(conversation.pk)
+        if locked is None:
+            raise ProtocolError("conversation_deleted", _("This conversation has been deleted."))
         if locked.status != ConversationStatus.CLOSED:
-            refresh_copy(conversation, locked)
             raise ProtocolError("not_closed", _("You can rate the conversation once it has been closed."))
         if locked.rating is not None:
-            refresh_copy(conversation, locked)
             raise ProtocolError("already_rated", _("You have already rated this conversation. Thank you!"))
         locked.rating = score
         locked.rating_comment = comment
         locked.rated_at = timezone.now()
         message = system_message(locked, system_events.RATED, {"score": score})
         locked.save(update_fields=["rating", "rating_comment", "rated_at"])
-        refresh_copy(conversation, locked)
         transaction.on_commit(lambda: broadcast(locked, [message], citizen_state=True))
     logger.info("conversation %s rated", locked.pk)
     return locked

@@ -154,7 +154,7 @@ def _store_message(conversation, sender, body, client_id, author, internal):
                 update_fields=["last_activity_at", "waiting_since", "status", "closed_at", "first_response_at", "idle_since"]
             )
             message = Message.objects.create(
-                conversation=conversation,
+                conversation=locked,
                 sender=sender,
                 author=author,
                 body=body,
@@ -166,7 +166,6 @@ def _store_message(conversation, sender, body, client_id, author, internal):
             if sender == SenderType.STAFF:
                 audit.log(locked, audit.REPLY, user=author, data={"message": message.pk})
             stored = [message] + [system_message(locked, event, data, created_at=now) for event, data in events]
-        refresh_copy(conversation, locked)
         if not existing:
             transaction.on_commit(lambda: broadcast(locked, stored, citizen_state=status_changed))
     if existing:
@@ -178,15 +177,6 @@ def _store_message(conversation, sender, body, client_id, author, internal):
         "message %s (%s%s) stored in conversation %s", message.pk, sender, ", internal" if internal else "", conversation.pk
     )
     return message, True
-
-
-def refresh_copy(conversation, fresh):
-    """Bring a long-lived copy (a socket's) up to date with a freshly read row."""
-    if conversation is fresh:
-        return
-    for field in Conversation._meta.concrete_fields:
-        setattr(conversation, field.attname, getattr(fresh, field.attname))
-    conversation.department = fresh.department
 
 
 def system_message(conversation, event, data, *, created_at=None):

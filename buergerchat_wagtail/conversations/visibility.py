@@ -4,7 +4,7 @@ Internal notes and internal events (assignment, status changes) are for staff on
 Everything that hands messages to a citizen – the citizen socket (sync and live
 broadcast), the citizen HTTP API, and any transcript or export made for the citizen
 (PDF) – must take them through :func:`citizen_visible` (or :func:`citizen_transcript`,
-which uses it). Tests in ``tests/test_notes.py`` hold every path to this.
+which uses it). Tests in ``tests/conversations/test_visibility.py`` hold every path to this.
 """
 
 from django.db.models import QuerySet

@@ -71,7 +71,7 @@ def test_status_flow_new_open_waiting_closed(dept_a, worker_a, start_conversatio
     assert conversation.first_response_at is not None and conversation.waiting_since is None
     first_response = conversation.first_response_at
 
-    workflow.set_status(conversation, worker_a, "waiting")
+    conversation = workflow.set_status(conversation, worker_a, "waiting")
     assert conversation.status == ConversationStatus.WAITING
     citizen_says(conversation)  # the citizen answers: back to "open", and waiting
     conversation.refresh_from_db()
