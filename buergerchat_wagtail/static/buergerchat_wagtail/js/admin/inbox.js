@@ -5,13 +5,7 @@ import { onHelpKey, refreshFragment, shortcutKey } from "../lib/shortcuts.js";
 
 export function inboxController(Controller) {
   return class InboxController extends Controller {
-    static values = {
-      socket: String,
-      resultsUrl: String,
-      updated: String,
-      nextUrl: String,
-      resync: { type: Number, default: 15 },
-    };
+    static values = { socket: String, resultsUrl: String, updated: String, nextUrl: String, resync: { type: Number, default: 15 } };
     static targets = ["status", "next", "help"];
 
     connect() {

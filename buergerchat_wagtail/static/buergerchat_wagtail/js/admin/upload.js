@@ -1,5 +1,5 @@
 /* File upload in a conversation (data-controller="bc-upload"): button or drag and drop, with progress. */
-import { upload, uuid4 } from "../lib/util.js";
+import { fieldError, upload, uuid4 } from "../lib/util.js";
 
 export function uploadController(Controller) {
   return class UploadController extends Controller {
@@ -8,12 +8,7 @@ export function uploadController(Controller) {
     static outlets = ["bc-conversation"];
 
     setError(text) {
-      this.errorTarget.textContent = text || "";
-      if (text) {
-        this.fileInputTarget.setAttribute("aria-invalid", "true");
-      } else {
-        this.fileInputTarget.removeAttribute("aria-invalid");
-      }
+      fieldError(this.fileInputTarget, this.errorTarget, text);
     }
 
     fileChosen() {

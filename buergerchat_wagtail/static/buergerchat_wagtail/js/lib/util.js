@@ -61,6 +61,16 @@ export function onReady(callback) {
   }
 }
 
+/** Show or clear the error message of a form field; aria-invalid follows. */
+export function fieldError(field, box, text) {
+  box.textContent = text || "";
+  if (text) {
+    field.setAttribute("aria-invalid", "true");
+  } else {
+    field.removeAttribute("aria-invalid");
+  }
+}
+
 /* ---- browser storage: every access may throw (disabled, full, private mode) ---- */
 
 export function loadStored(area, key) {

@@ -1,7 +1,7 @@
 /*
  * The citizen widget: attachments (download with the secret in a header, upload with progress).
  */
-import { formatSize, upload, uuid4 } from "../lib/util.js";
+import { fieldError, formatSize, upload, uuid4 } from "../lib/util.js";
 import { RETRYABLE, SECRET_HEADER } from "./transport.js";
 
 export function filenameFrom(response, fallback) {
@@ -78,7 +78,7 @@ export function installAttachments(ChatWidget) {
       return;
     }
     var self = this;
-    fetch(button.dataset.bcDownloadUrl, { credentials: "omit", headers: this.httpHeaders(false) })
+    this.fetchWithSecret(button.dataset.bcDownloadUrl)
       .then(function (response) {
         if (!response.ok) {
           return response.json().then(function (frame) {
@@ -95,12 +95,7 @@ export function installAttachments(ChatWidget) {
   };
 
   ChatWidget.prototype.setUploadError = function (text) {
-    this.uploadError.textContent = text || "";
-    if (text) {
-      this.fileInput.setAttribute("aria-invalid", "true");
-    } else {
-      this.fileInput.removeAttribute("aria-invalid");
-    }
+    fieldError(this.fileInput, this.uploadError, text);
   };
 
   ChatWidget.prototype.onDragOver = function (event) {

@@ -79,27 +79,10 @@ export function installIdle(ChatWidget) {
   };
 
   ChatWidget.prototype.extendIdle = function () {
-    var frame = { v: PROTOCOL, type: "extend" };
-    if (this.ready) {
-      this.socket.send(frame);
-      return;
-    }
     var self = this;
-    fetch(this.root.dataset.bcExtendUrl, {
-      method: "POST",
-      credentials: "omit",
-      headers: this.httpHeaders(true),
-      body: JSON.stringify(frame),
-    })
-      .then(function (response) {
-        return response.json();
-      })
-      .then(function (answer) {
-        self.onFrame(answer);
-      })
-      .catch(function () {
-        self.alert(self.strings.networkError);
-      });
+    this.sendOrPost({ v: PROTOCOL, type: "extend" }, this.root.dataset.bcExtendUrl, function () {
+      self.alert(self.strings.networkError);
+    });
   };
 
   ChatWidget.prototype.onExtended = function (frame) {

@@ -284,7 +284,7 @@ export function installSession(ChatWidget) {
     if (!this.secret) {
       return;
     }
-    fetch(this.root.dataset.bcExportUrl, { credentials: "omit", headers: this.httpHeaders(false) })
+    this.fetchWithSecret(this.root.dataset.bcExportUrl)
       .then(function (response) {
         if (response.status === 401) {
           self.sessionLost();
@@ -357,7 +357,7 @@ export function installSession(ChatWidget) {
     if (!this.secret) {
       return;
     }
-    fetch(this.root.dataset.bcTranscriptUrl, { credentials: "omit", headers: this.httpHeaders(false) })
+    this.fetchWithSecret(this.root.dataset.bcTranscriptUrl)
       .then(function (response) {
         if (response.status === 202) {
           self.announce(self.strings.pdfPreparing);
@@ -382,4 +382,5 @@ export function installSession(ChatWidget) {
       .catch(function () {
         self.alert(self.strings.downloadFailed);
       });
+  };
 }

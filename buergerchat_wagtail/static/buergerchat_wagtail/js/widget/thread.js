@@ -78,8 +78,6 @@ export function installThread(ChatWidget) {
     this.renderAttachment(node, message.attachment);
   };
 
-  };
-
   ChatWidget.prototype.insertInOrder = function (node, id) {
     var children = this.list.children;
     for (var i = children.length - 1; i >= 0; i--) {
@@ -156,12 +154,7 @@ export function installThread(ChatWidget) {
     if (this.ready) {
       this.socket.send(frame);
     } else if (this.pollTimer) {
-      fetch(this.root.dataset.bcReadUrl, {
-        method: "POST",
-        credentials: "omit",
-        headers: this.httpHeaders(true),
-        body: JSON.stringify(frame),
-      }).catch(function () {});
+      this.postFrame(this.root.dataset.bcReadUrl, frame).catch(function () {});
     }
   };
 
@@ -223,26 +216,10 @@ export function installThread(ChatWidget) {
       score: parseInt(chosen.value, 10),
       comment: this.ratingForm.querySelector("[data-bc-rating-comment]").value,
     };
-    if (this.ready) {
-      this.socket.send(frame);
-      return;
-    }
     var self = this;
-    fetch(this.root.dataset.bcRatingUrl, {
-      method: "POST",
-      credentials: "omit",
-      headers: this.httpHeaders(true),
-      body: JSON.stringify(frame),
-    })
-      .then(function (response) {
-        return response.json();
-      })
-      .then(function (answer) {
-        self.onFrame(answer);
-      })
-      .catch(function () {
-        self.ratingError.textContent = self.strings.networkError;
-      });
+    this.sendOrPost(frame, this.root.dataset.bcRatingUrl, function () {
+      self.ratingError.textContent = self.strings.networkError;
+    });
   };
 
   ChatWidget.prototype.onRated = function (frame) {

@@ -2,7 +2,7 @@
  * The citizen widget: sending with the outbox, errors, the socket, resync and the HTTP fallback.
  */
 import { PROTOCOL, ReconnectingSocket } from "../lib/socket.js";
-import { uuid4 } from "../lib/util.js";
+import { fieldError, uuid4 } from "../lib/util.js";
 
 export const SECRET_HEADER = "X-Buergerchat-Secret";
 export const RETRYABLE = { unavailable: true, server_error: true };
@@ -19,12 +19,7 @@ export function installTransport(ChatWidget) {
   };
 
   ChatWidget.prototype.setSendError = function (text) {
-    this.sendError.textContent = text || "";
-    if (text) {
-      this.input.setAttribute("aria-invalid", "true");
-    } else {
-      this.input.removeAttribute("aria-invalid");
-    }
+    fieldError(this.input, this.sendError, text);
   };
 
   ChatWidget.prototype.onSendSubmit = function (event) {
@@ -220,7 +215,7 @@ export function installTransport(ChatWidget) {
     var self = this;
     // The conversation URL also brings the state (closed, read receipts) along.
     var url = this.root.dataset.bcConversationUrl;
-    fetch(url + "?after=" + this.lastId, { credentials: "omit", headers: this.httpHeaders(false) })
+    this.fetchWithSecret(url + "?after=" + this.lastId)
       .then(function (response) {
         if (response.status === 401) {
           if (self.resuming) {
@@ -248,17 +243,35 @@ export function installTransport(ChatWidget) {
       });
   };
 
-  ChatWidget.prototype.postHttp = function (item) {
-    var self = this;
-    fetch(this.root.dataset.bcMessagesUrl, {
+  /** GET with the secret in a header (never in the URL). */
+  ChatWidget.prototype.fetchWithSecret = function (url) {
+    return fetch(url, { credentials: "omit", headers: this.httpHeaders(false) });
+  };
+
+  /** POST a frame as JSON (the secret in a header); the answer is a frame. */
+  ChatWidget.prototype.postFrame = function (url, frame) {
+    return fetch(url, {
       method: "POST",
       credentials: "omit",
       headers: this.httpHeaders(true),
-      body: JSON.stringify({ v: PROTOCOL, type: "message", client_id: item.client_id, body: item.body }),
-    })
-      .then(function (response) {
-        return response.json();
-      })
+      body: JSON.stringify(frame),
+    }).then(function (response) {
+      return response.json();
+    });
+  };
+
+  /** Over the socket when it is ready, else over HTTP; `failed` when neither works. */
+  ChatWidget.prototype.sendOrPost = function (frame, url, failed) {
+    if (this.ready) {
+      this.socket.send(frame);
+      return;
+    }
+    this.postFrame(url, frame).then(this.onFrame.bind(this)).catch(failed);
+  };
+
+  ChatWidget.prototype.postHttp = function (item) {
+    var self = this;
+    this.postFrame(this.root.dataset.bcMessagesUrl, { v: PROTOCOL, type: "message", client_id: item.client_id, body: item.body })
       .then(function (frame) {
         if (frame.type === "error" && !frame.ref) {
           frame.ref = item.client_id;
