@@ -108,7 +108,7 @@ export function installThread(ChatWidget) {
       // our own pending message, confirmed by the server
       this.fillNode(node, message);
       this.markState(node, this.strings.sent, "sent");
-      this.removeFromOutbox(message.client_id);
+      this.outbox.remove(message.client_id);
       node.remove();
     } else {
       node = this.buildNode(message.client_id);
