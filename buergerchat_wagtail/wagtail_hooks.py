@@ -117,7 +117,7 @@ def buergerchat_presence_js():
     """On every admin page: the staff socket that makes a case worker present and
     brings browser notifications (the socket closes at once for users without a department)."""
     return format_html(
-        '<script src="{}" defer data-bc-presence data-socket="{}" data-title="{}" data-body="{}"></script>',
+        '<script type="module" src="{}" data-bc-presence data-socket="{}" data-title="{}" data-body="{}"></script>',
         static("buergerchat_wagtail/js/presence.js"),
         "/" + buergerchat_settings.WEBSOCKET_PATH + "staff/",
         _("New conversation"),
