@@ -2,9 +2,13 @@
 
 Safety: every user text goes through Django's autoescaping, and WeasyPrint gets a
 :class:`RestrictedURLFetcher` that answers only the resources this module hands
-it (the city's logo) and refuses everything else: no HTTP, no ``file://``, no
-``data:``. So even markup that slipped through could not make the server fetch a
-URL or read a local file.
+it (the city's logo and the transcript fonts of :mod:`.fonts`) and refuses
+everything else: no HTTP, no ``file://``, no ``data:``. So even markup that
+slipped through could not make the server fetch a URL or read a local file.
+
+PDF/A: every text is cleaned by :class:`.fonts.TextGuard`, so no character is
+shown that the embedded fonts lack, and :func:`.pdfa.fix_embedded_files` repairs
+the embedded files' names and the catalog's ``/AF`` after WeasyPrint.
 """
 
 import io
@@ -23,13 +27,24 @@ from PIL import Image
 from wagtail.models import Site
 from weasyprint import CSS, HTML
 from weasyprint import Attachment as PdfAttachment
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from buergerchat_wagtail import __version__
 from buergerchat_wagtail.conf import buergerchat_settings
-from buergerchat_wagtail.conversations.payloads import message_attachment, staff_display_name
+from buergerchat_wagtail.conversations.payloads import (
+    message_attachment,
+    staff_display_name,
+)
+from buergerchat_wagtail.files import fonts
+from buergerchat_wagtail.files.pdfa import fix_embedded_files
 from buergerchat_wagtail.files.storage import private_storage
-from buergerchat_wagtail.models import BuergerchatSiteSettings, ScanStatus, SenderType, TranscriptKind
+from buergerchat_wagtail.models import (
+    BuergerchatSiteSettings,
+    ScanStatus,
+    SenderType,
+    TranscriptKind,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +59,8 @@ class RestrictedURLFetcher(URLFetcher):
     """A WeasyPrint URL fetcher that fetches nothing from outside.
 
     ``resources`` maps the few internal URLs the template uses to
-    ``(bytes, content type)``. Any other URL is refused and remembered in
+    ``(bytes, content type)``; the fonts of :data:`.fonts.FACES` are answered by
+    their ``buergerchat-font:`` URLs. Any other URL is refused and remembered in
     ``blocked`` (the URL itself is not logged: it may come from a message).
     """
 
@@ -56,6 +72,9 @@ class RestrictedURLFetcher(URLFetcher):
 
     def fetch(self, url, headers=None):
         resource = self.resources.get(url)
+        if resource is None and url.startswith(fonts.FONT_URL_PREFIX):
+            font = fonts.font_file(url)
+            resource = (font, "font/ttf") if font is not None else None
         if resource is None:
             self.blocked.append(url)
             logger.warning("transcript rendering: refused to fetch an external resource")
@@ -119,10 +138,11 @@ def author_for(message, kind, conversation, department_name):
     return department_name
 
 
-def attachment_row(attachment):
+def attachment_row(attachment, guard):
     return {
         "id": attachment.pk,
-        "name": attachment.name,
+        "name": guard.clean(attachment.name),
+        "file_name": attachment.name,
         "size": attachment.size,
         "size_label": filesizeformat(attachment.size),
         "sha256": attachment.sha256,
@@ -154,37 +174,45 @@ def render_transcript(conversation, messages, *, kind, branding=None, created_at
     """
     branding = branding or site_branding()
     created_at = created_at or timezone.now()
+    guard = fonts.TextGuard()
+    clean = guard.clean
     with translation.override(buergerchat_settings.PDF_LANGUAGE):
         department = conversation.department
+        department_name = clean(department.name)
+        city_name = clean(branding.city_name)
         rows, attachments = [], []
         last_id, last_at = 0, None
         for message in messages:
             attachment = message_attachment(message)
-            row_attachment = attachment_row(attachment) if attachment is not None else None
+            row_attachment = attachment_row(attachment, guard) if attachment is not None else None
             if row_attachment:
                 attachments.append(row_attachment)
+            body = clean(message.body)
             rows.append(
                 {
                     "sender": message.sender,
-                    "author": author_for(message, kind, conversation, department.name),
-                    "body": message.body,
+                    "author": clean(author_for(message, kind, conversation, department.name)),
+                    "body": body,
+                    "dir": fonts.first_strong_direction(body),
                     "time": format_time(message.created_at),
                     "attachment": row_attachment,
                 }
             )
             last_id, last_at = message.pk, message.created_at
         kind_label = TranscriptKind(kind).label
-        title = _("Chat transcript %(reference)s") % {"reference": conversation.reference}
+        title = clean(_("Chat transcript %(reference)s") % {"reference": conversation.reference})
         resources = {}
         if branding.logo:
             resources[LOGO_URL] = (branding.logo, "image/png")
         context = {
             "language": buergerchat_settings.PDF_LANGUAGE,
             "title": title,
-            "city_name": branding.city_name,
+            "city_name": city_name,
             "logo_url": LOGO_URL if branding.logo else "",
             "conversation": conversation,
-            "department": department,
+            "department_name": department_name,
+            "subject": clean(conversation.subject),
+            "status_label": clean(conversation.get_status_display()),
             "messages": rows,
             "message_count": len(rows),
             "attachments": attachments,
@@ -194,20 +222,27 @@ def render_transcript(conversation, messages, *, kind, branding=None, created_at
             "created_iso": berlin(created_at).isoformat(),
             "kind_label": kind_label,
             "version": __version__,
-            "footer_left_css": css_string(f"{branding.city_name} · {conversation.reference}"),
+            "footer_left_css": css_string(f"{city_name} · {conversation.reference}"),
             "page_label_css": css_string(_("Page")),
             "of_label_css": css_string(_("of")),
         }
         html = render_to_string("buergerchat_wagtail/pdf/transcript.html", context)
         pdf_attachments = embedded_files(attachments)
     fetcher = RestrictedURLFetcher(resources)
-    pdf = html_to_pdf(html, fetcher=fetcher, attachments=pdf_attachments)
+    pdf = html_to_pdf(html, fetcher=fetcher, attachments=pdf_attachments, font_css=guard.css())
+    if guard.replaced:
+        logger.info(
+            "transcript of conversation %s: %d characters without a font shown as a marker",
+            conversation.pk,
+            guard.replaced,
+        )
     info = {
         "message_count": len(rows),
         "attachment_count": len(attachments),
         "last_message_id": last_id,
         "last_message_at": last_at,
         "blocked": list(fetcher.blocked),
+        "replaced_characters": guard.replaced,
     }
     return pdf, info
 
@@ -225,22 +260,33 @@ def embedded_files(attachments):
         files.append(
             PdfAttachment(
                 string=content,
-                name=unique_name(row["name"], used),
-                description=f"{row['name']} (SHA-256 {row['sha256']})",
+                name=unique_name(row["file_name"], used),
+                description=f"{row['file_name']} (SHA-256 {row['sha256']})",
                 relationship="Supplement",
             )
         )
     return files
 
 
-def html_to_pdf(html, *, fetcher=None, attachments=()):
-    """HTML to PDF/A-3b bytes with the restricted fetcher and the transcript CSS."""
+def html_to_pdf(html, *, fetcher=None, attachments=(), font_css=None):
+    """HTML to PDF/A-3b bytes with the restricted fetcher, the transcript fonts
+    (``font_css``: :meth:`.fonts.TextGuard.css`; default: the base fonts) and
+    the transcript CSS. ``html``'s text must have been cleaned by the guard."""
     fetcher = fetcher or RestrictedURLFetcher()
+    attachments = list(attachments)
+    font_config = FontConfiguration()
     document = HTML(string=html, base_url=None, url_fetcher=fetcher)
-    stylesheet = CSS(filename=str(CSS_PATH), url_fetcher=fetcher)
-    return document.write_pdf(
-        stylesheets=[stylesheet],
-        pdf_variant=PDF_VARIANT,
-        attachments=list(attachments),
-        custom_metadata=True,
+    font_faces = CSS(
+        string=fonts.TextGuard().css() if font_css is None else font_css,
+        url_fetcher=fetcher,
+        font_config=font_config,
     )
+    stylesheet = CSS(filename=str(CSS_PATH), url_fetcher=fetcher, font_config=font_config)
+    pdf = document.write_pdf(
+        stylesheets=[font_faces, stylesheet],
+        pdf_variant=PDF_VARIANT,
+        attachments=attachments,
+        custom_metadata=True,
+        font_config=font_config,
+    )
+    return fix_embedded_files(pdf) if attachments else pdf
