@@ -7,6 +7,8 @@ Projects override single keys::
 Unknown keys are rejected (a typo must not silently fall back to a default).
 """
 
+import ipaddress
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
@@ -34,6 +36,10 @@ DEFAULTS = {
     "MESSAGES_PER_MINUTE": 20,  # per conversation and sender side
     "CONVERSATIONS_PER_HOUR": 10,  # started per client (keyed hash of the address)
     "UPLOADS_PER_HOUR": 30,  # per conversation and sender side (used by attachments)
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, e.g.
+    # ["127.0.0.1", "10.0.0.0/8"]). Empty: the client is the socket's peer address.
+    # See ratelimit.client_address.
+    "TRUSTED_PROXIES": [],
     # Retention (retention.py): how often the purge task is enqueued at most, in hours.
     # 0: never automatically (run `manage.py buergerchat_purge` from cron instead).
     "PURGE_INTERVAL_HOURS": 24,
@@ -109,6 +115,16 @@ class BuergerchatSettings:
         keys = merged["ENCRYPTION_KEYS"]
         if isinstance(keys, str) or not isinstance(keys, (list, tuple)):
             raise ImproperlyConfigured("BUERGERCHAT['ENCRYPTION_KEYS'] must be a list of Fernet keys")
+        proxies = merged["TRUSTED_PROXIES"]
+        if isinstance(proxies, str) or not isinstance(proxies, (list, tuple)):
+            raise ImproperlyConfigured("BUERGERCHAT['TRUSTED_PROXIES'] must be a list of addresses or networks")
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except (TypeError, ValueError):
+                raise ImproperlyConfigured(
+                    f"BUERGERCHAT['TRUSTED_PROXIES']: {proxy!r} is not an IP address or network"
+                ) from None
         if not isinstance(merged["CLAMAV"], dict) or set(merged["CLAMAV"]) - {"SOCKET", "HOST", "PORT", "TIMEOUT"}:
             raise ImproperlyConfigured(
                 "BUERGERCHAT['CLAMAV'] must be a dict with the keys SOCKET, HOST, PORT, TIMEOUT"
