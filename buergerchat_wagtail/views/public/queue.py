@@ -2,7 +2,6 @@
 
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
-from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -12,6 +11,7 @@ from buergerchat_wagtail.consultations import queue as consultations
 from buergerchat_wagtail.editor.forms import JoinQueueForm
 from buergerchat_wagtail.models import ConsultationSession
 from buergerchat_wagtail.protocol.frames import ProtocolError
+from buergerchat_wagtail.views.private import private
 from buergerchat_wagtail.views.public.citizen import (
     _privacy_url,
     check_start_form,
@@ -21,7 +21,7 @@ from buergerchat_wagtail.views.public.citizen import (
 
 # CSRF-exempt for the same reason as the chat's start form (no cookie before consent).
 @csrf_exempt
-@never_cache
+@private
 @require_POST
 @sensitive_post_parameters("text", "name", "email")
 def join_queue(request, session_id):
