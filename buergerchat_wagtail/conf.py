@@ -36,6 +36,9 @@ DEFAULTS = {
     "MESSAGES_PER_MINUTE": 20,  # per conversation and sender side
     "CONVERSATIONS_PER_HOUR": 10,  # started per client (keyed hash of the address)
     "UPLOADS_PER_HOUR": 30,  # per conversation and sender side (used by attachments)
+    # Consultation queues (consultations/queue.py). 0 switches a cap off.
+    "QUEUE_MAX_PER_CLIENT": 1,  # open entries (waiting or talking) per client and session
+    "QUEUE_MAX_PER_SESSION": 50,  # citizens waiting in one session's queue
     # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, e.g.
     # ["127.0.0.1", "10.0.0.0/8"]). Empty: the client is the socket's peer address.
     # See ratelimit.client_address.
@@ -89,6 +92,8 @@ NON_NEGATIVE_KEYS = (
     "MESSAGES_PER_MINUTE",
     "CONVERSATIONS_PER_HOUR",
     "UPLOADS_PER_HOUR",
+    "QUEUE_MAX_PER_CLIENT",
+    "QUEUE_MAX_PER_SESSION",
     "PURGE_INTERVAL_HOURS",
     "IDLE_CHECK_INTERVAL",
 )

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from buergerchat_wagtail.commands import citizen as commands
 from buergerchat_wagtail.consultations import queue as consultations
+from buergerchat_wagtail.conversations.ratelimit import client_hash, request_address
 from buergerchat_wagtail.editor.forms import JoinQueueForm
 from buergerchat_wagtail.models import ConsultationSession
 from buergerchat_wagtail.protocol.frames import ProtocolError
@@ -45,8 +46,10 @@ def join_queue(request, session_id):
             consent=form.cleaned_data.get("publish", False),
             page=form.cleaned_data["page"],
             privacy_page=privacy_page,
+            client=client_hash(request_address(request)),
         )
     except ProtocolError as exc:
+        # session_closed, queue_full, already_queued: the session's state (409).
         frame = exc.as_frame() | {"availability": consultations.session_state(session)}
         return JsonResponse(frame, status=409)
     return started_response(entry.conversation, secret, None, queue=consultations.entry_payload(entry))
