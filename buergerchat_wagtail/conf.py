@@ -63,6 +63,10 @@ DEFAULTS = {
     "STORAGE": "buergerchat",
     # Hard upper limit of one upload in bytes, whatever a department allows.
     "MAX_UPLOAD_BYTES": 50 * 1024 * 1024,
+    # Largest request body of the other Bürgerchat endpoints (start forms, JSON API,
+    # staff forms), in bytes; uploads may send MAX_UPLOAD_BYTES plus 64 KiB. Enforced by
+    # realtime.body_limit.BodySizeLimit, the ASGI middleware around the HTTP app.
+    "MAX_REQUEST_BYTES": 256 * 1024,
     # Largest image (width x height) that is decoded; larger ones are refused
     # (protection against decompression bombs).
     "MAX_IMAGE_PIXELS": 40_000_000,
@@ -86,6 +90,7 @@ INTEGER_KEYS = (
     "ICS_DAYS",
     "RESYNC_INTERVAL",
     "MAX_UPLOAD_BYTES",
+    "MAX_REQUEST_BYTES",
     "MAX_IMAGE_PIXELS",
 )
 NON_NEGATIVE_KEYS = (

@@ -13,8 +13,10 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -160,3 +162,22 @@ def test_documented_configuration_is_the_tested_one():
     for location in ("location / ", "location /ws/ "):
         block = next(block for block in blocks if block.lstrip().startswith(location))
         assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in block
+
+
+def test_announced_oversized_body_is_refused_at_once(proxied_site):
+    """100 MiB announced, 1 MiB sent: the documented client_max_body_size answers
+    413 without waiting for the rest (daphne alone would wait for the whole body)."""
+    nginx, _ = proxied_site
+    with socket.create_connection(("127.0.0.1", nginx.port), timeout=5) as sock:
+        sock.sendall(
+            b"POST /buergerchat/api/v1/attachments HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Buergerchat-Secret: x\r\n"
+            b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: %d\r\n\r\n" % (100 * 1024 * 1024)
+        )
+        started = time.monotonic()
+        try:
+            sock.sendall(b"x" * (1024 * 1024))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        status = sock.recv(64).split(b"\r\n")[0]
+        assert time.monotonic() - started < 1
+    assert status.startswith(b"HTTP/1.1 413"), status
