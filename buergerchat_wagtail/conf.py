@@ -7,6 +7,8 @@ Projects override single keys::
 Unknown keys are rejected (a typo must not silently fall back to a default).
 """
 
+import ipaddress
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
@@ -34,6 +36,13 @@ DEFAULTS = {
     "MESSAGES_PER_MINUTE": 20,  # per conversation and sender side
     "CONVERSATIONS_PER_HOUR": 10,  # started per client (keyed hash of the address)
     "UPLOADS_PER_HOUR": 30,  # per conversation and sender side (used by attachments)
+    # Consultation queues (consultations/queue.py). 0 switches a cap off.
+    "QUEUE_MAX_PER_CLIENT": 1,  # open entries (waiting or talking) per client and session
+    "QUEUE_MAX_PER_SESSION": 50,  # citizens waiting in one session's queue
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, e.g.
+    # ["127.0.0.1", "10.0.0.0/8"]). Empty: the client is the socket's peer address.
+    # See ratelimit.client_address.
+    "TRUSTED_PROXIES": [],
     # Retention (retention.py): how often the purge task is enqueued at most, in hours.
     # 0: never automatically (run `manage.py buergerchat_purge` from cron instead).
     "PURGE_INTERVAL_HOURS": 24,
@@ -54,6 +63,10 @@ DEFAULTS = {
     "STORAGE": "buergerchat",
     # Hard upper limit of one upload in bytes, whatever a department allows.
     "MAX_UPLOAD_BYTES": 50 * 1024 * 1024,
+    # Largest request body of the other Bürgerchat endpoints (start forms, JSON API,
+    # staff forms), in bytes; uploads may send MAX_UPLOAD_BYTES plus 64 KiB. Enforced by
+    # realtime.body_limit.BodySizeLimit, the ASGI middleware around the HTTP app.
+    "MAX_REQUEST_BYTES": 256 * 1024,
     # Largest image (width x height) that is decoded; larger ones are refused
     # (protection against decompression bombs).
     "MAX_IMAGE_PIXELS": 40_000_000,
@@ -77,12 +90,15 @@ INTEGER_KEYS = (
     "ICS_DAYS",
     "RESYNC_INTERVAL",
     "MAX_UPLOAD_BYTES",
+    "MAX_REQUEST_BYTES",
     "MAX_IMAGE_PIXELS",
 )
 NON_NEGATIVE_KEYS = (
     "MESSAGES_PER_MINUTE",
     "CONVERSATIONS_PER_HOUR",
     "UPLOADS_PER_HOUR",
+    "QUEUE_MAX_PER_CLIENT",
+    "QUEUE_MAX_PER_SESSION",
     "PURGE_INTERVAL_HOURS",
     "IDLE_CHECK_INTERVAL",
 )
@@ -109,6 +125,16 @@ class BuergerchatSettings:
         keys = merged["ENCRYPTION_KEYS"]
         if isinstance(keys, str) or not isinstance(keys, (list, tuple)):
             raise ImproperlyConfigured("BUERGERCHAT['ENCRYPTION_KEYS'] must be a list of Fernet keys")
+        proxies = merged["TRUSTED_PROXIES"]
+        if isinstance(proxies, str) or not isinstance(proxies, (list, tuple)):
+            raise ImproperlyConfigured("BUERGERCHAT['TRUSTED_PROXIES'] must be a list of addresses or networks")
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except (TypeError, ValueError):
+                raise ImproperlyConfigured(
+                    f"BUERGERCHAT['TRUSTED_PROXIES']: {proxy!r} is not an IP address or network"
+                ) from None
         if not isinstance(merged["CLAMAV"], dict) or set(merged["CLAMAV"]) - {"SOCKET", "HOST", "PORT", "TIMEOUT"}:
             raise ImproperlyConfigured(
                 "BUERGERCHAT['CLAMAV'] must be a dict with the keys SOCKET, HOST, PORT, TIMEOUT"

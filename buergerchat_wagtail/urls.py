@@ -7,7 +7,7 @@ Wagtail's catch-all::
 from django.urls import path
 
 from buergerchat_wagtail.views.public import calendar, citizen, queue, status, theme
-from buergerchat_wagtail.views.public.api import api
+from buergerchat_wagtail.views.public import api
 
 app_name = "buergerchat"
 

@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels.
 
-The Origin check (AllowedHostsOriginValidator) refuses sockets opened by other
+The Bürgerchat's body limits (BodySizeLimit) answer 413 before Django reads an
+oversized request body. The Origin check (AllowedHostsOriginValidator) refuses sockets opened by other
 sites (cross-site WebSocket hijacking); staff sockets use the Django session.
 """
 
@@ -16,11 +17,12 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from buergerchat_wagtail.realtime.body_limit import BodySizeLimit  # noqa: E402
 from buergerchat_wagtail.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodySizeLimit(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

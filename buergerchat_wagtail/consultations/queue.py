@@ -10,12 +10,14 @@ the host's page or the status endpoint.
 
 import logging
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from buergerchat_wagtail.availability.state import format_when
+from buergerchat_wagtail.conf import buergerchat_settings
 from buergerchat_wagtail.conversations import services
 from buergerchat_wagtail.conversations.visibility import citizen_visible
 from buergerchat_wagtail.events import broadcasting, groups
@@ -157,13 +159,52 @@ def _after_commit(session, changed=()):
 # --------------------------------------------------------------------------- citizen actions
 
 
-def join(session, *, text, name="", email="", consent=False, page=None, privacy_page=None):
+def _client_key(session, client):
+    return f"buergerchat:queue:{session.pk}:{client}"
+
+
+def _check_caps(session, client):
+    """Refuse a join when the session's queue is full or the client (the keyed hash
+    of its address, see ratelimit.client_hash) already has an open entry in it.
+    The client's entries are remembered in the cache only, never in the database."""
+    most = buergerchat_settings.QUEUE_MAX_PER_SESSION
+    if most and QueueEntry.objects.filter(session=session, status=QueueStatus.WAITING).count() >= most:
+        raise ProtocolError(
+            "queue_full",
+            _("The queue of this consultation hour is full. Please try again later, or write to the department."),
+        )
+    most = buergerchat_settings.QUEUE_MAX_PER_CLIENT
+    if client is None or not most:
+        return
+    known = cache.get(_client_key(session, client)) or []
+    if QueueEntry.objects.filter(pk__in=known, session=session, status__in=OPEN_STATUSES).count() >= most:
+        raise ProtocolError(
+            "already_queued",
+            _("You are already in the queue of this consultation hour. Please wait for your turn in your open chat."),
+        )
+
+
+def _remember(session, client, entry):
+    if client is None:
+        return
+    key = _client_key(session, client)
+    timeout = max(60, int((session.ends_at - timezone.now()).total_seconds()) + 3600)
+    cache.set(key, [*(cache.get(key) or []), entry.pk], timeout=timeout)
+
+
+def join(session, *, text, name="", email="", consent=False, page=None, privacy_page=None, client=None):
     """Start the citizen's conversation (their question is its first message) and put
-    them at the end of the queue. Returns ``(entry, secret)``."""
+    them at the end of the queue. Returns ``(entry, secret)``.
+
+    ``client`` is the keyed hash of the citizen's address; with it the caps
+    ``QUEUE_MAX_PER_CLIENT`` and ``QUEUE_MAX_PER_SESSION`` apply (the session's row is
+    locked while they are counted, so concurrent joins cannot both pass)."""
     now = timezone.now()
     if not session.is_running(now) or not session.department.is_active:
         raise ProtocolError("session_closed", _("This consultation hour is not open for questions now."))
     with transaction.atomic():
+        locked = ConsultationSession.objects.select_for_update().get(pk=session.pk)
+        _check_caps(locked, client)
         conversation, secret = services.start_conversation(
             department=session.department, text=text, name=name, email=email, privacy_page=privacy_page
         )
@@ -174,6 +215,7 @@ def join(session, *, text, name="", email="", consent=False, page=None, privacy_
             publish_consent=bool(consent and session.public_qa),
         )
         CitizenNotice.objects.update_or_create(conversation=conversation, defaults={"page": page})
+        _remember(locked, client, entry)
         _after_commit(session)
     logger.info("conversation %s joined the queue of session %s", conversation.pk, session.pk)
     return entry, secret

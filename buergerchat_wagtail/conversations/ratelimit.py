@@ -2,7 +2,9 @@
 
 A client is identified by a *keyed hash* of its address: HMAC-SHA256 with a key
 derived from ``SECRET_KEY`` and today's date (UTC), so the hash changes every day
-and cannot be turned back into an address without the key. Hashes live only in
+and cannot be turned back into an address without the key. Behind a reverse proxy the
+address is taken from X-Forwarded-For as the trusted proxies wrote it
+(:func:`client_address`, setting ``TRUSTED_PROXIES``). Hashes live only in
 Django's cache, with the limit's window as expiry; nothing is written to the
 database. With several workers, configure a shared cache (Redis) so the limits
 count across them.
@@ -23,6 +25,7 @@ API for other parts (attachments use :func:`check_upload`)::
 
 import hashlib
 import hmac
+import ipaddress
 import math
 import time
 
@@ -62,15 +65,64 @@ def client_hash(address, day=None):
     return hmac.new(daily_key(day), (address or "").encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
+def _ip(text):
+    """An address of an X-Forwarded-For entry or of the peer, or ``None``.
+    Accepts ``[v6]:port`` and ``v4:port`` as some proxies write them."""
+    text = (text or "").strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    return getattr(address, "ipv4_mapped", None) or address
+
+
+def _trusted(address, networks):
+    return any(address.version == network.version and address in network for network in networks)
+
+
+def client_address(peer, forwarded_for=""):
+    """The client's address, decided in one place for HTTP requests and sockets.
+
+    ``peer`` is the address the connection came from (``REMOTE_ADDR``, the scope's
+    ``client``), ``forwarded_for`` the X-Forwarded-For header (several headers joined
+    by commas). Only when the peer is one of ``BUERGERCHAT["TRUSTED_PROXIES"]`` is the
+    header believed, and then only from the right: each trusted proxy appends the
+    address it saw, so the right-most entry that is not a trusted proxy is the client.
+    Anything left of it was written by the client and is ignored (a spoofed entry
+    cannot buy a fresh rate-limit bucket). An entry that is no address ends the walk:
+    the peer's address is used (one shared bucket rather than a chosen one).
+    """
+    networks = [ipaddress.ip_network(proxy, strict=False) for proxy in buergerchat_settings.TRUSTED_PROXIES]
+    peer_ip = _ip(peer)
+    if not networks or peer_ip is None or not _trusted(peer_ip, networks):
+        return peer or ""
+    hops = [hop for hop in (forwarded_for or "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        address = _ip(hop)
+        if address is None:
+            return str(peer_ip)
+        if not _trusted(address, networks):
+            return str(address)
+    # Only trusted proxies on the way (a request from the proxy's own host).
+    return str(_ip(hops[0])) if hops else str(peer_ip)
+
+
 def request_address(request):
-    """The client address as the server sees it (``REMOTE_ADDR``; behind a proxy run
-    daphne with ``--proxy-headers`` so this is the citizen's, not the proxy's)."""
-    return request.META.get("REMOTE_ADDR", "")
+    """The client address of a Django request (see :func:`client_address`)."""
+    return client_address(request.META.get("REMOTE_ADDR", ""), request.META.get("HTTP_X_FORWARDED_FOR", ""))
 
 
 def scope_address(scope):
+    """The client address of an ASGI scope, e.g. a socket's (see :func:`client_address`)."""
     client = scope.get("client") or ("", 0)
-    return client[0] or ""
+    forwarded = ",".join(
+        value.decode("latin-1") for name, value in scope.get("headers") or () if name.lower() == b"x-forwarded-for"
+    )
+    return client_address(client[0] or "", forwarded)
 
 
 def _wait_text(seconds):

@@ -109,6 +109,15 @@ def detect_type(head):
     return _MIME_TO_TYPE.get(kind.mime)
 
 
+#: Room for the multipart envelope and the other fields around an uploaded file.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def upload_body_limit():
+    """Largest request body of an upload endpoint, whatever a department allows."""
+    return buergerchat_settings.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD
+
+
 def check_size(size, department):
     limit = min(department.max_attachment_bytes, buergerchat_settings.MAX_UPLOAD_BYTES)
     if size > limit:

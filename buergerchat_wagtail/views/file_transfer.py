@@ -9,12 +9,9 @@ from django.utils.translation import gettext as _
 
 from buergerchat_wagtail.conf import buergerchat_settings
 from buergerchat_wagtail.conversations.ratelimit import RateLimited
-from buergerchat_wagtail.files.uploads import check_size
+from buergerchat_wagtail.files.uploads import MULTIPART_OVERHEAD, check_size
 from buergerchat_wagtail.models import Message, ScanStatus
 from buergerchat_wagtail.protocol.frames import ProtocolError, clean_body, http_status
-
-#: Room for the multipart envelope and the other fields around the file.
-MULTIPART_OVERHEAD = 64 * 1024
 
 
 def upload_limit(department):

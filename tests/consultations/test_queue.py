@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.test import Client
 from django.utils import timezone
 
 from buergerchat_wagtail.consultations import queue as consultations
@@ -48,7 +49,7 @@ class TestJoinAndHost:
         assert data["type"] == "started" and data["secret"]
         assert data["queue"]["status"] == "waiting" and data["queue"]["position"] == 1
         assert data["queue"]["label"] == "Sie sind Nr. 1 in der Warteschlange."
-        second = join_http(client, session, text="Zweite Frage").json()
+        second = join_http(Client(REMOTE_ADDR="203.0.113.2"), session, text="Zweite Frage").json()
         assert second["queue"]["position"] == 2
         assert client.cookies == {}
 

@@ -54,14 +54,14 @@ class DemoServer:
 
 
 #: The browser tests start many chats from one address (127.0.0.1): lift the
-#: per-client start limit for the shared server (the limits have their own tests).
+#: per-client start limit and queue cap for the shared server (the limits have their own tests).
 #: The server logs everything it can (daphne -v 2, every Django logger at DEBUG,
 #: including SQL): tests/e2e/test_server_security.py checks that output. The demo's
 #: console e-mail backend prints the notification e-mails (with their recipient) on
 #: purpose; production sends them by SMTP, so the shared server keeps them in memory.
 SHARED_SERVER_ENV = {
     "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    "BUERGERCHAT_JSON": '{"CONVERSATIONS_PER_HOUR": 10000}',
+    "BUERGERCHAT_JSON": '{"CONVERSATIONS_PER_HOUR": 10000, "QUEUE_MAX_PER_CLIENT": 0}',
     "DJANGO_DEBUG": "1",
     "DJANGO_LOG_LEVEL": "DEBUG",
     "BUERGERCHAT_LOG_LEVEL": "DEBUG",

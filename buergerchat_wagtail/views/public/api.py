@@ -1,7 +1,8 @@
 """HTTP fallback of the chat protocol for networks that block WebSockets.
 
 The citizen authenticates with the conversation secret in the
-``X-Buergerchat-Secret`` header (never in the URL). Frames and errors are the same
+``X-Buergerchat-Secret`` header (never in the URL). Every answer, errors included,
+is private (``urls``: no-store, Vary on that header). Frames and errors are the same
 as on the socket; see docs/protocol.md.
 """
 
@@ -55,8 +56,8 @@ from buergerchat_wagtail.views.file_transfer import (
     upload_status,
     with_retry_after,
 )
+from buergerchat_wagtail.views.private import SECRET_HEADER, private_urls
 
-SECRET_HEADER = "X-Buergerchat-Secret"
 logger = logging.getLogger(__name__)
 
 
@@ -218,7 +219,6 @@ def export(request):
     audit.log(conversation, audit.CITIZEN_EXPORT)
     response = JsonResponse(rights.export_document(conversation, payloads.CITIZEN, request))
     response["Content-Disposition"] = f'attachment; filename="{rights.export_filename(conversation)}"'
-    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -348,3 +348,7 @@ def citizen_transcript(request):
         response["Retry-After"] = "2"
         return response
     return transcripts.transcript_response(transcript)
+
+
+#: The API's URLs for ``include()``: every answer private (views.private).
+urls = private_urls(api.urls)

@@ -4,7 +4,6 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -17,6 +16,7 @@ from buergerchat_wagtail.conversations.ratelimit import RateLimited, check_start
 from buergerchat_wagtail.editor.forms import StartConversationForm
 from buergerchat_wagtail.models import Department
 from buergerchat_wagtail.protocol.frames import reply
+from buergerchat_wagtail.views.private import private
 
 
 def _privacy_url(request, raw_page_id):
@@ -32,7 +32,7 @@ def _privacy_url(request, raw_page_id):
 # new conversation and hands its secret to whoever posted it. A CSRF token would
 # force a cookie on every visitor before consent (TTDSG §25), so it is exempt.
 @csrf_exempt
-@never_cache
+@private
 @require_POST
 @sensitive_post_parameters("text", "name", "email")
 def start_conversation(request, department_id):
