@@ -7,6 +7,7 @@ from django.core.files.storage import FileSystemStorage, InvalidStorageError, st
 
 from buergerchat_wagtail import crypto
 from buergerchat_wagtail.conf import buergerchat_settings
+from buergerchat_wagtail.realtime.origin import parse_origin
 
 
 @checks.register()
@@ -20,13 +21,29 @@ def check_settings(app_configs, **kwargs):
     if "*" in getattr(settings, "ALLOWED_HOSTS", []) and not settings.DEBUG:
         errors.append(
             checks.Warning(
-                "ALLOWED_HOSTS contains '*': the WebSocket origin check "
-                "(AllowedHostsOriginValidator) then accepts sockets from any site.",
+                "ALLOWED_HOSTS contains '*': the WebSocket origin check then accepts "
+                "sockets from pages of any host that sends itself as the Host header.",
                 hint="List the site's host names in ALLOWED_HOSTS.",
                 id="buergerchat.W001",
             )
         )
+    if not errors:
+        errors += check_allowed_origins()
     return errors
+
+
+def check_allowed_origins():
+    bad = [origin for origin in buergerchat_settings.ALLOWED_ORIGINS if parse_origin(origin) is None]
+    if bad:
+        return [
+            checks.Error(
+                "BUERGERCHAT['ALLOWED_ORIGINS'] contains entries that are not origins: " + ", ".join(map(repr, bad)),
+                hint="Write each origin as scheme and host, with a port only if it is not the default, "
+                "e.g. 'https://www.musterstadt.de' (no path, no trailing slash).",
+                id="buergerchat.E004",
+            )
+        ]
+    return []
 
 
 @checks.register()

@@ -22,6 +22,10 @@ DEFAULTS = {
     "SYNC_BATCH_SIZE": 500,
     # Wrong secrets a citizen socket may send before it is closed.
     "MAX_AUTH_FAILURES": 5,
+    # Origins (scheme, host, port) whose pages may open the sockets, e.g.
+    # ["https://www.musterstadt.de", "https://musterstadt.de"]. Empty: only the
+    # socket's own origin (its scheme and Host header; see realtime/origin.py).
+    "ALLOWED_ORIGINS": [],
     # Seconds between the clients' background resyncs (sync/ping frames): they re-join
     # channel groups a restarted Redis forgot and fetch anything a dropped event missed.
     "RESYNC_INTERVAL": 15,
@@ -109,6 +113,13 @@ class BuergerchatSettings:
         keys = merged["ENCRYPTION_KEYS"]
         if isinstance(keys, str) or not isinstance(keys, (list, tuple)):
             raise ImproperlyConfigured("BUERGERCHAT['ENCRYPTION_KEYS'] must be a list of Fernet keys")
+        origins = merged["ALLOWED_ORIGINS"]
+        if isinstance(origins, str) or not isinstance(origins, (list, tuple)) or not all(
+            isinstance(origin, str) and origin.startswith(("http://", "https://")) for origin in origins
+        ):
+            raise ImproperlyConfigured(
+                "BUERGERCHAT['ALLOWED_ORIGINS'] must be a list of origins such as 'https://www.example.de'"
+            )
         if not isinstance(merged["CLAMAV"], dict) or set(merged["CLAMAV"]) - {"SOCKET", "HOST", "PORT", "TIMEOUT"}:
             raise ImproperlyConfigured(
                 "BUERGERCHAT['CLAMAV'] must be a dict with the keys SOCKET, HOST, PORT, TIMEOUT"
