@@ -20,8 +20,13 @@ DEFAULTS = {
     "SUBJECT_LENGTH": 80,
     # How many messages a (re)connecting client receives at most per sync.
     "SYNC_BATCH_SIZE": 500,
-    # Wrong secrets a citizen socket may send before it is closed.
+    # Wrong secrets the citizen sockets of one client address may send within
+    # AUTH_FAILURE_WINDOW seconds; the last one closes the socket with 4429, and until
+    # the window ends that address's sockets cannot authenticate.
     "MAX_AUTH_FAILURES": 5,
+    "AUTH_FAILURE_WINDOW": 900,
+    # Seconds a citizen socket may stay open without authenticating (closed with 4408).
+    "AUTH_TIMEOUT_SECONDS": 10,
     # Origins (scheme, host, port) whose pages may open the sockets, e.g.
     # ["https://www.musterstadt.de", "https://musterstadt.de"]. Empty: only the
     # socket's own origin (its scheme and Host header; see realtime/origin.py).
@@ -82,6 +87,9 @@ INTEGER_KEYS = (
     "RESYNC_INTERVAL",
     "MAX_UPLOAD_BYTES",
     "MAX_IMAGE_PIXELS",
+    "MAX_AUTH_FAILURES",
+    "AUTH_FAILURE_WINDOW",
+    "AUTH_TIMEOUT_SECONDS",
 )
 NON_NEGATIVE_KEYS = (
     "MESSAGES_PER_MINUTE",
