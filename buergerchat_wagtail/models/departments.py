@@ -6,6 +6,7 @@ from wagtail.search import index
 
 from buergerchat_wagtail.models.filetypes import FileTypesField
 from buergerchat_wagtail.models.site_settings import BuergerchatSiteSettings
+from buergerchat_wagtail.models.validators import validate_no_control_characters
 
 
 class AvailabilityMode(models.TextChoices):
@@ -31,7 +32,9 @@ class StaffNameDisplay(models.TextChoices):
 class Department(index.Indexed, models.Model):
     """A part of the city administration that answers citizens (a Wagtail snippet)."""
 
-    name = models.CharField(_("name"), max_length=100, help_text=_("Shown to citizens, e.g. “Bauverwaltung”."))
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("Shown to citizens, e.g. “Bauverwaltung”."), validators=[validate_no_control_characters]
+    )
     slug = models.SlugField(_("slug"), max_length=100, unique=True, help_text=_("Short name used in addresses and exports."))
     description = models.TextField(
         _("short description"), blank=True, help_text=_("One or two sentences on what the department helps with.")
