@@ -25,7 +25,7 @@ from buergerchat_wagtail.files.storage import private_storage
 from buergerchat_wagtail.files.uploads import inspect_upload
 from buergerchat_wagtail.jobs import enqueue_on_commit
 from buergerchat_wagtail.models import Attachment, Message, ScanStatus
-from buergerchat_wagtail.models.attachments import new_storage_name
+from buergerchat_wagtail.models.attachments import NOT_SCANNED, new_storage_name
 from buergerchat_wagtail.models.filetypes import mime_type
 
 logger = logging.getLogger(__name__)
@@ -97,7 +97,9 @@ def scan_attachment(attachment_id):
         released = None
         fields = {"status": ScanStatus.INFECTED, "storage_name": ""}
     updated = Attachment.objects.filter(pk=attachment.pk, status=previous, storage_name=quarantined).update(
-        scan_detail=result.detail[:200], scanned_at=timezone.now(), **fields
+        scan_detail=result.detail[:200] if result.scanned else NOT_SCANNED,
+        scanned_at=timezone.now(),
+        **fields,
     )
     if not updated:  # another scan of the same file finished first
         if released:

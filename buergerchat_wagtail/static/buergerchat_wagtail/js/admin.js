@@ -604,7 +604,11 @@
           link.href = attachment.url;
           link.textContent = attachment.name;
           name.remove();
-          box.querySelector(".bc-thread__attachment-meta").textContent = "(" + formatSize(attachment.size) + ")";
+          // Released without a malware scan: say so (malware_checked is false).
+          box.querySelector(".bc-thread__attachment-meta").textContent =
+            attachment.malware_checked === false
+              ? "(" + formatSize(attachment.size) + ", " + attachment.status_label + ")"
+              : "(" + formatSize(attachment.size) + ")";
         } else {
           link.remove();
           name.textContent = attachment.name;

@@ -687,7 +687,11 @@
       button.textContent = attachment.name;
       button.setAttribute("aria-label", this.strings.download + ": " + attachment.name);
       box.appendChild(button);
-      meta.textContent = " (" + formatSize(attachment.size) + ")";
+      // Released without a malware scan: say so (malware_checked is false).
+      meta.textContent =
+        attachment.malware_checked === false
+          ? " (" + formatSize(attachment.size) + ", " + attachment.status_label + ")"
+          : " (" + formatSize(attachment.size) + ")";
     } else {
       var name = document.createElement("span");
       name.textContent = attachment.name;
