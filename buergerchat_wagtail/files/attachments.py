@@ -18,7 +18,7 @@ from django.http import FileResponse
 from django.utils import timezone
 from django_tasks import task
 
-from buergerchat_wagtail.conversations import payloads, ratelimit, services
+from buergerchat_wagtail.conversations import audit, payloads, ratelimit, services
 from buergerchat_wagtail.events import broadcasting, groups
 from buergerchat_wagtail.files.scanning import ScannerError, get_scanner
 from buergerchat_wagtail.files.storage import private_storage
@@ -62,6 +62,19 @@ def store_attachment(*, conversation, sender, uploaded, client_id, body="", auth
                 sha256=clean.sha256,
                 storage_name=stored_name,
             )
+            if clean.removed:
+                # Ids and checksums only: which file came in, which one is kept.
+                audit.log(
+                    conversation,
+                    audit.PDF_CLEANED,
+                    user=author,
+                    data={
+                        "attachment": attachment.pk,
+                        "original_sha256": clean.original_sha256,
+                        "sha256": clean.sha256,
+                        "removed": sorted(set(clean.removed)),
+                    },
+                )
             enqueue_on_commit(scan_attachment_task, attachment.pk)
     except BaseException:
         storage.delete(stored_name)

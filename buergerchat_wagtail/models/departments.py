@@ -14,6 +14,11 @@ class AvailabilityMode(models.TextChoices):
     PRESENCE = "presence", _("Office hours and staff online")
 
 
+class PdfActiveContent(models.TextChoices):
+    REMOVE = "remove", _("Remove it (the cleaned file is stored)")
+    REFUSE = "refuse", _("Refuse the file")
+
+
 class DepartmentQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
@@ -137,6 +142,16 @@ class Department(index.Indexed, models.Model):
         help_text=_(
             "After a staff answer, a conversation in which the citizen writes nothing for this many minutes "
             "is closed. The citizen is warned 20 seconds before and can continue the chat. 0: never."
+        ),
+    )
+    pdf_active_content = models.CharField(
+        _("PDFs with active content"),
+        max_length=10,
+        choices=PdfActiveContent.choices,
+        default=PdfActiveContent.REMOVE,
+        help_text=_(
+            "Scripts, automatic actions, program launches, embedded files and form actions in uploaded PDFs. "
+            "Removed, the PDF is stored without them (the audit log keeps the checksums of both versions)."
         ),
     )
     archive_on_close = models.BooleanField(
