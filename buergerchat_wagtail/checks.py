@@ -4,9 +4,12 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import FileSystemStorage, InvalidStorageError, storages
+from django.utils.module_loading import import_string
 
 from buergerchat_wagtail import crypto
 from buergerchat_wagtail.conf import buergerchat_settings
+from buergerchat_wagtail.files.scanning import NoScanner
+from buergerchat_wagtail.realtime.origin import parse_origin
 
 
 @checks.register()
@@ -20,13 +23,29 @@ def check_settings(app_configs, **kwargs):
     if "*" in getattr(settings, "ALLOWED_HOSTS", []) and not settings.DEBUG:
         errors.append(
             checks.Warning(
-                "ALLOWED_HOSTS contains '*': the WebSocket origin check "
-                "(AllowedHostsOriginValidator) then accepts sockets from any site.",
+                "ALLOWED_HOSTS contains '*': the WebSocket origin check then accepts "
+                "sockets from pages of any host that sends itself as the Host header.",
                 hint="List the site's host names in ALLOWED_HOSTS.",
                 id="buergerchat.W001",
             )
         )
+    if not errors:
+        errors += check_allowed_origins()
     return errors
+
+
+def check_allowed_origins():
+    bad = [origin for origin in buergerchat_settings.ALLOWED_ORIGINS if parse_origin(origin) is None]
+    if bad:
+        return [
+            checks.Error(
+                "BUERGERCHAT['ALLOWED_ORIGINS'] contains entries that are not origins: " + ", ".join(map(repr, bad)),
+                hint="Write each origin as scheme and host, with a port only if it is not the default, "
+                "e.g. 'https://www.musterstadt.de' (no path, no trailing slash).",
+                id="buergerchat.E004",
+            )
+        ]
+    return []
 
 
 @checks.register()
@@ -59,7 +78,8 @@ def check_attachments(app_configs, **kwargs):
     except ImproperlyConfigured:
         return []  # reported as buergerchat.E001
     errors = check_private_storage()
-    if not (getattr(settings, "BUERGERCHAT", {}) or {}).get("MALWARE_SCANNER"):
+    scanner = (getattr(settings, "BUERGERCHAT", {}) or {}).get("MALWARE_SCANNER")
+    if not scanner:
         errors.append(
             checks.Warning(
                 "No malware scanner is configured: uploaded files are offered without a scan.",
@@ -68,7 +88,25 @@ def check_attachments(app_configs, **kwargs):
                 id="buergerchat.W002",
             )
         )
+    elif not settings.DEBUG and _is_no_scanner(scanner):
+        errors.append(
+            checks.Warning(
+                "BUERGERCHAT['MALWARE_SCANNER'] is NoScanner: uploaded files are offered without a malware "
+                "scan (staff and citizens see them as not checked for malware).",
+                hint='Use "buergerchat_wagtail.scanning.ClamdScanner" (see docs/attachments-archive.md). If files '
+                'are really scanned elsewhere, list "buergerchat.W003" in SILENCED_SYSTEM_CHECKS.',
+                id="buergerchat.W003",
+            )
+        )
     return errors
+
+
+def _is_no_scanner(path):
+    try:
+        scanner_class = import_string(path)
+    except ImportError:
+        return False
+    return isinstance(scanner_class, type) and issubclass(scanner_class, NoScanner)
 
 
 def _inside(path, parent):

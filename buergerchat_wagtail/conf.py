@@ -22,8 +22,17 @@ DEFAULTS = {
     "SUBJECT_LENGTH": 80,
     # How many messages a (re)connecting client receives at most per sync.
     "SYNC_BATCH_SIZE": 500,
-    # Wrong secrets a citizen socket may send before it is closed.
+    # Wrong secrets the citizen sockets of one client address may send within
+    # AUTH_FAILURE_WINDOW seconds; the last one closes the socket with 4429, and until
+    # the window ends that address's sockets cannot authenticate.
     "MAX_AUTH_FAILURES": 5,
+    "AUTH_FAILURE_WINDOW": 900,
+    # Seconds a citizen socket may stay open without authenticating (closed with 4408).
+    "AUTH_TIMEOUT_SECONDS": 10,
+    # Origins (scheme, host, port) whose pages may open the sockets, e.g.
+    # ["https://www.musterstadt.de", "https://musterstadt.de"]. Empty: only the
+    # socket's own origin (its scheme and Host header; see realtime/origin.py).
+    "ALLOWED_ORIGINS": [],
     # Seconds between the clients' background resyncs (sync/ping frames): they re-join
     # channel groups a restarted Redis forgot and fetch anything a dropped event missed.
     "RESYNC_INTERVAL": 15,
@@ -92,6 +101,9 @@ INTEGER_KEYS = (
     "MAX_UPLOAD_BYTES",
     "MAX_REQUEST_BYTES",
     "MAX_IMAGE_PIXELS",
+    "MAX_AUTH_FAILURES",
+    "AUTH_FAILURE_WINDOW",
+    "AUTH_TIMEOUT_SECONDS",
 )
 NON_NEGATIVE_KEYS = (
     "MESSAGES_PER_MINUTE",
@@ -135,6 +147,13 @@ class BuergerchatSettings:
                 raise ImproperlyConfigured(
                     f"BUERGERCHAT['TRUSTED_PROXIES']: {proxy!r} is not an IP address or network"
                 ) from None
+        origins = merged["ALLOWED_ORIGINS"]
+        if isinstance(origins, str) or not isinstance(origins, (list, tuple)) or not all(
+            isinstance(origin, str) and origin.startswith(("http://", "https://")) for origin in origins
+        ):
+            raise ImproperlyConfigured(
+                "BUERGERCHAT['ALLOWED_ORIGINS'] must be a list of origins such as 'https://www.example.de'"
+            )
         if not isinstance(merged["CLAMAV"], dict) or set(merged["CLAMAV"]) - {"SOCKET", "HOST", "PORT", "TIMEOUT"}:
             raise ImproperlyConfigured(
                 "BUERGERCHAT['CLAMAV'] must be a dict with the keys SOCKET, HOST, PORT, TIMEOUT"

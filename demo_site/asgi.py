@@ -1,8 +1,9 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels.
 
 The Bürgerchat's body limits (BodySizeLimit) answer 413 before Django reads an
-oversized request body. The Origin check (AllowedHostsOriginValidator) refuses sockets opened by other
-sites (cross-site WebSocket hijacking); staff sockets use the Django session.
+oversized request body. The Origin check (buergerchat's OriginValidator) refuses
+sockets opened by pages of any other origin (scheme, host and port; cross-site
+WebSocket hijacking); staff sockets use the Django session.
 """
 
 import os
@@ -15,14 +16,13 @@ django_asgi_app = get_asgi_application()
 # Import consumers only after Django is set up.
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from buergerchat_wagtail.realtime.body_limit import BodySizeLimit  # noqa: E402
-from buergerchat_wagtail.routing import websocket_urlpatterns  # noqa: E402
+from buergerchat_wagtail.routing import OriginValidator, websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": BodySizeLimit(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": OriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -169,7 +169,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 BUERGERCHAT = {
     # With BUERGERCHAT_CLAMD_SOCKET set (e.g. /var/run/clamav/clamd.ctl), uploads are
-    # scanned by ClamAV; the demo without it scans nothing, on purpose and visibly.
+    # scanned by ClamAV; the demo without it scans nothing, on purpose and visibly
+    # (files are shown as "nicht auf Schadsoftware geprüft"; with DJANGO_DEBUG=0 the
+    # system check buergerchat.W003 says so too).
     "MALWARE_SCANNER": (
         "buergerchat_wagtail.scanning.ClamdScanner"
         if os.environ.get("BUERGERCHAT_CLAMD_SOCKET")

@@ -9,7 +9,6 @@ from asgiref.sync import sync_to_async
 from channels.auth import AuthMiddlewareStack
 from channels.layers import channel_layers
 from channels.routing import URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -18,7 +17,7 @@ from django.test import Client
 from buergerchat_wagtail.conf import buergerchat_settings
 from buergerchat_wagtail.conversations import services
 from buergerchat_wagtail.models import Department
-from buergerchat_wagtail.routing import websocket_urlpatterns
+from buergerchat_wagtail.routing import OriginValidator, websocket_urlpatterns
 
 ORIGIN = (b"origin", b"http://testserver")
 CITIZEN_PATH = "/" + buergerchat_settings.WEBSOCKET_PATH + "citizen/"
@@ -225,8 +224,16 @@ def chat_page(chat_page_factory, dept_a):
 
 @pytest.fixture
 def asgi_app():
-    """The websocket side of demo_site/asgi.py."""
-    return AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+    """The websocket side of demo_site/asgi.py, reached as ``http://testserver`` (a
+    real server always passes the Host header, which the Origin check compares)."""
+    app = OriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+
+    async def with_host(scope, receive, send):
+        if not any(name == b"host" for name, _value in scope.get("headers", [])):
+            scope = {**scope, "headers": [*scope.get("headers", []), (b"host", b"testserver")]}
+        return await app(scope, receive, send)
+
+    return with_host
 
 
 def _session_cookie(user):

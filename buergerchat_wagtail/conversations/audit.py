@@ -24,6 +24,7 @@ ERASURE_REQUEST = "buergerchat.erasure_request"  # the citizen asked to delete
 CITIZEN_ERASE = "buergerchat.citizen_erase"  # the citizen deleted their conversation
 CITIZEN_EXPORT = "buergerchat.citizen_export"  # the citizen downloaded their data
 PURGE = "buergerchat.purge"  # deleted by the retention purge
+PDF_CLEANED = "buergerchat.pdf_cleaned"  # active content removed from an uploaded PDF
 
 #: (action, label, message) registered with Wagtail's ``register_log_actions`` hook.
 ACTIONS = [
@@ -38,6 +39,7 @@ ACTIONS = [
     (CITIZEN_ERASE, _("Deleted by the citizen"), _("The citizen deleted the conversation")),
     (CITIZEN_EXPORT, _("Data download by the citizen"), _("The citizen downloaded their data")),
     (PURGE, _("Deleted after the retention period"), _("Deleted automatically after the retention period")),
+    (PDF_CLEANED, _("PDF cleaned"), _("Active content was removed from an uploaded PDF")),
 ]
 
 

@@ -69,7 +69,8 @@ def attachment_payload(attachment, audience):
         "size": attachment.size,
         "content_type": mime_type(attachment.file_type),
         "status": attachment.status,
-        "status_label": attachment.get_status_display(),
+        "status_label": attachment.status_label,
+        "malware_checked": attachment.malware_checked,
         "sha256": attachment.sha256,
     }
     if audience == CITIZEN:

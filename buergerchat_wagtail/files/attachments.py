@@ -18,14 +18,14 @@ from django.http import FileResponse
 from django.utils import timezone
 from django_tasks import task
 
-from buergerchat_wagtail.conversations import payloads, ratelimit, services
+from buergerchat_wagtail.conversations import audit, payloads, ratelimit, services
 from buergerchat_wagtail.events import broadcasting, groups
 from buergerchat_wagtail.files.scanning import ScannerError, get_scanner
 from buergerchat_wagtail.files.storage import private_storage
 from buergerchat_wagtail.files.uploads import inspect_upload
 from buergerchat_wagtail.jobs import enqueue_on_commit
 from buergerchat_wagtail.models import Attachment, Message, ScanStatus
-from buergerchat_wagtail.models.attachments import new_storage_name
+from buergerchat_wagtail.models.attachments import NOT_SCANNED, new_storage_name
 from buergerchat_wagtail.models.filetypes import mime_type
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,19 @@ def store_attachment(*, conversation, sender, uploaded, client_id, body="", auth
                 sha256=clean.sha256,
                 storage_name=stored_name,
             )
+            if clean.removed:
+                # Ids and checksums only: which file came in, which one is kept.
+                audit.log(
+                    conversation,
+                    audit.PDF_CLEANED,
+                    user=author,
+                    data={
+                        "attachment": attachment.pk,
+                        "original_sha256": clean.original_sha256,
+                        "sha256": clean.sha256,
+                        "removed": sorted(set(clean.removed)),
+                    },
+                )
             enqueue_on_commit(scan_attachment_task, attachment.pk)
     except BaseException:
         storage.delete(stored_name)
@@ -97,7 +110,9 @@ def scan_attachment(attachment_id):
         released = None
         fields = {"status": ScanStatus.INFECTED, "storage_name": ""}
     updated = Attachment.objects.filter(pk=attachment.pk, status=previous, storage_name=quarantined).update(
-        scan_detail=result.detail[:200], scanned_at=timezone.now(), **fields
+        scan_detail=result.detail[:200] if result.scanned else NOT_SCANNED,
+        scanned_at=timezone.now(),
+        **fields,
     )
     if not updated:  # another scan of the same file finished first
         if released:

@@ -8,9 +8,10 @@ Included:
 
 * :class:`ClamdScanner`: ClamAV's daemon over its ``INSTREAM`` command, on a unix
   socket or TCP (``BUERGERCHAT["CLAMAV"]``).
-* :class:`NoScanner`: passes every file. Only for sites that scan elsewhere (for
-  example on the file server); the system check buergerchat.W002 warns while no
-  scanner is chosen at all.
+* :class:`NoScanner`: passes every file without a scan. Only for sites that scan
+  elsewhere (for example on the file server); its files are shown as "not checked
+  for malware", and the system check buergerchat.W003 warns outside DEBUG
+  (buergerchat.W002 while no scanner is chosen at all).
 """
 
 import abc
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from django.utils.module_loading import import_string
 
 from buergerchat_wagtail.conf import buergerchat_settings
+from buergerchat_wagtail.models.attachments import NOT_SCANNED
 
 CHUNK_BYTES = 64 * 1024
 
@@ -29,6 +31,8 @@ CHUNK_BYTES = 64 * 1024
 class ScanResult:
     clean: bool
     detail: str = ""
+    #: False when nothing looked at the file (NoScanner).
+    scanned: bool = True
 
 
 class ScannerError(Exception):
@@ -51,7 +55,7 @@ class NoScanner(BaseScanner):
     name = "none"
 
     def scan(self, fileobj):
-        return ScanResult(clean=True, detail="not scanned")
+        return ScanResult(clean=True, detail=NOT_SCANNED, scanned=False)
 
 
 class ClamdScanner(BaseScanner):

@@ -5,7 +5,9 @@ its name or the browser's Content-Type. Executables are refused whatever they
 are called. Images are decoded and re-encoded with Pillow, which drops EXIF
 (GPS position, camera, time) and any other metadata; oversized images
 (decompression bombs) are refused before they are decoded. PDFs must open with
-pikepdf. Every refusal is a :class:`~buergerchat_wagtail.protocol.ProtocolError`
+pikepdf; their active content (scripts, automatic and launch actions, embedded
+files, form actions, XFA; see active_content.py) is removed or the file refused, as
+the department's ``pdf_active_content`` says. Every refusal is a :class:`~buergerchat_wagtail.protocol.ProtocolError`
 with a stable code and a message for people.
 """
 
@@ -22,6 +24,8 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from buergerchat_wagtail.conf import buergerchat_settings
+from buergerchat_wagtail.files.active_content import remove_active_content
+from buergerchat_wagtail.models.departments import PdfActiveContent
 from buergerchat_wagtail.models.filetypes import IMAGE_TYPES, FileType, extension, labels
 from buergerchat_wagtail.protocol.frames import ProtocolError
 
@@ -63,6 +67,10 @@ class CleanFile:
     name: str
     file_type: str
     content: bytes
+    #: SHA-256 of the file as it was uploaded (differs from ``sha256`` when cleaned).
+    original_sha256: str = ""
+    #: What was removed from a PDF (for the audit trail); empty if nothing.
+    removed: tuple = ()
 
     @property
     def size(self):
@@ -147,6 +155,7 @@ def inspect_upload(uploaded, department):
     check_size(uploaded.size, department)
     uploaded.seek(0)
     content = uploaded.read()
+    original_sha256 = hashlib.sha256(content).hexdigest()
     if len(content) != uploaded.size:  # the size announced by the client lied
         check_size(len(content), department)
     detected = detect_type(content[:HEAD_BYTES])
@@ -160,11 +169,37 @@ def inspect_upload(uploaded, department):
             "attachment_type",
             _("This file type is not accepted. Allowed are: %(types)s.") % {"types": labels(allowed)},
         )
+    removed = ()
     if detected == FileType.PDF:
         check_pdf(content)
+        content, removed = clean_pdf(content, department)
     elif detected in IMAGE_TYPES:
         content = reencode_image(content, detected)
-    return CleanFile(name=sanitise_filename(uploaded.name, detected), file_type=str(detected), content=content)
+    return CleanFile(
+        name=sanitise_filename(uploaded.name, detected),
+        file_type=str(detected),
+        content=content,
+        original_sha256=original_sha256,
+        removed=tuple(removed),
+    )
+
+
+def clean_pdf(content, department):
+    """``(content, removed)``: the PDF without active content, or a refusal if the
+    department refuses such PDFs. A PDF without active content stays unchanged."""
+    try:
+        cleaned, removed = remove_active_content(content)
+    except pikepdf.PdfError:
+        raise refuse("attachment_damaged", _("The file is damaged and cannot be opened.")) from None
+    if removed and department.pdf_active_content == PdfActiveContent.REFUSE:
+        raise refuse(
+            "attachment_active_content",
+            _(
+                "The PDF file contains active content (scripts, automatic actions or embedded files) and is "
+                "not accepted. Please print it to a new PDF, or scan it, and send that."
+            ),
+        )
+    return cleaned, removed
 
 
 def check_pdf(content):

@@ -8,7 +8,7 @@ from buergerchat_wagtail.models.consultations import (
     QueueStatus,
 )
 from buergerchat_wagtail.models.conversations import Conversation, ConversationStatus, Message, SenderType
-from buergerchat_wagtail.models.departments import AvailabilityMode, Department, StaffNameDisplay
+from buergerchat_wagtail.models.departments import AvailabilityMode, Department, PdfActiveContent, StaffNameDisplay
 from buergerchat_wagtail.models.filetypes import FileType
 from buergerchat_wagtail.models.launchers import ChatLauncher
 from buergerchat_wagtail.models.notices import CitizenNotice
@@ -40,6 +40,7 @@ __all__ = [
     "OfficeHours",
     "OfficeHoursException",
     "OfficeHoursRange",
+    "PdfActiveContent",
     "PublishedAnswer",
     "QueueEntry",
     "QueueStatus",

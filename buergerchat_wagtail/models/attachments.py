@@ -10,9 +10,13 @@ from buergerchat_wagtail.models.filetypes import FileType
 
 class ScanStatus(models.TextChoices):
     PENDING = "pending", _("being checked")
-    CLEAN = "clean", _("checked")
+    CLEAN = "clean", _("checked for malware")
     INFECTED = "infected", _("removed: malware found")
     FAILED = "failed", _("check failed")
+
+
+#: ``scan_detail`` of a file released without a malware check (``NoScanner``).
+NOT_SCANNED = "not scanned"
 
 
 def new_storage_name(prefix):
@@ -56,6 +60,18 @@ class Attachment(models.Model):
     @property
     def is_available(self):
         return self.status == ScanStatus.CLEAN
+
+    @property
+    def malware_checked(self):
+        """False for a file released without a scan (no real scanner configured)."""
+        return not (self.status == ScanStatus.CLEAN and self.scan_detail == NOT_SCANNED)
+
+    @property
+    def status_label(self):
+        """What people are told about the file's check, to staff and citizens alike."""
+        if not self.malware_checked:
+            return str(_("not checked for malware"))
+        return self.get_status_display()
 
 
 def cache_no_attachment(message):

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
 
 from buergerchat_wagtail.conf import buergerchat_settings
+from buergerchat_wagtail.models.validators import validate_no_control_characters
 
 
 class CannedAnswerQuerySet(models.QuerySet):
@@ -28,7 +29,9 @@ class CannedAnswer(index.Indexed, models.Model):
         related_name="canned_answers",
         help_text=_("Empty: offered in every department."),
     )
-    title = models.CharField(_("title"), max_length=100, help_text=_("Shown in the picker, e.g. “Opening hours”."))
+    title = models.CharField(
+        _("title"), max_length=100, help_text=_("Shown in the picker, e.g. “Opening hours”."), validators=[validate_no_control_characters]
+    )
     text = models.TextField(
         _("text"),
         help_text=_(

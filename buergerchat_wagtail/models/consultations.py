@@ -11,6 +11,8 @@ from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 from wagtail.search import index
 
+from buergerchat_wagtail.models.validators import validate_no_control_characters
+
 
 class ConsultationSessionQuerySet(models.QuerySet):
     def upcoming(self, now=None):
@@ -23,9 +25,14 @@ class ConsultationSessionQuerySet(models.QuerySet):
 
 
 class ConsultationSession(index.Indexed, ClusterableModel):
-    title = models.CharField(_("title"), max_length=150, help_text=_("e.g. “Digitale Bürgersprechstunde”."))
+    title = models.CharField(
+        _("title"), max_length=150, help_text=_("e.g. “Digitale Bürgersprechstunde”."), validators=[validate_no_control_characters]
+    )
     host = models.CharField(
-        _("host"), max_length=150, help_text=_("Shown to citizens, e.g. “Oberbürgermeister Max Mustermann”.")
+        _("host"),
+        max_length=150,
+        help_text=_("Shown to citizens, e.g. “Oberbürgermeister Max Mustermann”."),
+        validators=[validate_no_control_characters],
     )
     department = models.ForeignKey(
         "buergerchat.Department",

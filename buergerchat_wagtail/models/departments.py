@@ -6,11 +6,17 @@ from wagtail.search import index
 
 from buergerchat_wagtail.models.filetypes import FileTypesField
 from buergerchat_wagtail.models.site_settings import BuergerchatSiteSettings
+from buergerchat_wagtail.models.validators import validate_no_control_characters
 
 
 class AvailabilityMode(models.TextChoices):
     HOURS = "hours", _("Office hours only")
     PRESENCE = "presence", _("Office hours and staff online")
+
+
+class PdfActiveContent(models.TextChoices):
+    REMOVE = "remove", _("Remove it (the cleaned file is stored)")
+    REFUSE = "refuse", _("Refuse the file")
 
 
 class DepartmentQuerySet(models.QuerySet):
@@ -31,7 +37,9 @@ class StaffNameDisplay(models.TextChoices):
 class Department(index.Indexed, models.Model):
     """A part of the city administration that answers citizens (a Wagtail snippet)."""
 
-    name = models.CharField(_("name"), max_length=100, help_text=_("Shown to citizens, e.g. “Bauverwaltung”."))
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("Shown to citizens, e.g. “Bauverwaltung”."), validators=[validate_no_control_characters]
+    )
     slug = models.SlugField(_("slug"), max_length=100, unique=True, help_text=_("Short name used in addresses and exports."))
     description = models.TextField(
         _("short description"), blank=True, help_text=_("One or two sentences on what the department helps with.")
@@ -134,6 +142,16 @@ class Department(index.Indexed, models.Model):
         help_text=_(
             "After a staff answer, a conversation in which the citizen writes nothing for this many minutes "
             "is closed. The citizen is warned 20 seconds before and can continue the chat. 0: never."
+        ),
+    )
+    pdf_active_content = models.CharField(
+        _("PDFs with active content"),
+        max_length=10,
+        choices=PdfActiveContent.choices,
+        default=PdfActiveContent.REMOVE,
+        help_text=_(
+            "Scripts, automatic actions, program launches, embedded files and form actions in uploaded PDFs. "
+            "Removed, the PDF is stored without them (the audit log keeps the checksums of both versions)."
         ),
     )
     archive_on_close = models.BooleanField(

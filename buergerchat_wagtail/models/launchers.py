@@ -5,6 +5,7 @@ from wagtail.fields import StreamField
 from wagtail.search import index
 
 from buergerchat_wagtail.models.blocks import TopicBlock
+from buergerchat_wagtail.models.validators import validate_no_control_characters
 from buergerchat_wagtail.models.site_settings import BuergerchatSiteSettings
 
 
@@ -30,6 +31,7 @@ class ChatLauncher(index.Indexed, models.Model):
         _("text of the chat button"),
         max_length=40,
         help_text=_("What the button in the lower right corner says, e.g. “Fragen? Chatten Sie mit uns”."),
+        validators=[validate_no_control_characters],
     )
     root_page = models.ForeignKey(
         "wagtailcore.Page",
@@ -68,6 +70,7 @@ class ChatLauncher(index.Indexed, models.Model):
         max_length=120,
         blank=True,
         help_text=_("Shown at the top of the opened chat. Empty: the department's name."),
+        validators=[validate_no_control_characters],
     )
     greeting = models.TextField(
         _("greeting"),

@@ -15,6 +15,7 @@ from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 from wagtail.search import index
 
+from buergerchat_wagtail.models.validators import validate_no_control_characters
 #: An exception may span at most this many days (e.g. Christmas to New Year, summer closure).
 MAX_EXCEPTION_DAYS = 366
 
@@ -51,7 +52,9 @@ class Weekday(models.IntegerChoices):
 
 
 class OfficeHours(index.Indexed, ClusterableModel):
-    name = models.CharField(_("name"), max_length=100, help_text=_("For editors, e.g. “Bürgerchat Bauverwaltung”."))
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("For editors, e.g. “Bürgerchat Bauverwaltung”."), validators=[validate_no_control_characters]
+    )
     holiday_state = models.CharField(
         _("public holidays of"),
         max_length=2,
@@ -108,7 +111,9 @@ class OfficeHoursException(Orderable):
     end_date = models.DateField(_("until"), null=True, blank=True, help_text=_("Inclusive. Empty: only the first day."))
     opens = models.TimeField(_("opens"), null=True, blank=True, help_text=_("Empty: closed on these days."))
     closes = models.TimeField(_("closes"), null=True, blank=True)
-    note = models.CharField(_("note"), max_length=100, blank=True, help_text=_("For editors, e.g. “Betriebsausflug”."))
+    note = models.CharField(
+        _("note"), max_length=100, blank=True, help_text=_("For editors, e.g. “Betriebsausflug”."), validators=[validate_no_control_characters]
+    )
 
     class Meta(Orderable.Meta):
         verbose_name = _("exception")

@@ -6,7 +6,7 @@ from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.images import get_image_model_string
 from wagtail.models import Site
 
-from buergerchat_wagtail.models.validators import validate_brand_colour
+from buergerchat_wagtail.models.validators import validate_brand_colour, validate_no_control_characters
 
 DEFAULT_RETENTION_DAYS = 90
 
@@ -21,6 +21,7 @@ class BuergerchatSiteSettings(BaseSiteSetting):
         max_length=120,
         blank=True,
         help_text=_("Printed at the top of every PDF transcript, e.g. “Stadt Musterstadt”. Empty: the site's name."),
+        validators=[validate_no_control_characters],
     )
     logo = models.ForeignKey(
         get_image_model_string(),

@@ -1,13 +1,26 @@
-"""The widget's brand colour: WCAG contrast, the validator the site setting uses, and
-the small stylesheet that applies the colour (a stylesheet, not a style attribute,
+"""Validators of the models: names and titles without control characters, and the
+widget's brand colour (WCAG contrast, the validator the site setting uses, and the
+small stylesheet that applies the colour: a stylesheet, not a style attribute,
 because of the strict Content Security Policy)."""
 
 import math
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+
+def validate_no_control_characters(value):
+    """Refuse control characters (CR, LF, tab, NUL, escape …) and line or paragraph
+    separators in a one-line name or title: such values end up in iCalendar feeds,
+    e-mail subjects, PDF transcripts and HTTP headers, where a line break could
+    start a new property or header."""
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in str(value or "")):
+        raise ValidationError(
+            _("Line breaks, tabs and other control characters are not allowed here."), code="control_characters"
+        )
+
 
 HEX_COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 

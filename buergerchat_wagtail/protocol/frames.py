@@ -9,7 +9,7 @@ import uuid
 from typing import Annotated, Literal
 
 from django.utils.translation import gettext as _
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from buergerchat_wagtail.conf import buergerchat_settings
 
@@ -58,9 +58,21 @@ def ack(client_id, message, *, duplicate, **data):
     return reply("ack", **data, client_id=str(client_id), duplicate=duplicate, message=message)
 
 
+def is_protocol_version(value):
+    """Only the JSON integer 1 is version 1: not ``true``, not ``1.0`` (Python finds
+    ``True == 1.0 == 1``)."""
+    return type(value) is int and value == PROTOCOL_VERSION
+
+
+def _exact_version(value):
+    if not is_protocol_version(value):
+        raise ValueError("the protocol version must be the integer 1")
+    return value
+
+
 class Frame(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    v: Literal[1]
+    v: Annotated[Literal[1], BeforeValidator(_exact_version)]
     type: str
 
 
@@ -235,7 +247,7 @@ def parse_frame(text, frame_types):
     if not isinstance(data, dict):
         raise ProtocolError("invalid_frame", _("A frame must be a JSON object."))
     ref = _ref_of(data)
-    if data.get("v") != PROTOCOL_VERSION:
+    if not is_protocol_version(data.get("v")):
         raise ProtocolError(
             "unsupported_version", _("Unsupported protocol version; this server speaks version 1."), ref=ref
         )

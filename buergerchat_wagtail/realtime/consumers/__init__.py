@@ -3,10 +3,11 @@ socket's state, calls the command (``buergerchat_wagtail.commands``) on the data
 thread and sends the reply; channel-layer events (``bc_*``) become frames."""
 
 from buergerchat_wagtail.realtime.consumers.base import scope_language
-from buergerchat_wagtail.realtime.consumers.citizen import CLOSE_TOO_MANY_FAILURES, CitizenConsumer
+from buergerchat_wagtail.realtime.consumers.citizen import CLOSE_AUTH_TIMEOUT, CLOSE_TOO_MANY_FAILURES, CitizenConsumer
 from buergerchat_wagtail.realtime.consumers.staff import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, StaffConsumer
 
 __all__ = [
+    "CLOSE_AUTH_TIMEOUT",
     "CLOSE_FORBIDDEN",
     "CLOSE_TOO_MANY_FAILURES",
     "CLOSE_UNAUTHENTICATED",

@@ -17,12 +17,16 @@ from buergerchat_wagtail.conversations import payloads
 from buergerchat_wagtail.events import groups
 from buergerchat_wagtail.models import Conversation, Department, QueueEntry
 from buergerchat_wagtail.protocol.frames import CITIZEN_FRAMES, ProtocolError
+from buergerchat_wagtail.realtime import auth_failures
+from buergerchat_wagtail.realtime.clients import client_address
 from buergerchat_wagtail.realtime.consumers.base import BaseChatConsumer
 from buergerchat_wagtail.realtime.db_calls import database_call
 
 logger = logging.getLogger(__name__)
 
 CLOSE_TOO_MANY_FAILURES = 4429
+#: No successful ``auth`` within ``BUERGERCHAT["AUTH_TIMEOUT_SECONDS"]`` of connecting.
+CLOSE_AUTH_TIMEOUT = 4408
 #: Timers for clock transitions (office hours begin or end, a session ends) are
 #: capped, so a far-away change is re-planned now and then instead of sleeping days.
 MAX_TIMER_SECONDS = 6 * 3600
@@ -59,9 +63,14 @@ class CitizenConsumer(BaseChatConsumer):
     async def connect(self):
         self.conversation_id = None
         self.department_id = None
-        self.auth_failures = 0
+        self.client_address = client_address(self.scope)
         self.timers = {}
         await self.accept()
+        self.schedule("auth", buergerchat_settings.AUTH_TIMEOUT_SECONDS, self.auth_timeout)
+
+    async def auth_timeout(self):
+        if self.conversation_id is None:
+            await self.close(code=CLOSE_AUTH_TIMEOUT)
 
     async def disconnect(self, code):
         self.cancel_timers()
@@ -134,15 +143,24 @@ class CitizenConsumer(BaseChatConsumer):
 
     # ---- frames
 
+    async def refuse_auth(self):
+        await self.send_json(ProtocolError("auth_failed", _("Too many wrong conversation codes.")).as_frame())
+        await self.close(code=CLOSE_TOO_MANY_FAILURES)
+
     async def handle_auth(self, frame):
+        # Counted per client address, so that new sockets do not get new guesses.
+        if await database_call(auth_failures.blocked)(self.client_address):
+            await self.refuse_auth()
+            return
         found = await database_call(authenticate)(frame.secret)
         if found is None:
-            self.auth_failures += 1
-            if self.auth_failures >= buergerchat_settings.MAX_AUTH_FAILURES:
-                await self.send_json(ProtocolError("auth_failed", _("Too many wrong conversation codes.")).as_frame())
-                await self.close(code=CLOSE_TOO_MANY_FAILURES)
+            count = await database_call(auth_failures.count_failure)(self.client_address)
+            if count >= buergerchat_settings.MAX_AUTH_FAILURES:
+                await self.refuse_auth()
                 return
             raise ProtocolError("auth_failed", _("This conversation code is not valid."))
+        if "auth" in self.timers:
+            self.timers.pop("auth").cancel()
         if self.conversation_id is not None and self.conversation_id != found[0]:
             await self.leave_groups()
             self.cancel_timers()

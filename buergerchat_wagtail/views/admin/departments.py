@@ -56,7 +56,12 @@ class DepartmentViewSet(SnippetViewSet):
             heading=_("Office hours"),
         ),
         MultiFieldPanel(
-            [FieldPanel("attachment_types"), FieldPanel("max_attachment_mb"), FieldPanel("archive_on_close")],
+            [
+                FieldPanel("attachment_types"),
+                FieldPanel("max_attachment_mb"),
+                FieldPanel("pdf_active_content"),
+                FieldPanel("archive_on_close"),
+            ],
             heading=_("Attachments and archive"),
         ),
         MultiFieldPanel(

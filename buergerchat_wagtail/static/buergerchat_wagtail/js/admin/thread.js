@@ -3,7 +3,7 @@
  * pending messages in order, attachments, the citizen's read receipts and who is
  * typing. Fed by bc-conversation (its outlet).
  */
-import { dateTimeFormat, format, formatSize, formatTime } from "../lib/util.js";
+import { attachmentMeta, dateTimeFormat, format, formatSize, formatTime } from "../lib/util.js";
 
 const TYPING_SHOWN_MS = 6000; // a received indicator disappears without news
 
@@ -70,7 +70,7 @@ export function threadController(Controller) {
         link.href = attachment.url;
         link.textContent = attachment.name;
         name.remove();
-        meta.textContent = "(" + formatSize(attachment.size) + ")";
+        meta.textContent = "(" + attachmentMeta(attachment) + ")";
       } else {
         link.remove();
         name.textContent = attachment.name;

@@ -26,6 +26,12 @@ export function formatSize(bytes) {
   return value.toLocaleString(document.documentElement.lang || undefined, { maximumFractionDigits: digits }) + " " + units[unit];
 }
 
+/** Size of a released file, and "not checked for malware" when no scanner looked at it. */
+export function attachmentMeta(attachment) {
+  const size = formatSize(attachment.size);
+  return attachment.malware_checked === false ? size + ", " + attachment.status_label : size;
+}
+
 /** Fill %(name)s placeholders (the gettext style of the translated strings). */
 export function format(template, values) {
   return template.replace(/%\((\w+)\)s/g, (match, name) => (values[name] === undefined ? match : values[name]));

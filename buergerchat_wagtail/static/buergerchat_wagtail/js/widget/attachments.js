@@ -1,7 +1,7 @@
 /*
  * The citizen widget: attachments (download with the secret in a header, upload with progress).
  */
-import { fieldError, formatSize, upload, uuid4 } from "../lib/util.js";
+import { attachmentMeta, fieldError, formatSize, upload, uuid4 } from "../lib/util.js";
 import { RETRYABLE, SECRET_HEADER } from "./transport.js";
 
 export function filenameFrom(response, fallback) {
@@ -55,7 +55,7 @@ export function installAttachments(ChatWidget) {
       button.textContent = attachment.name;
       button.setAttribute("aria-label", this.strings.download + ": " + attachment.name);
       box.appendChild(button);
-      meta.textContent = " (" + formatSize(attachment.size) + ")";
+      meta.textContent = " (" + attachmentMeta(attachment) + ")";
     } else {
       var name = document.createElement("span");
       name.textContent = attachment.name;
