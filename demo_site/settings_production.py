@@ -20,6 +20,8 @@ Optional:
     BUERGERCHAT_ALLOWED_ORIGINS  origins of the chat pages, comma-separated; default:
                                  https://<each allowed host>
     BUERGERCHAT_CLAMD_SOCKET     clamd's socket, default /var/run/clamav/clamd.ctl
+    BUERGERCHAT_TRUSTED_PROXIES  the reverse proxies in front of daphne, comma-separated;
+                                 default 127.0.0.1,::1 (nginx on the same machine)
     DJANGO_HSTS_SECONDS          default 31536000 (one year); start lower while testing
     DJANGO_HSTS_PRELOAD          default "1": the HSTS header carries "preload". It takes effect
                                  only once someone submits the domain at hstspreload.org; "0"
@@ -68,6 +70,10 @@ BUERGERCHAT = {
     "MALWARE_SCANNER": "buergerchat_wagtail.scanning.ClamdScanner",
     "CLAMAV": {"SOCKET": os.environ["BUERGERCHAT_CLAMD_SOCKET"]},
     "ENCRYPTION_KEYS": [key.strip() for key in os.environ["BUERGERCHAT_ENCRYPTION_KEYS"].split(",") if key.strip()],
+    # The client address for the per-address limits: X-Forwarded-For read from the right.
+    "TRUSTED_PROXIES": [
+        proxy.strip() for proxy in os.environ.get("BUERGERCHAT_TRUSTED_PROXIES", "127.0.0.1,::1").split(",") if proxy.strip()
+    ],
     "ALLOWED_ORIGINS": [
         origin for origin in os.environ.get("BUERGERCHAT_ALLOWED_ORIGINS", ",".join(_site_origins)).split(",") if origin
     ],

@@ -18,7 +18,7 @@ from buergerchat_wagtail.events import groups
 from buergerchat_wagtail.models import Conversation, Department, QueueEntry
 from buergerchat_wagtail.protocol.frames import CITIZEN_FRAMES, ProtocolError
 from buergerchat_wagtail.realtime import auth_failures
-from buergerchat_wagtail.realtime.clients import client_address
+from buergerchat_wagtail.conversations.ratelimit import scope_address
 from buergerchat_wagtail.realtime.consumers.base import BaseChatConsumer
 from buergerchat_wagtail.realtime.db_calls import database_call
 
@@ -63,7 +63,7 @@ class CitizenConsumer(BaseChatConsumer):
     async def connect(self):
         self.conversation_id = None
         self.department_id = None
-        self.client_address = client_address(self.scope)
+        self.client_address = scope_address(self.scope)
         self.timers = {}
         await self.accept()
         self.schedule("auth", buergerchat_settings.AUTH_TIMEOUT_SECONDS, self.auth_timeout)
