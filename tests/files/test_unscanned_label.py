@@ -11,7 +11,7 @@ from django.utils import translation
 
 from buergerchat_wagtail.checks import check_attachments
 from buergerchat_wagtail.conversations import payloads
-from buergerchat_wagtail.files import attachments, pdf
+from buergerchat_wagtail.files import attachments, fonts, pdf
 from buergerchat_wagtail.files.scanning import ClamdScanner, NoScanner, ScanResult
 from buergerchat_wagtail.models import ScanStatus, SenderType
 from tests.files import pdf_bytes, upload
@@ -46,7 +46,7 @@ def test_no_scanner_release_is_labelled_not_checked(chat, worker_a):
             data = payloads.attachment_payload(attachment, audience)
             assert data["status_label"] == "nicht auf Schadsoftware geprüft"
             assert data["malware_checked"] is False
-        assert pdf.attachment_row(attachment)["status_label"] == "nicht auf Schadsoftware geprüft"
+        assert pdf.attachment_row(attachment, fonts.TextGuard())["status_label"] == "nicht auf Schadsoftware geprüft"
         client = Client()
         client.force_login(worker_a)
         html = client.get(f"/admin/buergerchat/conversations/{conversation.pk}/").content.decode()
