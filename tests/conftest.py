@@ -31,6 +31,9 @@ def pytest_collection_modifyitems(session, config, items):
     """Browser tests run last. Playwright's sync API keeps an event loop marked as
     running in the main thread while its browser is open (session fixture), and an
     asyncio test after it could not start its own loop."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()) and item.get_closest_marker("browser") is None:
+            item.add_marker(pytest.mark.browser)  # a test that opens Chromium is a browser test
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 

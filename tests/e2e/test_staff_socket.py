@@ -1,8 +1,11 @@
 """One staff socket per admin page: presence.js and the conversation's controllers share it."""
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.test_workplace_flow import open_conversation, staff_page, start_chat
+
+pytestmark = pytest.mark.browser
 
 READY = "[data-controller=bc-conversation][data-bc-ready]"
 
