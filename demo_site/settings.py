@@ -65,7 +65,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's middleware with one scoped relaxation for the Wagtail admin (demo_site/csp.py).
+    "demo_site.csp.AdminCSPMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -193,7 +194,11 @@ if os.environ.get("BUERGERCHAT_ENCRYPTION_KEYS"):
     BUERGERCHAT["ENCRYPTION_KEYS"] = os.environ["BUERGERCHAT_ENCRYPTION_KEYS"].split(",")
 
 # Strict Content Security Policy (django-csp): no inline or third-party scripts.
-# WebSockets to the same host are covered by 'self' (CSP Level 3).
+# WebSockets to the same host are covered by 'self' (CSP Level 3). Public pages, the
+# widget and the API get exactly this policy; below /admin/ demo_site.csp allows
+# Wagtail's inline <script> elements (script-src-elem 'unsafe-inline', nothing else),
+# except on the login page, the inbox, conversations and live consultations, which
+# stay strict. Why and how: docs/deployment.md, "Content Security Policy".
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -212,6 +217,9 @@ CONTENT_SECURITY_POLICY = {
 
 # No avatars from a third-party service in the admin.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# No request to releases.wagtail.org from the editors' browsers (connect-src 'self'
+# blocks it anyway); the city updates Wagtail through its own release process.
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 
 LOGGING = {
     "version": 1,
