@@ -357,7 +357,9 @@ export function installSession(ChatWidget) {
     if (!this.secret) {
       return;
     }
-    this.fetchWithSecret(this.root.dataset.bcTranscriptUrl)
+    // The transcript is written in the page's language.
+    var lang = encodeURIComponent(document.documentElement.lang || "");
+    this.fetchWithSecret(this.root.dataset.bcTranscriptUrl + "?lang=" + lang)
       .then(function (response) {
         if (response.status === 202) {
           self.announce(self.strings.pdfPreparing);
