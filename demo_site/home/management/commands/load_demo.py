@@ -220,7 +220,7 @@ class Command(BaseCommand):
                 (
                     "consultations",
                     {
-                        "heading": "Digitale Bürgersprechstunde",
+                        "heading": "Nächste Termine",
                         "intro": "Stellen Sie sich während der Sprechstunde in die Warteschlange. "
                         "Wenn Sie an der Reihe sind, antwortet Ihnen der Oberbürgermeister direkt hier.",
                         "department": departments["buergermeisteramt"],
@@ -270,7 +270,7 @@ class Command(BaseCommand):
         day = today + datetime.timedelta(days=(2 - today.weekday()) % 7 or 7)
         start = datetime.datetime.combine(day, T(17), tzinfo=BERLIN)
         ConsultationSession.objects.create(
-            title="Digitale Bürgersprechstunde",
+            title="Live-Chat mit dem Oberbürgermeister",
             host="Oberbürgermeister Max Mustermann",
             department=department,
             starts_at=start,
