@@ -277,6 +277,13 @@ def test_new_wagtail_project_serves_the_widget_in_german_and_english(citysite):
     assert status == 200
     assert '<html lang="en">' in english
     assert "Start chat" in english and "Chat starten" not in english
+    assert 'data-started="Chat started. You can now write messages."' in english
+
+    # Any other language: German, the site's LANGUAGE_CODE.
+    status, _, french = http(citysite["url"] + "/", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    assert status == 200
+    assert '<html lang="de">' in french
+    assert "Chat starten" in french and "Start chat" not in french
 
 
 def test_chat_button_for_a_section_comes_from_the_base_template(citysite):

@@ -4,7 +4,8 @@ A placeholder is a lowercase name in braces, e.g. ``{name}``. Built in:
 
 ============== ==========================================================
 ``{name}``       the citizen's name (only if they gave one)
-``{department}`` the conversation's department
+``{department}`` the conversation's department as it reads in a sentence
+                 (``Department.sentence_name``, e.g. "das Ordnungsamt"; else its name)
 ``{reference}``  the conversation's reference, e.g. BC-K4C3-HFN6
 ``{subject}``    the conversation's subject
 ``{staff_name}`` the case worker's name as citizens see it (department setting)
@@ -32,7 +33,7 @@ HOOK_NAME = "register_buergerchat_placeholders"
 def _built_in():
     return {
         "name": lambda conversation, user: conversation.citizen_name.strip() or None,
-        "department": lambda conversation, user: conversation.department.name,
+        "department": lambda conversation, user: conversation.department.in_sentence,
         "reference": lambda conversation, user: conversation.reference,
         "subject": lambda conversation, user: conversation.subject,
         "staff_name": lambda conversation, user: staff_name_for_citizen(user, conversation.department),

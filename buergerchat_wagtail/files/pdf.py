@@ -165,19 +165,21 @@ def unique_name(name, used):
     return candidate
 
 
-def render_transcript(conversation, messages, *, kind, branding=None, created_at=None):
+def render_transcript(conversation, messages, *, kind, branding=None, created_at=None, language=None):
     """Render a transcript and return ``(pdf_bytes, info)``.
 
     ``messages`` is an iterable of the messages to include: callers pass
     ``transcripts.citizen_visible_messages(conversation)``. ``info`` has
     ``message_count``, ``attachment_count``, ``last_message_id``,
-    ``last_message_at`` and the fetcher's ``blocked`` URLs.
+    ``last_message_at`` and the fetcher's ``blocked`` URLs. ``language``: the
+    transcript's language (default ``BUERGERCHAT["PDF_LANGUAGE"]``).
     """
+    language = language or buergerchat_settings.PDF_LANGUAGE
     branding = branding or site_branding()
     created_at = created_at or timezone.now()
     guard = fonts.TextGuard()
     clean = guard.clean
-    with translation.override(buergerchat_settings.PDF_LANGUAGE):
+    with translation.override(language):
         department = conversation.department
         department_name = clean(department.name)
         city_name = clean(branding.city_name)
@@ -206,7 +208,7 @@ def render_transcript(conversation, messages, *, kind, branding=None, created_at
         if branding.logo:
             resources[LOGO_URL] = (branding.logo, "image/png")
         context = {
-            "language": buergerchat_settings.PDF_LANGUAGE,
+            "language": language,
             "title": title,
             "city_name": city_name,
             "logo_url": LOGO_URL if branding.logo else "",

@@ -14,10 +14,11 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db.models import Exists, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks import task
 from wagtail.log_actions import log
 
+from buergerchat_wagtail.conf import buergerchat_settings
 from buergerchat_wagtail.conversations import audit
 from buergerchat_wagtail.conversations.visibility import citizen_visible
 from buergerchat_wagtail.files.attachments import protected_file_response
@@ -68,16 +69,32 @@ def is_current(transcript, conversation):
     return not Attachment.objects.filter(conversation=conversation, scanned_at__gt=transcript.created_at).exists()
 
 
-def current_transcript(conversation, kind):
-    latest = Transcript.objects.filter(conversation=conversation, kind=kind).order_by("-pk").first()
+def transcript_language(code=None):
+    """A language of the site (``LANGUAGES``) for ``code``, e.g. the page's language;
+    without one (or for another language) ``BUERGERCHAT["PDF_LANGUAGE"]``."""
+    if code:
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            pass
+    return buergerchat_settings.PDF_LANGUAGE
+
+
+def current_transcript(conversation, kind, language=None):
+    """The newest transcript of ``kind`` that is still current (in ``language``, if given)."""
+    transcripts = Transcript.objects.filter(conversation=conversation, kind=kind)
+    if language:
+        transcripts = transcripts.filter(language=language)
+    latest = transcripts.order_by("-pk").first()
     return latest if latest is not None and is_current(latest, conversation) else None
 
 
-def store_transcript(conversation, kind, *, user=None):
+def store_transcript(conversation, kind, *, user=None, language=None):
     """Render and store a transcript now (call this from a job or a command)."""
     created_at = timezone.now()
+    language = transcript_language(language)
     messages = citizen_visible_messages(conversation).iterator(chunk_size=1000)
-    pdf, info = render_transcript(conversation, messages, kind=kind, created_at=created_at)
+    pdf, info = render_transcript(conversation, messages, kind=kind, created_at=created_at, language=language)
     storage = private_storage()
     name = storage.save(new_storage_name("transcripts"), ContentFile(pdf))
     transcript = Transcript.objects.create(
@@ -91,6 +108,7 @@ def store_transcript(conversation, kind, *, user=None):
         last_message_id=info["last_message_id"],
         message_count=info["message_count"],
         attachment_count=info["attachment_count"],
+        language=language,
         storage_name=name,
         size=len(pdf),
         sha256=hashlib.sha256(pdf).hexdigest(),
@@ -123,14 +141,16 @@ def archive_conversation(conversation_id, *, user_id=None, force=False):
     return store_transcript(conversation, TranscriptKind.ARCHIVE, user=user)
 
 
-def build_citizen_transcript(conversation_id):
-    """The citizen's current copy, rendered if needed; older copies are deleted."""
+def build_citizen_transcript(conversation_id, language=None):
+    """The citizen's current copy in ``language``, rendered if needed; older copies
+    (and copies in another language) are deleted."""
     conversation = Conversation.objects.select_related("department").filter(pk=conversation_id).first()
     if conversation is None:
         return None
-    transcript = current_transcript(conversation, TranscriptKind.CITIZEN)
+    language = transcript_language(language)
+    transcript = current_transcript(conversation, TranscriptKind.CITIZEN, language)
     if transcript is None:
-        transcript = store_transcript(conversation, TranscriptKind.CITIZEN)
+        transcript = store_transcript(conversation, TranscriptKind.CITIZEN, language=language)
     old = Transcript.objects.filter(conversation=conversation, kind=TranscriptKind.CITIZEN).exclude(pk=transcript.pk)
     for stale in old:
         delete_transcript(stale)
@@ -152,11 +172,12 @@ def request_archive(conversation, *, user=None):
 REQUEST_DEDUP_SECONDS = 120
 
 
-def request_citizen_transcript(conversation):
-    """Ask for the citizen's copy once per state of the conversation."""
-    key = f"buergerchat:transcript-requested:{conversation.pk}:{latest_message_id(conversation)}"
+def request_citizen_transcript(conversation, language=None):
+    """Ask for the citizen's copy once per state of the conversation and language."""
+    language = transcript_language(language)
+    key = f"buergerchat:transcript-requested:{conversation.pk}:{latest_message_id(conversation)}:{language}"
     if cache.add(key, 1, REQUEST_DEDUP_SECONDS):
-        enqueue_on_commit(citizen_transcript_task, conversation.pk)
+        enqueue_on_commit(citizen_transcript_task, conversation.pk, language)
 
 
 def conversations_to_archive():
@@ -200,6 +221,6 @@ def archive_conversation_task(conversation_id, user_id=None):
 
 
 @task()
-def citizen_transcript_task(conversation_id):
-    transcript = build_citizen_transcript(conversation_id)
+def citizen_transcript_task(conversation_id, language=None):
+    transcript = build_citizen_transcript(conversation_id, language)
     return transcript.pk if transcript else None

@@ -44,6 +44,13 @@ class Transcript(models.Model):
     last_message_id = models.BigIntegerField(_("last message id"), default=0)
     message_count = models.PositiveIntegerField(_("messages"), default=0)
     attachment_count = models.PositiveIntegerField(_("attachments"), default=0)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        default="",
+        help_text=_("The language the transcript is written in (a citizen's copy: the language of the page it was requested from)."),
+    )
     storage_name = models.CharField(max_length=200, editable=False)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)

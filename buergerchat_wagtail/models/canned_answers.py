@@ -35,7 +35,8 @@ class CannedAnswer(index.Indexed, models.Model):
     text = models.TextField(
         _("text"),
         help_text=_(
-            "Placeholders: {name} citizen's name, {department} department, {reference} reference, "
+            "Placeholders: {name} citizen's name, {department} department in a sentence (e.g. “das Ordnungsamt”), "
+            "{reference} reference, "
             "{subject} subject, {staff_name} your name as the citizen sees it, {office_hours} office hours."
         ),
     )

@@ -40,6 +40,16 @@ class Department(index.Indexed, models.Model):
     name = models.CharField(
         _("name"), max_length=100, help_text=_("Shown to citizens, e.g. “Bauverwaltung”."), validators=[validate_no_control_characters]
     )
+    sentence_name = models.CharField(
+        _("name in a sentence"),
+        max_length=120,
+        blank=True,
+        validators=[validate_no_control_characters],
+        help_text=_(
+            "The name with its article as it follows “an” or “für”, e.g. “das Ordnungsamt” or “die Bauverwaltung”. "
+            "Canned answers use it for {department} (“Ihre Nachricht an {department}”). Empty: the name."
+        ),
+    )
     slug = models.SlugField(_("slug"), max_length=100, unique=True, help_text=_("Short name used in addresses and exports."))
     description = models.TextField(
         _("short description"), blank=True, help_text=_("One or two sentences on what the department helps with.")
@@ -175,6 +185,11 @@ class Department(index.Indexed, models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def in_sentence(self):
+        """The name as it reads inside a sentence ("das Ordnungsamt"), else the name."""
+        return self.sentence_name.strip() or self.name
 
     @property
     def retention_period_days(self):

@@ -5,6 +5,8 @@ the table next to each chart carries the same numbers as its text alternative.""
 import math
 from dataclasses import dataclass
 
+from django.utils.formats import number_format
+
 WIDTH = 720
 HEIGHT = 220
 MARGIN_LEFT = 48
@@ -49,21 +51,27 @@ def nice_step(maximum, ticks=4):
 
 
 def _format(value, decimals=1):
+    """A number in the active language's format ("2,5" in German), without trailing zeros."""
     if float(value).is_integer():
-        return str(int(value))
-    return f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+        return number_format(int(value))
+    text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+    return number_format(float(text), len(text.partition(".")[2]))
 
 
-def bar_chart(labels, series, *, title, description, series_names, value_format=_format):
+def bar_chart(labels, series, *, title, description, series_names, value_format=_format, integer=False):
     """Grouped bars: ``labels`` along x, ``series`` a list of value lists (None = no value).
 
-    Returns a dict for the template: sizes, bars, y ticks, x labels (every n-th), legend.
+    ``integer``: the values are counts, so the axis has whole-number steps only (no
+    "0,5 conversations"). Returns a dict for the template: sizes, bars, y ticks, x
+    labels (every n-th), legend.
     """
     count = max(len(labels), 1)
     plot_width = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     plot_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
     values = [v for values in series for v in values if v is not None]
     step = nice_step(max(values, default=0))
+    if integer:
+        step = max(1, math.ceil(step))
     top = step * max(1, math.ceil(max(values, default=0) / step))
     slot = plot_width / count
     bar_width = slot * 0.8 / max(len(series), 1)

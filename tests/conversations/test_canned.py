@@ -41,6 +41,30 @@ def test_placeholders_are_filled_and_unknown_ones_reported(dept_a, worker_a, sta
     assert missing == ["office_hours"]
 
 
+def test_department_placeholder_reads_well_in_a_sentence(dept_a, worker_a, start_conversation):
+    """``{department}`` is the department's sentence form ("an die Bauverwaltung",
+    not "an Bauverwaltung"); without one, its name."""
+    conversation, _ = start_conversation(dept_a)
+    text = "Vielen Dank für Ihre Nachricht an {department}."
+    assert canned.fill(text, conversation, worker_a)[0] == "Vielen Dank für Ihre Nachricht an Bauverwaltung."
+    dept_a.sentence_name = "die Bauverwaltung"
+    dept_a.save()
+    conversation.department.refresh_from_db()
+    assert canned.fill(text, conversation, worker_a)[0] == "Vielen Dank für Ihre Nachricht an die Bauverwaltung."
+
+
+def test_demo_canned_answers_use_the_sentence_form(worker_a):
+    from django.core.management import call_command
+
+    from buergerchat_wagtail.models import Department
+
+    call_command("load_demo")
+    names = dict(Department.objects.values_list("slug", "sentence_name"))
+    assert names["bauverwaltung"] == "die Bauverwaltung" and names["buergerbuero"] == "das Bürgerbüro"
+    greeting = CannedAnswer.objects.get(title="Begrüßung", department=None)
+    assert "an {department}" in greeting.text
+
+
 def test_name_without_a_name_stays_a_placeholder(dept_a, worker_a, start_conversation):
     conversation, _ = start_conversation(dept_a)
     assert canned.fill("Guten Tag {name}", conversation, worker_a) == ("Guten Tag {name}", ["name"])

@@ -96,7 +96,8 @@ def new_context(browser, demo_server):
     contexts = []
 
     def make(**kwargs):
-        context = browser.new_context(base_url=demo_server.url, locale="de-DE", **kwargs)
+        kwargs.setdefault("locale", "de-DE")  # a German browser unless a test says otherwise
+        context = browser.new_context(base_url=demo_server.url, **kwargs)
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context

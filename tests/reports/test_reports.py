@@ -4,10 +4,12 @@ and a number of queries that does not grow with the number of conversations."""
 import csv
 import datetime
 import io
+import re
 import uuid
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from django.urls import reverse
 
 from buergerchat_wagtail.models import Conversation, ConversationStatus
@@ -129,7 +131,27 @@ def test_chart_geometry():
     assert [t.label for t in chart["ticks"]] == ["0", "5", "10"]
     assert bars[0].height == 0 and bars[0].title == "a: eins 0"
     small = charts.bar_chart(["a"], [[0.12]], title="T", description="D", series_names=["x"])
+    assert [t.label for t in small["ticks"]][:3] == ["0", "0,05", "0,1"]  # German: decimal comma
+    with translation.override("en"):
+        small = charts.bar_chart(["a"], [[0.12]], title="T", description="D", series_names=["x"])
     assert [t.label for t in small["ticks"]][:3] == ["0", "0.05", "0.1"]
+
+
+def test_minutes_are_formatted_in_german():
+    chart = charts.bar_chart(["KW 10"], [[1.5]], title="T", description="D", series_names=["Minuten"])
+    assert chart["bars"][0].title == "KW 10: Minuten 1,5"
+    assert "0,5" in [t.label for t in chart["ticks"]]
+
+
+def test_counts_have_whole_number_axes():
+    """One conversation must not give an axis 0 – 0,5 – 1 ("half a conversation")."""
+    for maximum in (1, 2, 3, 7):
+        chart = charts.bar_chart(["a", "b"], [[maximum, 0], [1, 0]], title="T", description="D", series_names=["x", "y"], integer=True)
+        labels = [t.label for t in chart["ticks"]]
+        assert all(label.isdigit() for label in labels), labels
+        assert labels[0] == "0" and int(labels[-1]) >= maximum
+    fractional = charts.bar_chart(["a"], [[1]], title="T", description="D", series_names=["x"])
+    assert "0,5" in [t.label for t in fractional["ticks"]]  # without integer=True, as before
 
 
 # --------------------------------------------------------------------------- the view
@@ -147,6 +169,28 @@ def test_report_view_with_chart_and_totals(dept_a, dept_b, worker_a):
     assert "99 Min." not in content and "1 Std. 39 Min." not in content  # the other department's numbers
     assert 'class="bc-chart__bar bc-chart__bar--0"' in content
     assert "style=" not in content.split('<figure class="bc-chart">', 1)[1].split("</figure>", 1)[0]  # CSP: no inline styles
+
+
+def test_volume_chart_axis_counts_whole_conversations(dept_a, worker_a):
+    conversation(dept_a, at(MONDAY, 9), answered_after=datetime.timedelta(minutes=10))
+    content = client_for(worker_a).get(report_url(period_from="2026-03-01", period_to="2026-03-15")).content.decode()
+    volume = content.split('id="bc-chart-volume-title"', 1)[1].split("</svg>", 1)[0]
+    ticks = re.findall(r'<text class="bc-chart__tick"[^>]*>([^<]*)</text>', volume)
+    assert ticks and all(tick.isdigit() for tick in ticks), ticks
+
+
+def test_office_hours_hint_only_while_none_are_configured(dept_a, worker_a):
+    from buergerchat_wagtail.models import OfficeHours
+
+    url = report_url(period_from="2026-03-01", period_to="2026-03-15")
+    until = "bis Sprechzeiten eingerichtet sind"
+    content = client_for(worker_a).get(url).content.decode()
+    assert "Bis Sprechzeiten eingerichtet sind" in content
+    dept_a.office_hours = OfficeHours.objects.create(name="Mo–Fr")
+    dept_a.save()
+    content = client_for(worker_a).get(url).content.decode()
+    assert "Bis Sprechzeiten eingerichtet sind" not in content and until not in content
+    assert "Zeiten außerhalb der Sprechzeiten werden noch nicht abgezogen" in content
 
 
 def test_department_filter_cannot_reach_other_departments(dept_a, dept_b, worker_a, superuser):

@@ -35,7 +35,7 @@ def _local(value):
 class ConsultationSessionViewSet(SnippetViewSet):
     model = ConsultationSession
     icon = "date"
-    menu_label = gettext_lazy("Consultation sessions")
+    menu_label = gettext_lazy("Consultation dates")
     menu_order = 400
     url_prefix = "buergerchat/consultation-sessions"
     list_display = [
@@ -82,7 +82,7 @@ def host_index(request):
     return TemplateResponse(
         request,
         "buergerchat_wagtail/admin/host_index.html",
-        {"sessions": sessions, "now": timezone.now(), "page_title": _("Live consultations"), "header_icon": "date"},
+        {"sessions": sessions, "now": timezone.now(), "page_title": _("Host a live consultation"), "header_icon": "date"},
     )
 
 
@@ -163,7 +163,7 @@ class ConsultationHostViewSet(ViewSet):
     name = "buergerchat_consultations"
     url_prefix = "buergerchat/consultations"
     icon = "date"
-    menu_label = gettext_lazy("Live consultations")
+    menu_label = gettext_lazy("Host a live consultation")
     menu_order = 150
     menu_item_class = HostMenuItem
 

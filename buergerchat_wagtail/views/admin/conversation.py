@@ -46,6 +46,25 @@ def attachment_context(conversation):
     }
 
 
+def privacy_notice(conversation):
+    """The privacy notice the citizen confirmed, for the header: its title (as it was
+    then), the date of that version and the page's address; ``None`` without one.
+    Without the page and the revision (both deleted) only the stored version text remains."""
+    revision, page = conversation.privacy_revision, conversation.privacy_page
+    if revision is None and page is None:
+        return {"text": conversation.privacy_version} if conversation.privacy_version else None
+    title = ""
+    if revision is not None:
+        title = (revision.content or {}).get("title") or ""
+    if not title and page is not None:
+        title = page.title
+    return {
+        "title": title or _("Privacy notice"),
+        "date": revision.created_at if revision is not None else None,
+        "url": page.url if page is not None and page.live else "",
+    }
+
+
 def _preview(text, length=payloads.PREVIEW_LENGTH):
     if not text:
         return ""
@@ -169,6 +188,7 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
             canned_answers=canned.answers_for(conversation, self.request.user) if self.may("reply") else [],
             assignee_name=payloads.staff_display_name(conversation.assignee) if conversation.assignee_id else "",
             citizen_label=conversation.citizen_name or _("Citizen"),
+            privacy_notice=privacy_notice(conversation),
             may_export=self.may("export"),
             may_erase=self.may("erase"),
             close_url=reverse(self.close_url_name, args=[conversation.pk]),

@@ -33,6 +33,7 @@ class DepartmentViewSet(SnippetViewSet):
         MultiFieldPanel(
             [
                 FieldPanel("name"),
+                FieldPanel("sentence_name"),
                 FieldPanel("slug"),
                 FieldPanel("description"),
                 FieldPanel("greeting"),

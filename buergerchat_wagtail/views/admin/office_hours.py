@@ -8,7 +8,8 @@ from buergerchat_wagtail.models import OfficeHours
 class OfficeHoursViewSet(SnippetViewSet):
     model = OfficeHours
     icon = "time"
-    menu_label = _("Office hours")
+    # "Chat-Sprechzeiten": not to be confused with the consultation sessions beside it.
+    menu_label = _("Chat office hours")
     menu_order = 300
     url_prefix = "buergerchat/office-hours"
     list_display = ["name", "holiday_state"]

@@ -179,12 +179,20 @@ class ConversationReportView(ReportView):
 
     def get_filtered_queryset(self):
         departments = {d.pk: d for d in conversation_permission_policy.departments_for_user(self.request.user)}
+        self.departments = departments
         self.report = reporting.build(
             self.filter_queryset(self.get_queryset()), departments, *self.period, total_label=_("Total")
         )
         if self.is_export:
             return self.report.weeks + [self.report.total]
         return self.report.weeks
+
+    def report_departments(self):
+        """The departments the report covers: the chosen one, else all of the user's."""
+        chosen = self.filters.form.cleaned_data.get("department") if self.filters and self.filters.is_valid() else None
+        if chosen:
+            return [d for d in self.departments.values() if d.pk == getattr(chosen, "pk", chosen)]
+        return list(self.departments.values())
 
     def get_context_data(self, *args, **kwargs):
         context = super().get_context_data(*args, **kwargs)
@@ -202,6 +210,9 @@ class ConversationReportView(ReportView):
                 (_("Answered within office hours"), format_percent(self.report.total.answered_within_office_hours_share)),
                 (_("Satisfaction (1–5)"), format_rating(self.report.total)),
             ],
+            # The report counts plain elapsed time (business_time.py); it says so, and
+            # promises office hours only where none are configured yet.
+            office_hours_configured=any(d.office_hours_id for d in self.report_departments()),
             filter_errors=self.filters.form.non_field_errors() if self.filters and self.filters.is_bound else [],
             volume_chart=charts.bar_chart(
                 labels,
@@ -209,6 +220,7 @@ class ConversationReportView(ReportView):
                 title=_("Conversations per week"),
                 description=_("Started and answered conversations per week; the table below lists the same numbers."),
                 series_names=[_("Started"), _("Answered")],
+                integer=True,
             ),
             response_chart=charts.bar_chart(
                 labels,

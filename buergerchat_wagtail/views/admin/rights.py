@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from django.views.generic import View
-from django_filters.widgets import RangeWidget
 from wagtail.admin import messages as admin_messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.history import HistoryFilterSet, HistoryView
@@ -22,6 +21,7 @@ from buergerchat_wagtail.conversations.permissions import conversation_permissio
 from buergerchat_wagtail.models import Conversation
 from buergerchat_wagtail.privacy import rights
 from buergerchat_wagtail.views.admin.access import conversation_for, forbidden
+from buergerchat_wagtail.views.admin.widgets import DateRangeInputs
 
 
 @require_GET
@@ -79,20 +79,11 @@ class EraseView(WagtailAdminTemplateMixin, View):
         return redirect(reverse(self.index_url_name))
 
 
-class DateRangeInputs(RangeWidget):
-    """Two ``<input type="date">`` (django-filters' own template is not installed)."""
-
-    template_name = "django/forms/widgets/multiwidget.html"
-
-    def __init__(self):
-        super().__init__(attrs={"type": "date"})
-
-
 class ConversationHistoryFilterSet(HistoryFilterSet):
     # Wagtail's date range picker initialises itself with an inline script, which a
     # strict Content Security Policy blocks; the browser's own date input needs none.
     timestamp = django_filters.DateFromToRangeFilter(
-        label=gettext_lazy("Date"), widget=DateRangeInputs
+        label=gettext_lazy("Date"), widget=DateRangeInputs(gettext_lazy("Date"))
     )
 
 

@@ -11,6 +11,7 @@ import logging
 
 from django.db import DatabaseError
 from django.http import JsonResponse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, ValidationError
@@ -333,13 +334,16 @@ def download_attachment(request, attachment_id: int):
     response={202: PendingFrame, **ERRORS},
     openapi_extra=file_responses("application/pdf", "The PDF/A transcript"),
 )
-def citizen_transcript(request):
+def citizen_transcript(request, lang: str = ""):
+    """``lang``: the page's language (the widget sends it); else the request's
+    (LocaleMiddleware: the browser's), German or ``PDF_LANGUAGE`` otherwise."""
     conversation = request.auth
-    transcript = transcripts.current_transcript(conversation, TranscriptKind.CITIZEN)
+    language = transcripts.transcript_language(lang or get_language())
+    transcript = transcripts.current_transcript(conversation, TranscriptKind.CITIZEN, language)
     if transcript is None:
-        transcripts.request_citizen_transcript(conversation)
+        transcripts.request_citizen_transcript(conversation, language)
         # With the immediate task backend the job has already run.
-        transcript = transcripts.current_transcript(conversation, TranscriptKind.CITIZEN)
+        transcript = transcripts.current_transcript(conversation, TranscriptKind.CITIZEN, language)
     if transcript is None:
         response = JsonResponse(
             reply("pending", detail=_("The PDF is being prepared. Please wait a moment."), retry_after=2),

@@ -29,6 +29,7 @@ DEPARTMENTS = [
     {
         "slug": "bauverwaltung",
         "name": "Bauverwaltung",
+        "sentence_name": "die Bauverwaltung",
         "group": "Bauverwaltung",
         "description": "Fragen zu Bauanträgen, Bebauungsplänen und Ihrem Bauvorhaben.",
         "greeting": "Guten Tag! Die Bauverwaltung ist für Sie da. Wie können wir helfen?",
@@ -37,6 +38,7 @@ DEPARTMENTS = [
     {
         "slug": "buergerbuero",
         "name": "Bürgerbüro",
+        "sentence_name": "das Bürgerbüro",
         "group": "Bürgerbüro",
         "description": "Ausweise, Meldewesen, Führungszeugnisse und Bescheinigungen.",
         "greeting": "Willkommen beim Bürgerbüro! Worum geht es?",
@@ -45,6 +47,7 @@ DEPARTMENTS = [
     {
         "slug": "buergermeisteramt",
         "name": "Bürgermeisteramt",
+        "sentence_name": "das Bürgermeisteramt",
         "group": "Bürgermeisteramt",
         "description": "Die digitale Bürgersprechstunde des Oberbürgermeisters.",
         "greeting": "Guten Tag! Schön, dass Sie an der Bürgersprechstunde teilnehmen.",
@@ -115,10 +118,15 @@ class Command(BaseCommand):
         for spec in DEPARTMENTS:
             group, _ = Group.objects.get_or_create(name=spec["group"])
             group.permissions.add(access_admin)
-            departments[spec["slug"]], _ = Department.objects.get_or_create(
+            department, _ = Department.objects.get_or_create(
                 slug=spec["slug"],
-                defaults={k: spec[k] for k in ("name", "description", "greeting", "email")} | {"group": group},
+                defaults={k: spec[k] for k in ("name", "sentence_name", "description", "greeting", "email")}
+                | {"group": group},
             )
+            if not department.sentence_name:  # a demo database from before the field
+                department.sentence_name = spec["sentence_name"]
+                department.save(update_fields=["sentence_name"])
+            departments[spec["slug"]] = department
 
         for slug, title, text in CANNED_ANSWERS:
             CannedAnswer.objects.get_or_create(
@@ -212,7 +220,7 @@ class Command(BaseCommand):
                 (
                     "consultations",
                     {
-                        "heading": "Digitale Bürgersprechstunde",
+                        "heading": "Nächste Termine",
                         "intro": "Stellen Sie sich während der Sprechstunde in die Warteschlange. "
                         "Wenn Sie an der Reihe sind, antwortet Ihnen der Oberbürgermeister direkt hier.",
                         "department": departments["buergermeisteramt"],
@@ -262,7 +270,7 @@ class Command(BaseCommand):
         day = today + datetime.timedelta(days=(2 - today.weekday()) % 7 or 7)
         start = datetime.datetime.combine(day, T(17), tzinfo=BERLIN)
         ConsultationSession.objects.create(
-            title="Digitale Bürgersprechstunde",
+            title="Live-Chat mit dem Oberbürgermeister",
             host="Oberbürgermeister Max Mustermann",
             department=department,
             starts_at=start,

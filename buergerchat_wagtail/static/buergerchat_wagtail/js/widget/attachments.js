@@ -139,7 +139,7 @@ export function installAttachments(ChatWidget) {
     var headers = {};
     headers[SECRET_HEADER] = this.secret;
     this.uploadButton.disabled = true;
-    this.announce(this.strings.uploading);
+    this.announce(this.strings.uploading, "upload");
     upload({
       url: this.root.dataset.bcUploadUrl,
       data: data,
@@ -151,7 +151,7 @@ export function installAttachments(ChatWidget) {
           self.uploadClientId = null;
           self.uploadForm.reset();
           self.onFrame(frame);
-          self.announce(self.strings.uploaded);
+          self.announce(self.strings.uploaded, "upload");
           return;
         }
         if (status === 401) {
@@ -161,13 +161,13 @@ export function installAttachments(ChatWidget) {
         if (!(frame && RETRYABLE[frame.code])) {
           self.uploadClientId = null;
         }
-        self.announce("");
+        self.announce("", "upload");
         self.setUploadError((frame && frame.detail) || self.strings.networkError);
         self.fileInput.focus();
       },
       failed: function () {
         self.uploadButton.disabled = false;
-        self.announce("");
+        self.announce("", "upload");
         self.setUploadError(self.strings.networkError);
       },
     });

@@ -30,7 +30,11 @@ export function ChatWidget(root) {
   this.sendForm = root.querySelector("[data-bc-send-form]");
   this.input = root.querySelector("[data-bc-input]");
   this.sendError = root.querySelector("[data-bc-send-error]");
-  this.status = root.querySelector("[data-bc-status]");
+  // Status regions (role=status), each next to the control whose result it reports.
+  this.statusRegions = {};
+  root.querySelectorAll("[data-bc-status]").forEach(function (region) {
+    this.statusRegions[region.dataset.bcStatus] = region;
+  }, this);
   this.alertBox = root.querySelector("[data-bc-alert]");
   this.template = root.querySelector("[data-bc-message-template]");
   this.typingBox = root.querySelector("[data-bc-typing]");
@@ -137,8 +141,20 @@ ChatWidget.prototype.clearState = function () {
 
 /* ---- announcements ---- */
 
-ChatWidget.prototype.announce = function (text) {
-  this.status.textContent = text;
+/** Show and announce ``text`` in the status region ``where`` ("chat": the top of the
+ * conversation, "code", "upload", "transcript", "idle"); the other regions are cleared,
+ * so each message appears once, next to its cause. */
+ChatWidget.prototype.announce = function (text, where) {
+  var target = this.statusRegions[where] || this.statusRegions.chat;
+  Object.keys(this.statusRegions).forEach(function (name) {
+    var region = this.statusRegions[name];
+    if (region !== target && region.textContent) {
+      region.textContent = "";
+    }
+  }, this);
+  if (target) {
+    target.textContent = text || "";
+  }
 };
 
 ChatWidget.prototype.alert = function (text) {
@@ -165,7 +181,7 @@ ChatWidget.prototype.onFrame = function (frame) {
       }
       this.renderQueue(frame.queue);
       if (wasReconnect) {
-        this.announce(this.strings.online);
+        this.announce(this.strings.online, "chat");
       }
       this.flushOutbox();
       this.scheduleRead();

@@ -88,6 +88,6 @@ export function installIdle(ChatWidget) {
   ChatWidget.prototype.onExtended = function (frame) {
     this.hideIdleWarning();
     this.renderConversation(frame.conversation);
-    this.announce(this.strings.idleExtended);
+    this.announce(this.strings.idleExtended, "idle");
   };
 }

@@ -96,7 +96,7 @@ export function installSession(ChatWidget) {
     var self = this;
     if (navigator.clipboard && navigator.clipboard.writeText) {
       navigator.clipboard.writeText(this.secret).then(function () {
-        self.announce(self.strings.codeCopied);
+        self.announce(self.strings.codeCopied, "code");
       });
     }
   };
@@ -172,7 +172,7 @@ export function installSession(ChatWidget) {
             self.noticeBox.hidden = false;
           }
           self.renderQueue(result.data.queue);
-          self.announce(self.strings.started);
+          self.announce(self.strings.started, "chat");
           self.connect();
         } else if (result.status === 409) {
           self.alert(result.data.detail);
@@ -357,10 +357,12 @@ export function installSession(ChatWidget) {
     if (!this.secret) {
       return;
     }
-    this.fetchWithSecret(this.root.dataset.bcTranscriptUrl)
+    // The transcript is written in the page's language.
+    var lang = encodeURIComponent(document.documentElement.lang || "");
+    this.fetchWithSecret(this.root.dataset.bcTranscriptUrl + "?lang=" + lang)
       .then(function (response) {
         if (response.status === 202) {
-          self.announce(self.strings.pdfPreparing);
+          self.announce(self.strings.pdfPreparing, "transcript");
           if (attempt < 60) {
             window.setTimeout(self.downloadTranscript.bind(self, attempt + 1), 2000);
           }
@@ -376,7 +378,7 @@ export function installSession(ChatWidget) {
         var reference = self.root.querySelector("[data-bc-reference]").textContent || "Verlauf";
         return response.blob().then(function (blob) {
           saveBlob(blob, filenameFrom(response, reference + ".pdf"));
-          self.announce(self.strings.pdfReady);
+          self.announce(self.strings.pdfReady, "transcript");
         });
       })
       .catch(function () {

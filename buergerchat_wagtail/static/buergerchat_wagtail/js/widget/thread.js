@@ -44,13 +44,16 @@ export function installThread(ChatWidget) {
     if (!closed) {
       return;
     }
-    var text = this.strings.closed;
+    // The thread already says "This conversation has been closed." (a system message):
+    // the box below adds only what follows from it, so the sentence appears once.
+    var parts = this.list.querySelector('[data-event="closed"]') ? [] : [this.strings.closed];
     if (state.accepts_messages && state.reopen_until) {
-      text += " " + format(this.strings.reopenUntil, { date: this.timeFormat.format(new Date(state.reopen_until)) });
+      parts.push(format(this.strings.reopenUntil, { date: this.timeFormat.format(new Date(state.reopen_until)) }));
     } else if (!state.accepts_messages) {
-      text += " " + this.strings.startNew;
+      parts.push(this.strings.startNew);
     }
-    this.closedText.textContent = text;
+    this.closedText.textContent = parts.join(" ");
+    this.closedText.hidden = !parts.length;
     this.ratingForm.hidden = !state.can_rate;
     this.ratingThanks.hidden = state.can_rate || !state.rating;
   };
@@ -69,6 +72,9 @@ export function installThread(ChatWidget) {
   ChatWidget.prototype.fillNode = function (node, message) {
     node.dataset.id = message.id;
     node.dataset.sender = message.sender;
+    if (message.event) {
+      node.dataset.event = message.event;
+    }
     node.classList.add("bc-message--" + message.sender);
     node.querySelector("[data-bc-author]").textContent = message.author;
     var time = node.querySelector("[data-bc-time]");
@@ -119,6 +125,9 @@ export function installThread(ChatWidget) {
     }
     this.insertInOrder(node, message.id);
     this.list.scrollTop = this.list.scrollHeight;
+    if (message.event === "closed" && this.state) {
+      this.renderClosed(); // the thread now says it: the box below does not repeat it
+    }
     this.idleFromMessage(message);
     if (message.sender !== "citizen") {
       this.hideTyping();

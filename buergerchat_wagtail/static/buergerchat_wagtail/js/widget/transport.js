@@ -104,7 +104,7 @@ export function installTransport(ChatWidget) {
     }
     if (RETRYABLE[frame.code] && !this.ready && this.socket.connected) {
       // The server could not load the conversation: reconnect with backoff.
-      this.announce(frame.detail);
+      this.announce(frame.detail, "chat");
       this.socket.close();
       return;
     }
@@ -147,7 +147,7 @@ export function installTransport(ChatWidget) {
         if (!opened && failures >= 2) {
           self.startPolling();
         } else if (!self.pollTimer) {
-          self.announce(self.strings.offline);
+          self.announce(self.strings.offline, "chat");
         }
       },
       unavailable: function () {
@@ -199,7 +199,7 @@ export function installTransport(ChatWidget) {
     if (this.pollTimer || !this.secret) {
       return;
     }
-    this.announce(this.strings.fallback);
+    this.announce(this.strings.fallback, "chat");
     this.poll(true);
     this.pollTimer = window.setInterval(this.poll.bind(this, false), POLL_INTERVAL_MS);
   };
