@@ -10,9 +10,9 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.contrib.auth.models import Permission
-from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from wagtail.fields import StreamField
 from wagtail.models import Page
@@ -211,10 +211,20 @@ class Result:
     page: Page | None
 
 
-def set_up_department(setup, user):
-    """Create everything in one transaction: on any error nothing is left behind."""
-    from django.contrib.auth.models import Group
+class SetupError(Exception):
+    """Setting up failed; nothing was created."""
 
+
+def set_up_department(setup, user):
+    """Create everything in one transaction: on any error nothing is left behind
+    (raises :class:`SetupError`)."""
+    try:
+        return _set_up(setup, user)
+    except (IntegrityError, ValidationError, PermissionDenied) as exc:
+        raise SetupError("; ".join(getattr(exc, "messages", None) or [str(exc)])) from exc
+
+
+def _set_up(setup, user):
     with transaction.atomic():
         group = Group.objects.create(name=setup.group_name)
         office_hours = None
