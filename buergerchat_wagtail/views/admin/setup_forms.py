@@ -29,16 +29,16 @@ class TimeInput(forms.TimeInput):
 class HoursRowForm(forms.Form):
     """One row: a weekday or a range of weekdays, and the times."""
 
-    first_day = forms.TypedChoiceField(label=_("From"), choices=Weekday.choices, coerce=int, required=False)
+    first_day = forms.TypedChoiceField(label=_("First day"), choices=Weekday.choices, coerce=int, required=False)
     last_day = forms.TypedChoiceField(
-        label=_("to"),
+        label=_("Last day"),
         choices=[("", _("(only this day)")), *Weekday.choices],
         coerce=int,
         empty_value=None,
         required=False,
     )
-    opens = forms.TimeField(label=_("opens"), widget=TimeInput(), required=False)
-    closes = forms.TimeField(label=_("closes"), widget=TimeInput(), required=False)
+    opens = forms.TimeField(label=_("Opens at"), widget=TimeInput(), required=False)
+    closes = forms.TimeField(label=_("Closes at"), widget=TimeInput(), required=False)
 
     def is_blank(self):
         data = getattr(self, "cleaned_data", {})
