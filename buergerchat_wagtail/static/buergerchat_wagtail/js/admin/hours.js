@@ -5,24 +5,28 @@
  * JavaScript the form still works: one empty row and visible delete boxes.
  *
  * <div data-controller="bc-hours" class="bc-hours">
- *   <input data-bc-hours-target="total" name="hours-TOTAL_FORMS">
+ *   <input name="hours-TOTAL_FORMS"> (the formset's management form)
  *   <tbody data-bc-hours-target="rows"><tr data-bc-hours-row>…</tr></tbody>
  *   <template data-bc-hours-target="template">…__prefix__…</template>
  *   <button data-action="bc-hours#add" data-bc-hours-target="add">
  */
 export function hoursController(Controller) {
   return class extends Controller {
-    static targets = ["rows", "template", "total", "add"];
+    static targets = ["rows", "template", "add"];
 
     connect() {
       this.element.classList.add("bc-hours--js");
     }
 
+    get total() {
+      return this.element.querySelector("input[name$='-TOTAL_FORMS']");
+    }
+
     add() {
-      const index = Number(this.totalTarget.value);
+      const index = Number(this.total.value);
       const html = this.templateTarget.innerHTML.replaceAll("__prefix__", String(index));
       this.rowsTarget.insertAdjacentHTML("beforeend", html);
-      this.totalTarget.value = String(index + 1);
+      this.total.value = String(index + 1);
       const row = this.rowsTarget.lastElementChild;
       const first = row && row.querySelector("select, input");
       if (first) first.focus();
