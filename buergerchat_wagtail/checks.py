@@ -8,6 +8,7 @@ from django.utils.module_loading import import_string
 
 from buergerchat_wagtail import crypto
 from buergerchat_wagtail.conf import buergerchat_settings
+from buergerchat_wagtail.editor.setup import chat_page_type
 from buergerchat_wagtail.files.scanning import NoScanner
 from buergerchat_wagtail.realtime.origin import parse_origin
 
@@ -43,6 +44,29 @@ def check_allowed_origins():
                 hint="Write each origin as scheme and host, with a port only if it is not the default, "
                 "e.g. 'https://www.musterstadt.de' (no path, no trailing slash).",
                 id="buergerchat.E004",
+            )
+        ]
+    return []
+
+
+@checks.register()
+def check_setup_page(app_configs, **kwargs):
+    """The page type and StreamField of "Abteilung einrichten" (editor/setup.py)."""
+    try:
+        buergerchat_settings.reload()
+        buergerchat_settings.SETUP_PAGE_MODEL  # noqa: B018  (forces validation)
+    except ImproperlyConfigured:
+        return []  # reported as buergerchat.E001
+    try:
+        chat_page_type()
+    except ImproperlyConfigured as exc:
+        return [
+            checks.Error(
+                str(exc),
+                hint="Name a page type and its StreamField whose blocks include ChatBlock, e.g. "
+                'BUERGERCHAT = {"SETUP_PAGE_MODEL": "home.ContentPage", "SETUP_PAGE_FIELD": "body"}; '
+                "or set both to None to let the setup form find the only one.",
+                id="buergerchat.E005",
             )
         ]
     return []

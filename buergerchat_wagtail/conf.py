@@ -87,6 +87,12 @@ DEFAULTS = {
     "CLAMAV": {},
     # Language of PDF transcripts (the city's records are kept in German).
     "PDF_LANGUAGE": "de",
+    # "Abteilung einrichten" (editor/setup.py): the page type ("app_label.ModelName") and
+    # its StreamField that receive the chat block of a new department's page. None: the
+    # only page type (and StreamField) that offers the chat block; with several, set
+    # both (the demo: "home.ContentPage" and "body"). Checked by buergerchat.E005.
+    "SETUP_PAGE_MODEL": None,
+    "SETUP_PAGE_FIELD": None,
 }
 
 INTEGER_KEYS = (
@@ -157,6 +163,13 @@ class BuergerchatSettings:
         if not isinstance(merged["CLAMAV"], dict) or set(merged["CLAMAV"]) - {"SOCKET", "HOST", "PORT", "TIMEOUT"}:
             raise ImproperlyConfigured(
                 "BUERGERCHAT['CLAMAV'] must be a dict with the keys SOCKET, HOST, PORT, TIMEOUT"
+            )
+        for key in ("SETUP_PAGE_MODEL", "SETUP_PAGE_FIELD"):
+            if merged[key] is not None and (not isinstance(merged[key], str) or not merged[key]):
+                raise ImproperlyConfigured(f"BUERGERCHAT[{key!r}] must be a non-empty string or None")
+        if merged["SETUP_PAGE_MODEL"] is not None and merged["SETUP_PAGE_MODEL"].count(".") != 1:
+            raise ImproperlyConfigured(
+                "BUERGERCHAT['SETUP_PAGE_MODEL'] must be a page type as 'app_label.ModelName', e.g. 'home.ContentPage'"
             )
         return merged
 

@@ -31,6 +31,7 @@ from buergerchat_wagtail.views.admin.launchers import ChatLauncherViewSet
 from buergerchat_wagtail.views.admin.office_hours import OfficeHoursViewSet
 from buergerchat_wagtail.views.admin.presence import set_away
 from buergerchat_wagtail.views.admin.reports import ReportViewSet
+from buergerchat_wagtail.views.admin.setup import SetupViewSet
 
 register_permission_policy(Conversation, conversation_permission_policy)
 register_permission_policy(Transcript, transcript_permission_policy)
@@ -64,6 +65,7 @@ class BuergerchatViewSetGroup(SnippetViewSetGroup):
         ConsultationHostViewSet,
         ReportViewSet,
         ArchiveViewSet,
+        SetupViewSet,
         DepartmentViewSet,
         ChatLauncherViewSet,
         OfficeHoursViewSet,

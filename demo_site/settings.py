@@ -182,6 +182,10 @@ BUERGERCHAT = {
         else "buergerchat_wagtail.scanning.NoScanner"
     ),
     "CLAMAV": {"SOCKET": os.environ["BUERGERCHAT_CLAMD_SOCKET"]} if os.environ.get("BUERGERCHAT_CLAMD_SOCKET") else {},
+    # "Abteilung einrichten" creates the department's page as a content page with the
+    # chat block in its body (the home page type offers the block too).
+    "SETUP_PAGE_MODEL": "home.ContentPage",
+    "SETUP_PAGE_FIELD": "body",
 }
 if os.environ.get("BUERGERCHAT_RESYNC_INTERVAL"):
     BUERGERCHAT["RESYNC_INTERVAL"] = int(os.environ["BUERGERCHAT_RESYNC_INTERVAL"])

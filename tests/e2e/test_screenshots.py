@@ -34,7 +34,11 @@ PICTURES = {
     "editor-department": "docs/editors.md",
     "editor-office-hours": "docs/editors.md",
     "editor-chat-block": "docs/editors.md",
+    "editor-setup": "docs/editors.md",
+    "editor-readiness": "docs/editors.md",
 }
+#: Taken by test_screenshots_for_readme_and_guides (the others by their own tests).
+GUIDE_PICTURES = [name for name in PICTURES if name not in ("editor-setup", "editor-readiness")]
 
 
 @pytest.fixture
@@ -164,7 +168,34 @@ def test_screenshots_for_readme_and_guides(new_context, shots):
     )
     shoot(shots, "editor-chat-block", editor)
 
-    for name in PICTURES:
+    check_sizes(shots, GUIDE_PICTURES)
+
+
+def check_sizes(shots, names):
+    for name in names:
         width, height = png_size(shots / f"{name}.png")
         assert 300 <= width <= 1280 and 200 <= height <= 4000, (name, width, height)
         assert (shots / f"{name}.png").stat().st_size < 400_000, name
+
+
+def test_screenshots_editor_setup_and_readiness(new_context, shots):
+    """ "Abteilung einrichten" with its prefilled office hours, and the readiness panel."""
+    editor = new_context(viewport=DESKTOP).new_page()
+    login(editor, "admin", "admin")
+    editor.goto("/admin/")
+    panel = editor.locator("#buergerchat-readiness-section")
+    expect(panel).to_contain_text("Bürgermeisteramt")
+    shoot(shots, "editor-readiness", panel)
+
+    editor.goto("/admin/buergerchat/setup/")
+    editor.get_by_label("Name der Abteilung").fill("Ordnungsamt")
+    hours = editor.locator("#bc-setup-hours-section")
+    expect(hours.locator('[name="hours-0-opens"]')).to_have_value("08:30")
+    hours.evaluate(
+        """section => {
+            section.scrollIntoView({ block: "start", behavior: "instant" });
+            window.scrollBy({ top: -60, behavior: "instant" });
+        }"""
+    )
+    shoot(shots, "editor-setup", editor)
+    check_sizes(shots, ["editor-setup", "editor-readiness"])

@@ -1,4 +1,5 @@
-"""Admin UI components: the dashboard panel "N citizens waiting" per department."""
+"""Admin UI components: the dashboard panels "N citizens waiting" per department and
+(for editors) the departments' readiness."""
 
 from django.db.models import Count
 from django.urls import reverse
@@ -7,6 +8,7 @@ from wagtail.admin.ui.components import Component
 
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
 from buergerchat_wagtail.models.conversations import citizens_waiting_q
+from buergerchat_wagtail.views.admin.readiness import ReadinessPanel, may_see_readiness
 
 
 class WaitingCitizensPanel(Component):
@@ -41,3 +43,5 @@ class WaitingCitizensPanel(Component):
 def construct_homepage_panels(request, panels):
     if conversation_permission_policy.user_has_permission(request.user, "view"):
         panels.append(WaitingCitizensPanel())
+    if may_see_readiness(request.user):
+        panels.append(ReadinessPanel())

@@ -1,13 +1,14 @@
 /*
  * Bürgerchat in the Wagtail admin: registers the Stimulus controllers (inbox,
- * consultation queue, and a conversation's connection, thread, composer, actions,
- * upload and canned answers). Configuration comes from data- attributes (no inline
- * scripts, CSP-safe). Loaded as an ES module. Protocol: docs/protocol.md.
+ * consultation queue, a conversation's connection, thread, composer, actions,
+ * upload and canned answers, and the office-hours rows of "Abteilung einrichten").
+ * Configuration comes from data- attributes (no inline scripts, CSP-safe). Loaded as an ES module. Protocol: docs/protocol.md.
  */
 import { actionsController } from "./admin/actions.js";
 import { cannedController } from "./admin/canned.js";
 import { composerController } from "./admin/composer.js";
 import { conversationController } from "./admin/conversation.js";
+import { hoursController } from "./admin/hours.js";
 import { inboxController } from "./admin/inbox.js";
 import { queueController } from "./admin/queue.js";
 import { threadController } from "./admin/thread.js";
@@ -24,6 +25,7 @@ const CONTROLLERS = [
   ["bc-upload", uploadController],
   ["bc-canned", cannedController],
   ["bc-composer", composerController],
+  ["bc-hours", hoursController],
 ];
 
 function register() {

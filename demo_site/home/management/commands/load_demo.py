@@ -4,7 +4,7 @@
 import datetime
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -12,6 +12,7 @@ from wagtail.models import Page, Site
 from wagtail.rich_text import RichText
 
 from buergerchat_wagtail.availability.schedule import BERLIN
+from buergerchat_wagtail.editor.setup import grant_case_worker_permissions
 from buergerchat_wagtail.models import (
     AvailabilityMode,
     BuergerchatSiteSettings,
@@ -113,11 +114,9 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        access_admin = Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
         departments = {}
         for spec in DEPARTMENTS:
             group, _ = Group.objects.get_or_create(name=spec["group"])
-            group.permissions.add(access_admin)
             department, _ = Department.objects.get_or_create(
                 slug=spec["slug"],
                 defaults={k: spec[k] for k in ("name", "sentence_name", "description", "greeting", "email")}
@@ -127,6 +126,8 @@ class Command(BaseCommand):
                 department.sentence_name = spec["sentence_name"]
                 department.save(update_fields=["sentence_name"])
             departments[spec["slug"]] = department
+            # The same rights "Abteilung einrichten" gives a new department's group.
+            grant_case_worker_permissions(group, department)
 
         for slug, title, text in CANNED_ANSWERS:
             CannedAnswer.objects.get_or_create(
