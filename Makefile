@@ -41,7 +41,7 @@ demo: install
 	@echo "    buergerbuero / buergerbuero   case worker, Bürgerbüro"
 	@echo "    sprechstunde / sprechstunde   host of the Bürgersprechstunde (Bürgermeisteramt)"
 	@echo ""
-	$(BIN)/daphne -b $(HOST) -p $(PORT) demo_site.asgi:application
+	$(BIN)/buergerchat_daphne -b $(HOST) -p $(PORT) demo_site.asgi:application
 
 test: install
 	$(MANAGE) check --fail-level WARNING
