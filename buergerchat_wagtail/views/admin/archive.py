@@ -12,7 +12,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
-from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views import generic
@@ -26,6 +26,7 @@ from buergerchat_wagtail.conversations.permissions import (
 from buergerchat_wagtail.files import transcripts
 from buergerchat_wagtail.models import Transcript
 from buergerchat_wagtail.views.admin.access import forbidden
+from buergerchat_wagtail.views.admin.widgets import LabelledDateRangeWidget
 
 
 def _local(value):
@@ -38,10 +39,11 @@ class ArchiveFilterSet(WagtailFilterSet):
         queryset=lambda request: conversation_permission_policy.departments_for_user(request.user),
     )
     created_at = django_filters.DateFromToRangeFilter(
-        label=gettext_lazy("Archived"), widget=DateRangePickerWidget
+        label=gettext_lazy("Archived"), widget=LabelledDateRangeWidget(label=gettext_lazy("Archived"))
     )
     conversation_started_at = django_filters.DateFromToRangeFilter(
-        label=gettext_lazy("Conversation started"), widget=DateRangePickerWidget
+        label=gettext_lazy("Conversation started"),
+        widget=LabelledDateRangeWidget(label=gettext_lazy("Conversation started")),
     )
 
     class Meta:
