@@ -122,7 +122,8 @@ class BodyLimitedRequest(WebRequest):
         channel.lineReceived = ignore
         # Read no more: what the client still sends stays in the kernel's buffers.
         transport.pauseProducing()
-        logger.info("413 for a request body over %d bytes from %s", self._body_limit, transport.getPeer())
+        # No client address in the log (docs/data-protection.md).
+        logger.info("413: request body over %d bytes refused while arriving", self._body_limit)
         try:
             transport.loseWriteConnection()
         except (AttributeError, NotImplementedError):
