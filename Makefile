@@ -7,7 +7,7 @@ PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 LOCALES := de en
 
-.PHONY: demo install messages check-messages test test-fast screenshots bench clean
+.PHONY: demo install node-tools messages check-messages test test-fast screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,14 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+# The Nu Html Checker (vnu-jar, run with Java) and pa11y for tests/e2e/test_html_validators.py,
+# pinned in package-lock.json. No install scripts: pa11y uses Debian's Chromium, not a download.
+node_modules/.installed: package.json package-lock.json
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+node-tools: node_modules/.installed
 
 # Compiled .mo files are committed, so msgfmt is only needed when the .po files change.
 messages: install
@@ -41,9 +49,9 @@ demo: install
 	@echo "    buergerbuero / buergerbuero   case worker, Bürgerbüro"
 	@echo "    sprechstunde / sprechstunde   host of the Bürgersprechstunde (Bürgermeisteramt)"
 	@echo ""
-	$(BIN)/daphne -b $(HOST) -p $(PORT) demo_site.asgi:application
+	$(BIN)/buergerchat_daphne -b $(HOST) -p $(PORT) demo_site.asgi:application
 
-test: install
+test: install node-tools
 	$(MANAGE) check --fail-level WARNING
 	$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/python scripts/check_translations.py

@@ -253,7 +253,8 @@ class DemoSite:
 
 
 class AsgiWorker:
-    """One daphne process of the demo site."""
+    """One daphne process of the demo site, started like production does: through
+    ``buergerchat_daphne`` (realtime/daphne_guard.py, daphne with the body limits)."""
 
     def __init__(self, site, port=None, env=None, daphne_args=None):
         self.site = site
@@ -269,7 +270,7 @@ class AsgiWorker:
     def start(self):
         log = open(self.site.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", *self.daphne_args, "-b", "127.0.0.1", "-p", str(self.port),
+            [sys.executable, "-m", "buergerchat_wagtail.realtime.daphne_guard", *self.daphne_args, "-b", "127.0.0.1", "-p", str(self.port),
              "demo_site.asgi:application"],
             cwd=ROOT,
             env=self.env,

@@ -208,7 +208,7 @@ def citysite(venv, tmp_path_factory):
     port = free_port()
     log = (workdir / "daphne.log").open("w")
     server = subprocess.Popen(
-        [venv / "daphne", "-b", "127.0.0.1", "-p", str(port), f"{PROJECT}.asgi:application"],
+        [venv / "buergerchat_daphne", "-b", "127.0.0.1", "-p", str(port), f"{PROJECT}.asgi:application"],
         cwd=project,
         env=env,
         stdout=log,

@@ -16,8 +16,9 @@ the site pass unchanged.
 
 An ASGI server that buffers whole bodies before it calls the application (daphne
 does) has received them by then: the 413 still comes before Django reads, stores or
-parses anything, but only the reverse proxy's limit (nginx ``client_max_body_size``,
-docs/deployment.md) stops the transfer itself.
+parses anything. ``buergerchat_daphne`` (``realtime.daphne_guard``) applies the same
+``body_limit`` inside daphne's HTTP parser and stops the transfer itself, as the
+reverse proxy's limit (nginx ``client_max_body_size``, docs/deployment.md) does.
 """
 
 import json

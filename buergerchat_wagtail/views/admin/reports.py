@@ -11,7 +11,7 @@ from django.utils.formats import number_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.reports import ReportView
@@ -23,6 +23,7 @@ from buergerchat_wagtail.reports import charts
 from buergerchat_wagtail.reports import figures as reporting
 from buergerchat_wagtail.reports.business_time import BERLIN
 from buergerchat_wagtail.views.admin.access import forbidden
+from buergerchat_wagtail.views.admin.widgets import LabelledDateRangeWidget
 
 #: The longest period one report covers.
 MAX_PERIOD_DAYS = 2 * 366
@@ -88,7 +89,9 @@ class ReportFilterSet(WagtailFilterSet):
         empty_label=gettext_lazy("All my departments"),
     )
     period = django_filters.DateFromToRangeFilter(
-        label=gettext_lazy("Period (conversations started)"), widget=DateRangePickerWidget, method="filter_period"
+        label=gettext_lazy("Period (conversations started)"),
+        widget=LabelledDateRangeWidget(label=gettext_lazy("Period (conversations started)")),
+        method="filter_period",
     )
 
     class Meta:

@@ -3,7 +3,7 @@
  * pending messages in order, attachments, the citizen's read receipts and who is
  * typing. Fed by bc-conversation (its outlet).
  */
-import { attachmentMeta, dateTimeFormat, format, formatSize, formatTime } from "../lib/util.js";
+import { attachmentMeta, dateTimeFormat, format, formatSize, formatTime, htmlDateTime } from "../lib/util.js";
 
 const TYPING_SHOWN_MS = 6000; // a received indicator disappears without news
 
@@ -98,8 +98,10 @@ export function threadController(Controller) {
       }
       const node = this.buildNode(message);
       node.dataset.id = message.id;
-      const time = node.querySelector("time");
-      time.dateTime = message.created_at;
+      // The template holds a placeholder: an empty <time> would not be valid HTML.
+      const time = document.createElement("time");
+      node.querySelector("[data-bc-time]").replaceWith(time);
+      time.dateTime = htmlDateTime(message.created_at);
       time.textContent = formatTime(this.timeFormat, message.created_at);
       const after = Array.from(this.listTarget.children).find(
         (child) => child.dataset.id && parseInt(child.dataset.id, 10) > message.id

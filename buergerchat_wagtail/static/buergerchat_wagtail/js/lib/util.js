@@ -54,6 +54,13 @@ export function dateTimeFormat() {
   });
 }
 
+/** A `datetime` attribute value HTML accepts (at most three fractional digits, UTC):
+ * the server's timestamps carry microseconds. */
+export function htmlDateTime(isoDate) {
+  const date = new Date(isoDate);
+  return Number.isNaN(date.getTime()) ? "" : date.toISOString();
+}
+
 export function formatTime(timeFormat, isoDate) {
   return timeFormat.format(new Date(isoDate)).replace(", ", " ");
 }

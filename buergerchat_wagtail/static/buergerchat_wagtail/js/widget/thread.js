@@ -2,7 +2,7 @@
  * The citizen widget: the conversation and its messages, read receipts, typing and the rating.
  */
 import { PROTOCOL } from "../lib/socket.js";
-import { format, formatTime } from "../lib/util.js";
+import { format, formatTime, htmlDateTime } from "../lib/util.js";
 
 const TYPING_REPEAT_MS = 3000;
 const TYPING_IDLE_MS = 4000;
@@ -78,7 +78,15 @@ export function installThread(ChatWidget) {
     node.classList.add("bc-message--" + message.sender);
     node.querySelector("[data-bc-author]").textContent = message.author;
     var time = node.querySelector("[data-bc-time]");
-    time.dateTime = message.created_at;
+    if (time.tagName !== "TIME") {
+      // The template holds a placeholder: an empty <time> would not be valid HTML.
+      var placeholder = time;
+      time = document.createElement("time");
+      time.className = placeholder.className;
+      time.setAttribute("data-bc-time", "");
+      placeholder.replaceWith(time);
+    }
+    time.dateTime = htmlDateTime(message.created_at);
     time.textContent = formatTime(this.timeFormat, message.created_at);
     node.querySelector("[data-bc-body]").textContent = message.body;
     this.renderAttachment(node, message.attachment);
