@@ -77,7 +77,17 @@ def attachment_payload(attachment, audience):
         data["url"] = reverse("buergerchat:buergerchat-api:download_attachment", args=[attachment.pk])
     else:
         data["url"] = reverse("buergerchat_inbox:attachment", args=[attachment.pk])
+    data["thumbnail"] = thumbnail_payload(attachment, audience) if attachment.has_thumbnail else None
     return data
+
+
+def thumbnail_payload(attachment, audience):
+    """A released image's preview: fetched like the file (citizens with the secret header)."""
+    if audience == CITIZEN:
+        url = reverse("buergerchat:buergerchat-api:attachment_thumbnail", args=[attachment.pk])
+    else:
+        url = reverse("buergerchat_inbox:attachment_thumbnail", args=[attachment.pk])
+    return {"url": url, "width": attachment.thumbnail_width, "height": attachment.thumbnail_height}
 
 
 def message_payload(message, audience, *, department=None):

@@ -73,6 +73,19 @@ export function threadController(Controller) {
         meta.textContent = "(" + attachmentMeta(attachment) + ")";
       } else {
         link.remove();
+      }
+      if (attachment.status === "clean" && attachment.thumbnail) {
+        // Same origin, the staff session's cookie: a plain <img> is enough.
+        const image = document.createElement("img");
+        image.className = "bc-thread__thumbnail";
+        image.loading = "lazy";
+        image.alt = attachment.name;
+        image.width = attachment.thumbnail.width;
+        image.height = attachment.thumbnail.height;
+        image.src = attachment.thumbnail.url;
+        box.prepend(image);
+      }
+      if (attachment.status !== "clean") {
         name.textContent = attachment.name;
         meta.textContent = "(" + formatSize(attachment.size) + ", " + attachment.status_label + ")";
       }
