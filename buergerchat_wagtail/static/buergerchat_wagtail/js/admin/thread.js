@@ -3,6 +3,7 @@
  * pending messages in order, attachments, the citizen's read receipts and who is
  * typing. Fed by bc-conversation (its outlet).
  */
+import { renderBody } from "../lib/format.js";
 import { attachmentMeta, dateTimeFormat, format, formatSize, formatTime } from "../lib/util.js";
 
 const TYPING_SHOWN_MS = 6000; // a received indicator disappears without news
@@ -48,7 +49,7 @@ export function threadController(Controller) {
         }
       }
       node.querySelector(".bc-thread__author").textContent = message.author;
-      node.querySelector(".bc-thread__body").textContent = message.body;
+      renderBody(node.querySelector(".bc-thread__body"), message.blocks, message.body);
       if (message.attachment) {
         this.renderAttachment(node, message.attachment);
       }
