@@ -38,7 +38,7 @@ MAX_URL_LENGTH = 2048
 
 # No whitespace, no quotes or angle brackets (they end an address in running text
 # and in HTML), no characters that RFC 3986 forbids, no typographic quotes.
-_URL = re.compile(r"(?<![\w@/.:-])https?://[^\s<>\"'`{}|\\^«»‘’‚‛“”„‟‹›]+", re.IGNORECASE)
+_URL = re.compile(r"(?<![\w/])https?://[^\s<>\"'`{}|\\^«»‘’‚‛“”„‟‹›]+", re.IGNORECASE)
 _HOST = re.compile(r"(?:[\w-]+\.)*[\w-]+\.?")
 _IPV6 = re.compile(r"[0-9a-f:.]*:[0-9a-f:.]*")
 _TRAILING = ".,;:!?*_~"

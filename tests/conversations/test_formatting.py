@@ -24,6 +24,11 @@ def test_plain_text_is_escaped_and_keeps_its_line_breaks():
     )
 
 
+def test_a_link_right_after_a_colon_or_a_bracket():
+    for text in ("Link:https://stadt.de/a", "(https://stadt.de/a)", "»https://stadt.de/a«"):
+        assert links(format_text(text)) == [("https://stadt.de/a", "https://stadt.de/a")], text
+
+
 def test_a_link_is_clickable_with_the_full_address_as_its_text():
     html = format_text("Formular: https://www.musterstadt.de/bauen/antrag?typ=carport&seite=2#oben")
     url = "https://www.musterstadt.de/bauen/antrag?typ=carport&amp;seite=2#oben"
@@ -122,6 +127,7 @@ def test_very_long_addresses():
     # no quadratic behaviour on many almost-addresses
     started = time.perf_counter()
     format_text("https://. " * 400 + "(" * 4000)
+    format_text("https://stadt.de/" + ")" * 4000)
     assert time.perf_counter() - started < 0.5
 
 
