@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from .axe import assert_no_axe_violations
 from .conftest import login
 from .test_security_browser import Watched, start_chat
 
@@ -89,6 +90,10 @@ def test_links_lists_and_thumbnails_for_citizen_and_staff(new_context):
     thread = staff.page.get_by_role("log")
     expect_link(thread, STAFF_URL)
     expect_loaded_thumbnail(thread, "Grundstück.png")
+
+    # Links, lists and previews add no accessibility problem (axe, WCAG 2.1 AA).
+    assert_no_axe_violations(citizen.page, state="widget with links, lists and a thumbnail")
+    assert_no_axe_violations(staff.page, state="conversation with links, lists and a thumbnail")
 
     assert citizen.page.evaluate("window.__bcXss") is None
     assert staff.page.evaluate("window.__bcXss") is None
