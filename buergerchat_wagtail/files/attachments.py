@@ -29,7 +29,7 @@ from buergerchat_wagtail.files.uploads import inspect_upload
 from buergerchat_wagtail.jobs import enqueue_on_commit
 from buergerchat_wagtail.models import Attachment, Message, ScanStatus
 from buergerchat_wagtail.models.attachments import NOT_SCANNED, new_storage_name
-from buergerchat_wagtail.models.filetypes import mime_type
+from buergerchat_wagtail.models.filetypes import IMAGE_TYPES, mime_type
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +138,19 @@ def rescan_pending():
     """Scan again every attachment still in quarantine (e.g. after clamd was down)."""
     ids = list(Attachment.objects.filter(status__in=[ScanStatus.PENDING, ScanStatus.FAILED]).values_list("pk", flat=True))
     return [scan_attachment(pk) for pk in ids]
+
+
+def add_missing_thumbnails():
+    """Thumbnails for released images stored before thumbnails existed; returns how many."""
+    made = 0
+    images = Attachment.objects.filter(status=ScanStatus.CLEAN, thumbnail_name="", file_type__in=IMAGE_TYPES)
+    for attachment in images.exclude(storage_name="").iterator():
+        fields = store_thumbnail(attachment.storage_name, attachment.file_type)
+        if fields and Attachment.objects.filter(pk=attachment.pk, thumbnail_name="").update(**fields):
+            made += 1
+        elif fields:
+            private_storage().delete(fields["thumbnail_name"])
+    return made
 
 
 def broadcast_attachment(attachment):

@@ -5,6 +5,7 @@ import io
 import uuid
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from PIL import Image
 
@@ -158,3 +159,17 @@ def test_thumbnail_is_deleted_with_the_attachment(image_chat, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         attachment.delete()
     assert not private_storage().exists(name)
+
+
+def test_scan_command_makes_missing_thumbnails(image_chat):
+    _conversation, _secret, payload = image_chat
+    attachment = Attachment.objects.get(pk=payload["id"])
+    private_storage().delete(attachment.thumbnail_name)
+    Attachment.objects.filter(pk=attachment.pk).update(thumbnail_name="", thumbnail_width=None, thumbnail_height=None)
+    out = io.StringIO()
+    call_command("buergerchat_scan", "--thumbnails", stdout=out)
+    assert "thumbnails made: 1" in out.getvalue()
+    attachment.refresh_from_db()
+    assert attachment.has_thumbnail and attachment.thumbnail_width == MAX_SIDE
+    call_command("buergerchat_scan", "--thumbnails", stdout=out)
+    assert "thumbnails made: 0" in out.getvalue()
