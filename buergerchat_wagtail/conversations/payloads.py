@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from buergerchat_wagtail.conversations import system_events
+from buergerchat_wagtail.conversations import formatting, system_events
 from buergerchat_wagtail.conversations.visibility import citizen_visible
 from buergerchat_wagtail.models import ConversationStatus, SenderType, StaffNameDisplay
 from buergerchat_wagtail.models.filetypes import mime_type
@@ -77,7 +77,17 @@ def attachment_payload(attachment, audience):
         data["url"] = reverse("buergerchat:buergerchat-api:download_attachment", args=[attachment.pk])
     else:
         data["url"] = reverse("buergerchat_inbox:attachment", args=[attachment.pk])
+    data["thumbnail"] = thumbnail_payload(attachment, audience) if attachment.has_thumbnail else None
     return data
+
+
+def thumbnail_payload(attachment, audience):
+    """A released image's preview: fetched like the file (citizens with the secret header)."""
+    if audience == CITIZEN:
+        url = reverse("buergerchat:buergerchat-api:attachment_thumbnail", args=[attachment.pk])
+    else:
+        url = reverse("buergerchat_inbox:attachment_thumbnail", args=[attachment.pk])
+    return {"url": url, "width": attachment.thumbnail_width, "height": attachment.thumbnail_height}
 
 
 def message_payload(message, audience, *, department=None):
@@ -94,6 +104,8 @@ def message_payload(message, audience, *, department=None):
         "sender": message.sender,
         "author": author_label(message, audience, department),
         "body": message.body,
+        # How the body is shown (links, line breaks, lists): the one parse, see formatting.py.
+        "blocks": None if message.event else formatting.parse(message.body),
         "created_at": _iso(message.created_at),
         "attachment": attachment_payload(attachment, audience) if attachment is not None else None,
     }

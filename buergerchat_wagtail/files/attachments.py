@@ -6,8 +6,10 @@
 2. After the commit, a background job (:func:`scan_attachment_task`) runs the malware scanner. A clean
    file moves to ``files/``, an infected one is deleted; both sides are told with
    an ``attachment`` event.
+   A released image also gets a small thumbnail (thumbnails.py), made from the
+   stored, re-encoded copy.
 3. ``file_response`` serves a clean file, and only a clean one, to a requester
-   whose right the calling view has checked.
+   whose right the calling view has checked; ``thumbnail_response`` its thumbnail.
 """
 
 import logging
@@ -22,11 +24,12 @@ from buergerchat_wagtail.conversations import audit, payloads, ratelimit, servic
 from buergerchat_wagtail.events import broadcasting, groups
 from buergerchat_wagtail.files.scanning import ScannerError, get_scanner
 from buergerchat_wagtail.files.storage import private_storage
+from buergerchat_wagtail.files.thumbnails import store_thumbnail
 from buergerchat_wagtail.files.uploads import inspect_upload
 from buergerchat_wagtail.jobs import enqueue_on_commit
 from buergerchat_wagtail.models import Attachment, Message, ScanStatus
 from buergerchat_wagtail.models.attachments import NOT_SCANNED, new_storage_name
-from buergerchat_wagtail.models.filetypes import mime_type
+from buergerchat_wagtail.models.filetypes import IMAGE_TYPES, mime_type
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +108,7 @@ def scan_attachment(attachment_id):
     if result.clean:
         with storage.open(quarantined, "rb") as fileobj:
             released = storage.save(new_storage_name("files"), fileobj)
-        fields = {"status": ScanStatus.CLEAN, "storage_name": released}
+        fields = {"status": ScanStatus.CLEAN, "storage_name": released, **store_thumbnail(released, attachment.file_type)}
     else:
         released = None
         fields = {"status": ScanStatus.INFECTED, "storage_name": ""}
@@ -117,6 +120,8 @@ def scan_attachment(attachment_id):
     if not updated:  # another scan of the same file finished first
         if released:
             storage.delete(released)
+        if fields.get("thumbnail_name"):
+            storage.delete(fields["thumbnail_name"])
         attachment.refresh_from_db()
         return attachment
     storage.delete(quarantined)
@@ -133,6 +138,19 @@ def rescan_pending():
     """Scan again every attachment still in quarantine (e.g. after clamd was down)."""
     ids = list(Attachment.objects.filter(status__in=[ScanStatus.PENDING, ScanStatus.FAILED]).values_list("pk", flat=True))
     return [scan_attachment(pk) for pk in ids]
+
+
+def add_missing_thumbnails():
+    """Thumbnails for released images stored before thumbnails existed; returns how many."""
+    made = 0
+    images = Attachment.objects.filter(status=ScanStatus.CLEAN, thumbnail_name="", file_type__in=IMAGE_TYPES)
+    for attachment in images.exclude(storage_name="").iterator():
+        fields = store_thumbnail(attachment.storage_name, attachment.file_type)
+        if fields and Attachment.objects.filter(pk=attachment.pk, thumbnail_name="").update(**fields):
+            made += 1
+        elif fields:
+            private_storage().delete(fields["thumbnail_name"])
+    return made
 
 
 def broadcast_attachment(attachment):
@@ -160,9 +178,16 @@ def file_response(attachment):
     return protected_file_response(fileobj, attachment.name, mime_type(attachment.file_type))
 
 
-def protected_file_response(fileobj, filename, content_type):
-    """A download that browsers neither sniff nor show inline, and nobody caches."""
-    response = FileResponse(fileobj, as_attachment=True, filename=filename, content_type=content_type)
+def thumbnail_response(attachment):
+    """The thumbnail of a clean image, for an ``<img>``; the caller has checked the right to it."""
+    fileobj = private_storage().open(attachment.thumbnail_name, "rb")
+    return protected_file_response(fileobj, attachment.name, mime_type(attachment.file_type), inline=True)
+
+
+def protected_file_response(fileobj, filename, content_type, *, inline=False):
+    """A download that browsers do not sniff and nobody caches; shown inline only
+    when ``inline`` (thumbnails, whose type the server made itself)."""
+    response = FileResponse(fileobj, as_attachment=not inline, filename=filename, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"

@@ -32,6 +32,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from buergerchat_wagtail import __version__
 from buergerchat_wagtail.conf import buergerchat_settings
+from buergerchat_wagtail.conversations import formatting
 from buergerchat_wagtail.conversations.payloads import (
     message_attachment,
     staff_display_name,
@@ -196,6 +197,9 @@ def render_transcript(conversation, messages, *, kind, branding=None, created_at
                     "sender": message.sender,
                     "author": clean(author_for(message, kind, conversation, department.name)),
                     "body": body,
+                    # Links, line breaks and lists as in the widget and the admin (formatting.py);
+                    # the guard cleans every text, link targets stay as they are.
+                    "body_html": formatting.format_text(message.body, clean=clean) if body else "",
                     "dir": fonts.first_strong_direction(body),
                     "time": format_time(message.created_at),
                     "attachment": row_attachment,

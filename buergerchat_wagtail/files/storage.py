@@ -95,9 +95,9 @@ def raw_private_storage():
 def delete_stored_file(sender, instance, **kwargs):
     """A deleted attachment or transcript takes its file along (after the commit,
     so a rolled-back deletion keeps it)."""
-    name = instance.storage_name
-    if name:
-        transaction.on_commit(lambda: private_storage().delete(name))
+    names = [name for name in (instance.storage_name, getattr(instance, "thumbnail_name", "")) if name]
+    if names:
+        transaction.on_commit(lambda: [private_storage().delete(name) for name in names])
 
 
 def connect_signals():

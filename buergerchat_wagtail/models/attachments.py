@@ -41,6 +41,11 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField(_("size (bytes)"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     storage_name = models.CharField(max_length=200, editable=False)
+    # A small preview of a released image, made from the stored (re-encoded) file,
+    # encrypted like the file itself; empty for other files and while in quarantine.
+    thumbnail_name = models.CharField(max_length=200, blank=True, editable=False)
+    thumbnail_width = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    thumbnail_height = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     status = models.CharField(
         _("check"), max_length=10, choices=ScanStatus.choices, default=ScanStatus.PENDING, db_index=True
     )
@@ -60,6 +65,10 @@ class Attachment(models.Model):
     @property
     def is_available(self):
         return self.status == ScanStatus.CLEAN
+
+    @property
+    def has_thumbnail(self):
+        return self.is_available and bool(self.thumbnail_name)
 
     @property
     def malware_checked(self):

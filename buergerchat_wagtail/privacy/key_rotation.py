@@ -54,9 +54,10 @@ def rotate_model(model, fields, *, dry_run=False, batch_size=500):
 
 
 def rotate_private_files(*, dry_run):
-    """Re-encrypt every attachment file and PDF with the newest key."""
+    """Re-encrypt every attachment file, thumbnail and PDF with the newest key."""
     storage = private_storage()
     names = [n for n in Attachment.objects.exclude(storage_name="").values_list("storage_name", flat=True)]
+    names += list(Attachment.objects.exclude(thumbnail_name="").values_list("thumbnail_name", flat=True))
     names += list(Transcript.objects.exclude(storage_name="").values_list("storage_name", flat=True))
     count = 0
     for name in names:

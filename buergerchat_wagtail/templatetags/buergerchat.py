@@ -1,4 +1,6 @@
-"""``{% buergerchat_launcher %}``: the floating chat button of the page's section.
+"""``{% buergerchat_launcher %}``: the floating chat button of the page's section;
+``{{ text|buergerchat_format }}``: a message text as safe HTML (links, line breaks,
+lists; conversations/formatting.py).
 
 Put it once into the site's base template, e.g. before ``</body>``::
 
@@ -12,10 +14,17 @@ from django.utils.safestring import mark_safe
 from wagtail.blocks import ListBlock, StreamBlock, StructBlock
 from wagtail.fields import StreamField
 
+from buergerchat_wagtail.conversations import formatting
 from buergerchat_wagtail.editor.blocks import DISPLAY_LAUNCHER, ChatBlock, launcher_block
 from buergerchat_wagtail.models import BuergerchatSiteSettings, ChatLauncher
 
 register = template.Library()
+
+
+@register.filter
+def buergerchat_format(text):
+    """A message text as safe HTML: escaped, with clickable links, line breaks and lists."""
+    return formatting.format_text(text)
 
 
 @register.simple_tag(takes_context=True)

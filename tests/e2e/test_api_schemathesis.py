@@ -59,6 +59,7 @@ def test_schema_documents_every_operation(api_schema):
         ("POST", API + "/erase"),
         ("POST", API + "/attachments"),
         ("GET", API + "/attachments/{attachment_id}"),
+        ("GET", API + "/attachments/{attachment_id}/thumbnail"),
         ("GET", API + "/transcript"),
         ("POST", API + "/read"),
         ("POST", API + "/rating"),

@@ -242,3 +242,27 @@ def test_citizen_visible_messages_is_the_one_source(conversation, monkeypatch):
     assert "sichtbar" in text
     assert "nur intern" not in text
     assert Transcript.objects.get(pk=transcript.pk).message_count == 2
+
+
+@pytest.mark.django_db
+def test_links_and_lists_are_kept_in_the_transcript(conversation, worker_a):
+    """The same formatting as in the widget and the admin (conversations/formatting.py):
+    the full address as text and as a link annotation (PDF/A: printable, a URI action)."""
+    url = "https://www.musterstadt.de/bauen/antrag?typ=carport"
+    post(conversation, f"Das Formular: {url}.\nSie brauchen:\n- einen Lageplan\n- javascript:alert(1)", SenderType.STAFF, worker_a)
+    data, _info = pdf.render_transcript(
+        conversation, transcripts.citizen_visible_messages(conversation), kind=TranscriptKind.ARCHIVE
+    )
+    text = pdf_text(data)
+    assert f"Das Formular: {url}." in text
+    assert "• einen Lageplan" in text or "einen Lageplan" in text
+    assert "javascript:alert(1)" in text
+    with pikepdf.open(io.BytesIO(data)) as document:
+        uris = []
+        for page in document.pages:
+            for annotation in page.get("/Annots", []):
+                action = annotation.get("/A")
+                assert action is not None and action.get("/S") == "/URI"
+                assert int(annotation.get("/F", 0)) & 4  # printable (PDF/A 6.3.2)
+                uris.append(str(action.get("/URI")))
+    assert uris == [url]

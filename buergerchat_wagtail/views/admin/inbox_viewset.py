@@ -97,4 +97,5 @@ class InboxViewSet(ViewSet):
             path("conversations/<int:pk>/attachments/", staff_actions.upload_attachment, name="upload"),
             path("conversations/<int:pk>/archive/", staff_actions.archive_conversation, name="archive"),
             path("attachments/<int:pk>/", staff_actions.download_attachment, name="attachment"),
+            path("attachments/<int:pk>/thumbnail/", staff_actions.attachment_thumbnail, name="attachment_thumbnail"),
         ]

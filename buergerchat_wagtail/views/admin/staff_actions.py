@@ -2,7 +2,7 @@
 file, close the conversation, archive it. Every view asks the permission policy
 again; without JavaScript the forms post and redirect back."""
 
-from django.http import JsonResponse
+from django.http import HttpResponseNotFound, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from buergerchat_wagtail.conversations.permissions import conversation_permissio
 from buergerchat_wagtail.files import attachments, transcripts
 from buergerchat_wagtail.models import Attachment, ConversationStatus, SenderType
 from buergerchat_wagtail.protocol.frames import ProtocolError, reply
+from buergerchat_wagtail.views import private
 from buergerchat_wagtail.views.admin.access import conversation_for, forbidden
 from buergerchat_wagtail.views.file_transfer import (
     attachment_unavailable,
@@ -66,18 +67,40 @@ def upload_attachment(request, pk):
     return redirect(back)
 
 
-@require_GET
-def download_attachment(request, pk):
+def _attachment_for(request, pk):
+    """The attachment if the user may see its conversation, else ``None`` (unknown ids too)."""
     attachment = Attachment.objects.select_related("conversation").filter(pk=pk).first()
     if attachment is None or not conversation_permission_policy.user_has_permission_for_instance(
         request.user, "view", attachment.conversation
     ):
+        return None
+    return attachment
+
+
+@require_GET
+def download_attachment(request, pk):
+    attachment = _attachment_for(request, pk)
+    if attachment is None:
         return forbidden(request)
     if not attachment.is_available:
         return attachment_unavailable(attachment)
     response = attachments.file_response(attachment)
     audit.log(attachment.conversation, audit.DOWNLOAD, user=request.user, data={"attachment": attachment.pk})
     return response
+
+
+@require_GET
+def attachment_thumbnail(request, pk):
+    """The preview of a released image, as the conversation view shows it. Not recorded
+    as a download: it is part of reading the conversation (which is the same right)."""
+    attachment = _attachment_for(request, pk)
+    if attachment is None:
+        return forbidden(request)
+    if not attachment.is_available:
+        return attachment_unavailable(attachment)
+    if not attachment.has_thumbnail:
+        return HttpResponseNotFound()
+    return private.no_store(attachments.thumbnail_response(attachment))
 
 
 @require_POST

@@ -324,6 +324,24 @@ def download_attachment(request, attachment_id: int):
     return attachments.file_response(attachment)
 
 
+@api.get(
+    "/attachments/{attachment_id}/thumbnail",
+    summary="A small preview of an image of this conversation (the re-encoded image, at most 320 px)",
+    url_name="attachment_thumbnail",
+    response={403: ErrorFrame, 404: ErrorFrame, 409: ErrorFrame, 410: ErrorFrame, **ERRORS},
+    openapi_extra=file_responses("image/*", "The preview, in the image's own type"),
+)
+def attachment_thumbnail(request, attachment_id: int):
+    attachment = Attachment.objects.filter(pk=attachment_id).first()
+    if attachment is None or attachment.conversation_id != request.auth.pk:
+        return error_response(ProtocolError("forbidden", _("You may not access this file.")), 403)
+    if not attachment.is_available:
+        return attachment_unavailable(attachment)
+    if not attachment.has_thumbnail:
+        return error_response(ProtocolError("no_thumbnail", _("This file has no preview.")), 404)
+    return attachments.thumbnail_response(attachment)
+
+
 # --------------------------------------------------------------------------- transcript
 
 

@@ -3,6 +3,7 @@
  * pending messages in order, attachments, the citizen's read receipts and who is
  * typing. Fed by bc-conversation (its outlet).
  */
+import { renderBody } from "../lib/format.js";
 import { attachmentMeta, dateTimeFormat, format, formatSize, formatTime, htmlDateTime } from "../lib/util.js";
 
 const TYPING_SHOWN_MS = 6000; // a received indicator disappears without news
@@ -48,7 +49,7 @@ export function threadController(Controller) {
         }
       }
       node.querySelector(".bc-thread__author").textContent = message.author;
-      node.querySelector(".bc-thread__body").textContent = message.body;
+      renderBody(node.querySelector(".bc-thread__body"), message.blocks, message.body);
       if (message.attachment) {
         this.renderAttachment(node, message.attachment);
       }
@@ -73,6 +74,19 @@ export function threadController(Controller) {
         meta.textContent = "(" + attachmentMeta(attachment) + ")";
       } else {
         link.remove();
+      }
+      if (attachment.status === "clean" && attachment.thumbnail) {
+        // Same origin, the staff session's cookie: a plain <img> is enough.
+        const image = document.createElement("img");
+        image.className = "bc-thread__thumbnail";
+        image.loading = "lazy";
+        image.alt = attachment.name;
+        image.width = attachment.thumbnail.width;
+        image.height = attachment.thumbnail.height;
+        image.src = attachment.thumbnail.url;
+        box.prepend(image);
+      }
+      if (attachment.status !== "clean") {
         name.textContent = attachment.name;
         meta.textContent = "(" + formatSize(attachment.size) + ", " + attachment.status_label + ")";
       }

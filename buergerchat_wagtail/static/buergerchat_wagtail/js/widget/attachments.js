@@ -44,6 +44,9 @@ export function installAttachments(ChatWidget) {
       return;
     }
     box.dataset.status = attachment.status;
+    if (attachment.status === "clean" && attachment.thumbnail) {
+      box.appendChild(this.thumbnailImage(attachment));
+    }
     var meta = document.createElement("span");
     meta.className = "bc-message__attachment-meta";
     if (attachment.status === "clean") {
@@ -63,6 +66,47 @@ export function installAttachments(ChatWidget) {
       meta.textContent = " (" + formatSize(attachment.size) + ", " + attachment.status_label + ")";
     }
     box.appendChild(meta);
+  };
+
+  /*
+   * An image's preview. The secret travels in a header, which an <img> cannot
+   * send: the preview is fetched and shown as a data: URL (CSP: img-src data:).
+   */
+  ChatWidget.prototype.thumbnailImage = function (attachment) {
+    var image = document.createElement("img");
+    image.className = "bc-message__thumbnail";
+    image.alt = attachment.name;
+    image.width = attachment.thumbnail.width;
+    image.height = attachment.thumbnail.height;
+    image.hidden = true;
+    this.thumbnails = this.thumbnails || new Map();
+    var known = this.thumbnails.get(attachment.id);
+    if (known) {
+      image.src = known;
+      image.hidden = false;
+      return image;
+    }
+    var self = this;
+    this.fetchWithSecret(attachment.thumbnail.url)
+      .then(function (response) {
+        return response.ok ? response.blob() : null;
+      })
+      .then(function (blob) {
+        if (!blob || blob.type.indexOf("image/") !== 0) {
+          return;
+        }
+        var reader = new FileReader();
+        reader.onload = function () {
+          self.thumbnails.set(attachment.id, reader.result);
+          image.src = reader.result;
+          image.hidden = false;
+        };
+        reader.readAsDataURL(blob);
+      })
+      .catch(function () {
+        /* the link below still offers the file */
+      });
+    return image;
   };
 
   ChatWidget.prototype.updateAttachment = function (messageId, attachment) {

@@ -1,6 +1,7 @@
 /*
  * The citizen widget: the conversation and its messages, read receipts, typing and the rating.
  */
+import { renderBody } from "../lib/format.js";
 import { PROTOCOL } from "../lib/socket.js";
 import { format, formatTime, htmlDateTime } from "../lib/util.js";
 
@@ -88,7 +89,7 @@ export function installThread(ChatWidget) {
     }
     time.dateTime = htmlDateTime(message.created_at);
     time.textContent = formatTime(this.timeFormat, message.created_at);
-    node.querySelector("[data-bc-body]").textContent = message.body;
+    renderBody(node.querySelector("[data-bc-body]"), message.blocks, message.body);
     this.renderAttachment(node, message.attachment);
   };
 
@@ -258,7 +259,7 @@ export function installThread(ChatWidget) {
     var node = this.nodes.get(item.client_id) || this.buildNode(item.client_id);
     node.classList.add("bc-message--citizen", "bc-message--pending");
     node.querySelector("[data-bc-author]").textContent = this.strings.you;
-    node.querySelector("[data-bc-body]").textContent = item.body;
+    renderBody(node.querySelector("[data-bc-body]"), null, item.body);
     this.markState(node, this.strings.sending, "sending");
     this.list.appendChild(node);
     this.list.scrollTop = this.list.scrollHeight;
