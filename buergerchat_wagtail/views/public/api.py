@@ -20,7 +20,7 @@ from pydantic import Field
 from buergerchat_wagtail.commands import citizen as commands
 from buergerchat_wagtail.conf import buergerchat_settings
 from buergerchat_wagtail.conversations import audit, payloads
-from buergerchat_wagtail.conversations.ratelimit import RateLimited
+from buergerchat_wagtail.conversations.ratelimit import RateLimited, request_address
 from buergerchat_wagtail.files import attachments, transcripts
 from buergerchat_wagtail.models import (
     Attachment,
@@ -29,6 +29,7 @@ from buergerchat_wagtail.models import (
     TranscriptKind,
 )
 from buergerchat_wagtail.privacy import rights
+from buergerchat_wagtail.realtime import auth_failures
 from buergerchat_wagtail.protocol.frames import (
     CITIZEN_FRAMES,
     ProtocolError,
@@ -44,10 +45,13 @@ from buergerchat_wagtail.protocol.replies import (
     ExportDocument,
     ExtendedFrame,
     MessagesFrame,
+    NoticesFrame,
     PendingFrame,
     RatedFrame,
     ReadFrame,
     ReadyFrame,
+    ResumedFrame,
+    ResumeLinkIn,
 )
 from buergerchat_wagtail.views.file_transfer import (
     attachment_unavailable,
@@ -174,12 +178,14 @@ def _frame_body(frame_type):
 
 @api.get("/conversation", summary="The conversation and its messages after an id", response={200: ReadyFrame, **ERRORS})
 def get_conversation(request, query: Query[SyncQuery]):
+    commands.polled(request.auth.pk)
     # JsonResponse: the response schemas document the frames; the commands build them.
     return JsonResponse(commands.ready(request.auth.pk, query.after))
 
 
 @api.get("/messages", summary="Messages after an id", response={200: MessagesFrame, **ERRORS})
 def get_messages(request, query: Query[SyncQuery]):
+    commands.polled(request.auth.pk)
     return JsonResponse(commands.sync(request.auth.pk, query))
 
 
@@ -259,6 +265,36 @@ def post_extend(request):
 )
 def post_rating(request):
     return JsonResponse(commands.rate(request.auth.pk, _frame_from_body(request, "rate")), status=201)
+
+
+# --------------------------------------------------------------------------- e-mail notices
+
+
+@api.post(
+    "/resume-link",
+    auth=None,
+    summary="Exchange the one-time token of a notice's link (from the URL fragment) for an access code",
+    response={200: ResumedFrame, 410: ErrorFrame, **ERRORS},
+)
+def resume_link(request, payload: ResumeLinkIn):
+    # Wrong tokens count as wrong codes: the same per-address budget as the socket's.
+    address = request_address(request)
+    if auth_failures.blocked(address):
+        return error_response(ProtocolError("auth_failed", _("Too many wrong conversation codes.")), 429)
+    try:
+        return JsonResponse(commands.resume_link(payload.token))
+    except ProtocolError as exc:
+        auth_failures.count_failure(address)
+        return error_response(exc, 410)
+
+
+@api.post(
+    "/notices/stop",
+    summary="Stop the e-mail notices of answers",
+    response={200: NoticesFrame, **ERRORS},
+)
+def stop_notices(request):
+    return JsonResponse(commands.stop_notices(request.auth.pk))
 
 
 # --------------------------------------------------------------------------- attachments
