@@ -77,6 +77,8 @@ export function ChatWidget(root) {
   this.idleCloseTimer = null;
 
   this.startBox.addEventListener("submit", this.onStartSubmit.bind(this));
+  this.startBox.addEventListener("input", this.updateNotifyBox.bind(this));
+  this.updateNotifyBox();
   this.input.addEventListener("input", this.onTyped.bind(this));
   this.ratingForm.addEventListener("submit", this.onRatingSubmit.bind(this));
   root.querySelector("[data-bc-new-conversation]").addEventListener("click", this.startNew.bind(this));
@@ -112,13 +114,35 @@ export function ChatWidget(root) {
   }
 
   var saved = this.readState();
+  // A notice's link (#resume=…): taken from the address at once, so it stays in no
+  // history entry or bookmark. A session kept on this device wins; the link stays unused.
+  var linkToken = this.preview ? null : takeResumeToken();
   if (saved && saved.secret && !this.preview) {
     this.secret = saved.secret;
     this.outbox.replace(saved.outbox);
     this.showChat(false);
     this.outbox.items.forEach(this.renderPending, this);
     this.connect();
+  } else if (linkToken) {
+    this.resumeWithLink(linkToken);
   }
+}
+
+var resumeTokenTaken = false;
+
+/* The token of a notice's link, from the URL fragment (never sent to a server in a
+   URL); the first widget on the page takes it and the fragment is removed. */
+function takeResumeToken() {
+  if (resumeTokenTaken) {
+    return null;
+  }
+  var match = /^#resume=([A-Za-z0-9_-]{1,200})$/.exec(window.location.hash || "");
+  if (!match) {
+    return null;
+  }
+  resumeTokenTaken = true;
+  window.history.replaceState(window.history.state, "", window.location.pathname + window.location.search);
+  return match[1];
 }
 
 /* ---- browser storage (only after the citizen started a chat) ---- */

@@ -120,6 +120,70 @@ export function installSession(ChatWidget) {
     this.connect();
   };
 
+  /* ---- the one-time link of an e-mail notice: exchanged once for a code ---- */
+
+  ChatWidget.prototype.resumeWithLink = function (token) {
+    var self = this;
+    var url = this.root.dataset.bcResumeLinkUrl;
+    if (!url) {
+      return;
+    }
+    fetch(url, {
+      method: "POST",
+      credentials: "omit",
+      cache: "no-store",
+      headers: { Accept: "application/json", "Content-Type": "application/json" },
+      body: JSON.stringify({ token: token }),
+    })
+      .then(function (response) {
+        return response.json().then(function (data) {
+          return { ok: response.ok, data: data };
+        });
+      })
+      .then(function (result) {
+        if (result.ok && result.data.secret) {
+          self.secret = result.data.secret;
+          self.resuming = true;
+          self.outbox.replace([]);
+          self.showChat(false);
+          self.announce(self.strings.resumedByLink);
+          self.connect();
+        } else {
+          self.resumeLinkFailed(result.data && result.data.code === "resume_link_invalid" ? self.strings.resumeLinkInvalid : result.data.detail);
+        }
+      })
+      .catch(function () {
+        self.resumeLinkFailed(self.strings.networkError);
+      });
+  };
+
+  ChatWidget.prototype.resumeLinkFailed = function (text) {
+    if (this.resumeBox) {
+      this.resumeBox.open = true;
+      this.resumeError.textContent = text || this.strings.resumeLinkInvalid;
+      this.resumeInput.focus();
+    } else {
+      this.alert(text || this.strings.resumeLinkInvalid);
+    }
+  };
+
+  /* ---- the notice box of the start form: offered only with an e-mail address ---- */
+
+  ChatWidget.prototype.updateNotifyBox = function () {
+    var email = this.startBox.querySelector("[data-bc-email]");
+    var box = this.startBox.querySelector("[data-bc-notify]");
+    if (!email || !box) {
+      return;
+    }
+    // The field's row as crispy-forms renders it (label, box and consent text).
+    var wrapper = box.closest(".mb-3") || box.closest(".form-check") || box.parentElement;
+    var offered = email.value.trim() !== "";
+    wrapper.hidden = !offered;
+    if (!offered) {
+      box.checked = false;
+    }
+  };
+
   ChatWidget.prototype.resumeFailed = function () {
     this.resuming = false;
     this.endSession();
@@ -181,6 +245,7 @@ export function installSession(ChatWidget) {
           }
         } else if (result.data && result.data.form_html) {
           self.startBox.innerHTML = result.data.form_html;
+          self.updateNotifyBox();
           self.alert(self.strings.formErrors);
           var invalid = self.startBox.querySelector(".is-invalid, [aria-invalid=true]");
           if (invalid) {
@@ -244,6 +309,7 @@ export function installSession(ChatWidget) {
         text.value = this.refusedText;
         this.refusedText = "";
       }
+      this.updateNotifyBox();
       var button = form.querySelector("[type=submit]");
       if (button) {
         button.disabled = false;
