@@ -320,3 +320,17 @@ def test_notices_go_with_the_conversation(started, worker_a, act):
     due_now(act)
     Conversation.objects.filter(pk=conversation.pk).delete()
     assert not CitizenNotice.objects.exists() and not ResumeToken.objects.exists()
+
+
+def test_the_command_sends_due_notices(started, worker_a, act):
+    import io
+
+    from django.core.management import call_command
+
+    conversation, _secret = started
+    act(staff_reply, conversation, worker_a)
+    CitizenNotice.objects.update(due_at=timezone.now())
+    out = io.StringIO()
+    call_command("buergerchat_send_notices", stdout=out)
+    assert out.getvalue().strip() == "1 notice(s) sent."
+    assert len(mail.outbox) == 1
