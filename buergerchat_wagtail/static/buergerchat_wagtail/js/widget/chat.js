@@ -7,6 +7,7 @@ import { Outbox } from "../lib/outbox.js";
 import { dateTimeFormat, loadStored, removeStored, saveStored } from "../lib/util.js";
 import { installAttachments } from "./attachments.js";
 import { installIdle } from "./idle.js";
+import { installNotice, takeResumeToken } from "./notice.js";
 import { installSession } from "./session.js";
 import { installThread } from "./thread.js";
 import { installTransport } from "./transport.js";
@@ -128,23 +129,6 @@ export function ChatWidget(root) {
   }
 }
 
-var resumeTokenTaken = false;
-
-/* The token of a notice's link, from the URL fragment (never sent to a server in a
-   URL); the first widget on the page takes it and the fragment is removed. */
-function takeResumeToken() {
-  if (resumeTokenTaken) {
-    return null;
-  }
-  var match = /^#resume=([A-Za-z0-9_-]{1,200})$/.exec(window.location.hash || "");
-  if (!match) {
-    return null;
-  }
-  resumeTokenTaken = true;
-  window.history.replaceState(window.history.state, "", window.location.pathname + window.location.search);
-  return match[1];
-}
-
 /* ---- browser storage (only after the citizen started a chat) ---- */
 
 ChatWidget.prototype.readState = function () {
@@ -248,3 +232,4 @@ installThread(ChatWidget);
 installAttachments(ChatWidget);
 installTransport(ChatWidget);
 installIdle(ChatWidget);
+installNotice(ChatWidget);
