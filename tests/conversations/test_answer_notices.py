@@ -266,13 +266,14 @@ def test_the_link_lifetime_is_a_setting(started, worker_a, act, settings):
     assert token.expires_at - token.created_at == datetime.timedelta(seconds=600)
 
 
-def test_unknown_tokens_count_as_wrong_codes(settings):
-    settings.BUERGERCHAT = {**getattr(settings, "BUERGERCHAT", {}), "MAX_AUTH_FAILURES": 2}
+def test_unknown_tokens_do_not_lock_out_the_address(started):
+    """Wrong tokens are not counted as wrong codes: that budget is per address, and a
+    shared address (a town hall's network) would lock out every citizen behind it."""
+    conversation, secret = started
     client = Client()
-    for _ in range(2):
+    for _ in range(8):
         answer = client.post(f"{API}/resume-link", {"token": "nope"}, content_type="application/json")
         assert answer.status_code == 410
-    assert client.post(f"{API}/resume-link", {"token": "nope"}, content_type="application/json").status_code == 429
 
 
 # --------------------------------------------------------------------------- stopping

@@ -20,7 +20,7 @@ from pydantic import Field
 from buergerchat_wagtail.commands import citizen as commands
 from buergerchat_wagtail.conf import buergerchat_settings
 from buergerchat_wagtail.conversations import audit, payloads
-from buergerchat_wagtail.conversations.ratelimit import RateLimited, request_address
+from buergerchat_wagtail.conversations.ratelimit import RateLimited
 from buergerchat_wagtail.files import attachments, transcripts
 from buergerchat_wagtail.models import (
     Attachment,
@@ -29,7 +29,6 @@ from buergerchat_wagtail.models import (
     TranscriptKind,
 )
 from buergerchat_wagtail.privacy import rights
-from buergerchat_wagtail.realtime import auth_failures
 from buergerchat_wagtail.protocol.frames import (
     CITIZEN_FRAMES,
     ProtocolError,
@@ -277,14 +276,12 @@ def post_rating(request):
     response={200: ResumedFrame, 410: ErrorFrame, **ERRORS},
 )
 def resume_link(request, payload: ResumeLinkIn):
-    # Wrong tokens count as wrong codes: the same per-address budget as the socket's.
-    address = request_address(request)
-    if auth_failures.blocked(address):
-        return error_response(ProtocolError("auth_failed", _("Too many wrong conversation codes.")), 429)
+    # No secret header: the token (256 random bits, one-time, short-lived) is the
+    # credential. Wrong tokens do not use up the address's budget of wrong codes, which
+    # would lock out every citizen behind the same address (nothing to guess here).
     try:
         return JsonResponse(commands.resume_link(payload.token))
     except ProtocolError as exc:
-        auth_failures.count_failure(address)
         return error_response(exc, 410)
 
 
