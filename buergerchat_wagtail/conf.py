@@ -59,6 +59,16 @@ DEFAULTS = {
     # at most, in seconds (on pings of open sockets). 0: never automatically (run
     # `manage.py buergerchat_close_idle` from cron instead).
     "IDLE_CHECK_INTERVAL": 60,
+    # E-mail notices to citizens who asked for them (conversations/notifications.py):
+    # staff answers within NOTICE_DELAY seconds of the first one make one notice, sent
+    # only if they are still unread then and no citizen socket is open.
+    "NOTICE_DELAY": 120,
+    # Lifetime of the one-time link in a notice, in seconds (after it: the code form).
+    "RESUME_LINK_LIFETIME": 24 * 3600,
+    # How often the job sending due notices is enqueued at most, in seconds (on socket
+    # pings), for task backends that cannot defer a job. 0: never automatically (run
+    # `manage.py buergerchat_send_notices` from cron instead).
+    "NOTICE_CHECK_INTERVAL": 30,
     # Delete archived PDF transcripts together with their conversation when it is purged.
     "PURGE_ARCHIVED_PDFS": False,
     # How many conversations the inbox decrypts at most to search subjects.
@@ -110,6 +120,7 @@ INTEGER_KEYS = (
     "MAX_AUTH_FAILURES",
     "AUTH_FAILURE_WINDOW",
     "AUTH_TIMEOUT_SECONDS",
+    "RESUME_LINK_LIFETIME",
 )
 NON_NEGATIVE_KEYS = (
     "MESSAGES_PER_MINUTE",
@@ -119,6 +130,8 @@ NON_NEGATIVE_KEYS = (
     "QUEUE_MAX_PER_SESSION",
     "PURGE_INTERVAL_HOURS",
     "IDLE_CHECK_INTERVAL",
+    "NOTICE_CHECK_INTERVAL",
+    "NOTICE_DELAY",
 )
 
 

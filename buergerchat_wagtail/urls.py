@@ -6,7 +6,7 @@ Wagtail's catch-all::
 
 from django.urls import path
 
-from buergerchat_wagtail.views.public import calendar, citizen, queue, status, theme
+from buergerchat_wagtail.views.public import calendar, citizen, notices, queue, status, theme
 from buergerchat_wagtail.views.public import api
 
 app_name = "buergerchat"
@@ -18,6 +18,7 @@ urlpatterns = [
     path("consultations/<int:session_id>/status/", status.session_status, name="session_status"),
     path("consultations/<int:session_id>/join/", queue.join_queue, name="join_queue"),
     path("consultations/<int:session_id>.ics", calendar.session_event, name="session_ics"),
+    path("notices/stop/<str:token>/", notices.stop_notices, name="stop_notices"),
     path("theme.css", theme.theme_css, name="theme"),
     path("api/v1/", api.urls),
 ]

@@ -193,6 +193,9 @@ if os.environ.get("BUERGERCHAT_RESYNC_INTERVAL"):
 # Content-free notification e-mails; the demo prints them instead of sending them.
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "buergerchat@musterstadt.example")
+# With DJANGO_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend: the SMTP server.
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
 
 # Optional JSON overrides, e.g. BUERGERCHAT_JSON='{"MESSAGES_PER_MINUTE": 60}'.
 # Production: set ENCRYPTION_KEYS (Fernet keys, newest first) from a secret store.

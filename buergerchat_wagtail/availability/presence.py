@@ -1,4 +1,5 @@
-"""Which case workers have the admin open, and who set themselves away.
+"""Which case workers have the admin open, who set themselves away, and which
+citizens have their conversation open (no e-mail notice while they do).
 
 Kept in the database (see :class:`~.models.StaffPresence`), so that any worker process
 answers alike. A staff socket registers on connect, refreshes ``last_seen`` with its
@@ -12,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from buergerchat_wagtail.conf import buergerchat_settings
-from buergerchat_wagtail.models import Department, StaffPresence, StaffStatus
+from buergerchat_wagtail.models import CitizenPresence, Department, StaffPresence, StaffStatus
 
 #: A ping refreshes ``last_seen`` at most this often (seconds), to spare the database.
 HEARTBEAT_WRITE_SECONDS = 15
@@ -76,3 +77,29 @@ def online_user_ids(department, now=None):
 
 def is_staffed(department, now=None):
     return bool(online_user_ids(department, now))
+
+
+# ---- citizens: an open socket (or a polling widget) of a conversation
+
+
+def citizen_seen(channel_name, conversation_id):
+    """Register or refresh a citizen socket's row (``channel_name``: the socket's
+    channel, or ``http:<conversation id>`` for a widget polling over HTTP)."""
+    now = timezone.now()
+    updated = CitizenPresence.objects.filter(channel_name=channel_name).update(
+        conversation_id=conversation_id, last_seen=now
+    )
+    if not updated:
+        CitizenPresence.objects.filter(last_seen__lt=_cutoff(now)).delete()
+        CitizenPresence.objects.get_or_create(
+            channel_name=channel_name, defaults={"conversation_id": conversation_id, "last_seen": now}
+        )
+
+
+def citizen_left(channel_name):
+    CitizenPresence.objects.filter(channel_name=channel_name).delete()
+
+
+def citizen_connected(conversation_id, now=None):
+    """Is the citizen of this conversation connected now (a fresh socket or poll)?"""
+    return CitizenPresence.objects.filter(conversation_id=conversation_id, last_seen__gte=_cutoff(now)).exists()

@@ -8,17 +8,19 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from buergerchat_wagtail.availability import presence
 from buergerchat_wagtail.casework import workflow
 from buergerchat_wagtail.consultations import queue as consultations
-from buergerchat_wagtail.conversations import payloads, receipts, services
+from buergerchat_wagtail.conversations import notifications, payloads, receipts, services
 from buergerchat_wagtail.models import CitizenNotice, Conversation, QueueEntry, SenderType
 from buergerchat_wagtail.privacy import retention, rights
 from buergerchat_wagtail.protocol.frames import ProtocolError, ack, reply
 
 
-def start(*, department, text, name="", email="", privacy_page=None, subject_prefix="", page=None):
+def start(*, department, text, name="", email="", privacy_page=None, subject_prefix="", page=None, notify=False):
     """Start a conversation from a validated start form. Returns ``(conversation, secret)``;
-    the secret leaves the server once, in the caller's ``started`` answer."""
+    the secret leaves the server once, in the caller's ``started`` answer. ``notify``:
+    the citizen asked for e-mail notices of answers (needs ``email``)."""
     with transaction.atomic():
         started, secret = services.start_conversation(
             department=department,
@@ -29,6 +31,8 @@ def start(*, department, text, name="", email="", privacy_page=None, subject_pre
             subject_prefix=subject_prefix,
         )
         CitizenNotice.objects.create(conversation=started, page=page)
+        if notify and email:
+            notifications.opt_in(started, page=page)
         retention.schedule_purge()  # an active site purges without cron
     return started, secret
 
@@ -65,6 +69,12 @@ def ready(conversation_id, after=0):
         conversation=payloads.conversation_payload(found, payloads.CITIZEN),
         messages=messages_after(found, after),
     )
+
+
+def polled(conversation_id):
+    """A widget polling over HTTP has the conversation open (as a socket would)."""
+    presence.citizen_seen(f"http:{conversation_id}", conversation_id)
+    notifications.schedule_sweep()
 
 
 def sync(conversation_id, request):
@@ -117,3 +127,21 @@ def leave_queue(conversation_id, request=None):
 def erase(conversation_id):
     outcome = rights.citizen_requests_erasure(conversation(conversation_id))
     return reply("erased" if outcome == "erased" else "erasure_requested")
+
+
+def resume_link(token):
+    """Exchange a notice's one-time link token for an access code: ``resumed`` with the
+    code, as the citizen's noted code would give it; or ``resume_link_invalid``."""
+    try:
+        _found, code = notifications.exchange_resume_token(token)
+    except notifications.ResumeLinkInvalid:
+        raise ProtocolError(
+            "resume_link_invalid",
+            _("This link has already been used or has expired. Please continue with your conversation code."),
+        ) from None
+    return reply("resumed", secret=code)
+
+
+def stop_notices(conversation_id):
+    notifications.opt_out(conversation(conversation_id))
+    return reply("notices", enabled=False)

@@ -25,6 +25,10 @@ CITIZEN_ERASE = "buergerchat.citizen_erase"  # the citizen deleted their convers
 CITIZEN_EXPORT = "buergerchat.citizen_export"  # the citizen downloaded their data
 PURGE = "buergerchat.purge"  # deleted by the retention purge
 PDF_CLEANED = "buergerchat.pdf_cleaned"  # active content removed from an uploaded PDF
+NOTICE_REQUESTED = "buergerchat.notice_requested"  # the citizen asked for e-mail notices
+NOTICE_SENT = "buergerchat.notice_sent"  # an "answer is waiting" e-mail was sent
+NOTICE_STOPPED = "buergerchat.notice_stopped"  # the citizen stopped the e-mail notices
+RESUME_LINK_USED = "buergerchat.resume_link"  # a notice's one-time link was exchanged
 
 #: (action, label, message) registered with Wagtail's ``register_log_actions`` hook.
 ACTIONS = [
@@ -40,6 +44,10 @@ ACTIONS = [
     (CITIZEN_EXPORT, _("Data download by the citizen"), _("The citizen downloaded their data")),
     (PURGE, _("Deleted after the retention period"), _("Deleted automatically after the retention period")),
     (PDF_CLEANED, _("PDF cleaned"), _("Active content was removed from an uploaded PDF")),
+    (NOTICE_REQUESTED, _("E-mail notices requested"), _("The citizen asked to be notified of answers by e-mail")),
+    (NOTICE_SENT, _("E-mail notice sent"), _("The citizen was notified by e-mail that an answer is waiting")),
+    (NOTICE_STOPPED, _("E-mail notices stopped"), _("The citizen stopped the e-mail notices")),
+    (RESUME_LINK_USED, _("Link from the e-mail used"), _("The citizen opened the conversation with the link from a notice")),
 ]
 
 

@@ -55,6 +55,16 @@ class StartConversationForm(forms.Form):
         max_length=254,
         error_messages={"invalid": _("Please enter a valid e-mail address, e.g. name@example.org.")},
     )
+    # Opt-in e-mail notices (conversations/notifications.py): offered only with an
+    # address (the widget hides the box until one is entered; the form checks it).
+    notify = forms.BooleanField(
+        label=_("Notify me by e-mail when an answer is there"),
+        required=False,
+        help_text=_(
+            "We use your e-mail address only for this notice. It contains no message text, only the department "
+            "and a link back to the conversation. Each e-mail has a link to stop the notices."
+        ),
+    )
     privacy = forms.BooleanField(
         required=True,
         error_messages={"required": _("Please confirm that you have read the privacy notice.")},
@@ -106,7 +116,8 @@ class StartConversationForm(forms.Form):
             self.fields["privacy"].label = _("I have read the privacy notice")
         self.fields["text"].widget.attrs.update({"autocomplete": "off"})
         self.fields["name"].widget.attrs.update({"autocomplete": "name"})
-        self.fields["email"].widget.attrs.update({"autocomplete": "email"})
+        self.fields["email"].widget.attrs.update({"autocomplete": "email", "data-bc-email": ""})
+        self.fields["notify"].widget.attrs.update({"data-bc-notify": ""})
         self.helper = FormHelper(self)
         self.helper.form_action = action
         self.helper.form_method = "post"
@@ -114,6 +125,12 @@ class StartConversationForm(forms.Form):
         self.helper.disable_csrf = True
         self.helper.attrs = {"data-bc-start-form": "", "novalidate": ""}
         self.helper.add_input(Submit("start", _("Start chat"), css_class="bc-button"))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("notify") and not cleaned.get("email") and "email" not in self.errors:
+            self.add_error("notify", _("Please enter your e-mail address to be notified."))
+        return cleaned
 
     def clean_privacy_token(self):
         return verified_privacy_page_id(self.cleaned_data.get("privacy_token") or "")
@@ -172,6 +189,7 @@ class JoinQueueForm(StartConversationForm):
             )
         else:
             del self.fields["publish"]
+        del self.fields["notify"]  # a consultation hour is live: no notices
         self.helper.layout = Layout(*self.fields)
         self.helper.inputs = []
         self.helper.add_input(Submit("start", _("Join the queue"), css_class="bc-button"))

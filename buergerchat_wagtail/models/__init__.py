@@ -11,7 +11,7 @@ from buergerchat_wagtail.models.conversations import Conversation, ConversationS
 from buergerchat_wagtail.models.departments import AvailabilityMode, Department, PdfActiveContent, StaffNameDisplay
 from buergerchat_wagtail.models.filetypes import FileType
 from buergerchat_wagtail.models.launchers import ChatLauncher
-from buergerchat_wagtail.models.notices import CitizenNotice
+from buergerchat_wagtail.models.notices import CitizenNotice, CitizenPresence, ResumeToken
 from buergerchat_wagtail.models.office_hours import (
     GermanState,
     OfficeHours,
@@ -30,6 +30,7 @@ __all__ = [
     "CannedAnswer",
     "ChatLauncher",
     "CitizenNotice",
+    "CitizenPresence",
     "ConsultationSession",
     "Conversation",
     "ConversationStatus",
@@ -45,6 +46,7 @@ __all__ = [
     "QueueEntry",
     "QueueStatus",
     "ReadMarker",
+    "ResumeToken",
     "ScanStatus",
     "SenderType",
     "StaffNameDisplay",

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from buergerchat_wagtail.fields import EncryptedCharField, EncryptedEmailField, EncryptedTextField
+from buergerchat_wagtail.models.notices import ResumeToken
 
 # Crockford base32 without the look-alikes I, L, O and U: easy to read out on the phone.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -61,7 +62,10 @@ class ConversationQuerySet(models.QuerySet):
     def for_secret(self, secret):
         if not isinstance(secret, str) or not secret or len(secret) > 200:
             return self.none()
-        return self.filter(secret_hash=hash_secret(secret))
+        digest = hash_secret(secret)
+        # The conversation's own code, or one a notice's link was exchanged for (notices.py).
+        exchanged = ResumeToken.objects.filter(access_hash=digest).values("conversation_id")
+        return self.filter(models.Q(secret_hash=digest) | models.Q(pk__in=exchanged))
 
     def lock(self, pk):
         """The conversation ``pk`` with its department, its row locked until the end of the

@@ -101,5 +101,21 @@ class ErasedFrame(OpenSchema):
     type: Literal["erased", "erasure_requested"]
 
 
+class ResumeLinkIn(Schema):
+    token: str
+
+
+class ResumedFrame(OpenSchema):
+    v: int
+    type: Literal["resumed"]
+    secret: str
+
+
+class NoticesFrame(OpenSchema):
+    v: int
+    type: Literal["notices"]
+    enabled: bool
+
+
 #: Error answers every endpoint may give (documented for the OpenAPI schema).
 ERRORS = {400: ErrorFrame, 401: ErrorFrame, 409: ErrorFrame, 429: ErrorFrame, 503: ErrorFrame}

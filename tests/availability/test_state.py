@@ -41,7 +41,10 @@ class TestHttp:
 
     def test_offline_start_gets_confirmation_with_answer_time(self, client, article_dept):
         with time_machine.travel(berlin(2026, 3, 13, 10, 0), tick=False):
-            response = start_post(client, article_dept, email="erika@example.org")
+            response = start_post(client, article_dept, email="erika@example.org", notify="on")
+            # An address alone is no consent to notices: no promise of an e-mail.
+            without = start_post(client, article_dept, email="erika@example.org").json()["notice"]
+        assert without == "Vielen Dank, wir haben Ihre Nachricht erhalten. Antwort in der Regel innerhalb von 2 Werktagen."
         assert response.status_code == 201
         data = response.json()
         assert data["availability"]["state"] == "closed"

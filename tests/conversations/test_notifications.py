@@ -70,28 +70,16 @@ def test_no_department_mail_while_a_case_worker_is_online(dept_a, worker_a, star
     assert len(mail.outbox) == 2
 
 
-def test_citizen_gets_one_mail_per_round_of_answers(dept_a, worker_a, start_conversation, chat_page, act):
-    conversation, secret = act(start_conversation, dept_a, text=SECRET_TEXT, email="erika@example.org")
-    CitizenNotice.objects.create(conversation=conversation, page=chat_page)
-    mail.outbox.clear()
-    act(staff_reply, conversation, worker_a, body="Ihr Flurstück ist bebaubar")
-    assert len(mail.outbox) == 1
-    message = mail.outbox[0]
-    assert message.to == ["erika@example.org"]
-    assert conversation.reference in message.subject
-    assert chat_page.full_url in message.body
-    for leak in (SECRET_TEXT, "bebaubar", "Flurstück", secret, "Berta", "Baumann"):
-        assert leak not in message.body and leak not in message.subject
-
-    act(staff_reply, conversation, worker_a, body="Noch ein Nachtrag")
-    assert len(mail.outbox) == 1  # same round
-
-    act(citizen_writes, conversation)
-    act(staff_reply, conversation, worker_a)
-    assert len(mail.outbox) == 2
-
-
 def test_no_citizen_mail_without_address(dept_a, worker_a, start_conversation, act):
     conversation, _ = act(start_conversation, dept_a)
+    act(staff_reply, conversation, worker_a)
+    assert mail.outbox == []
+
+
+def test_no_citizen_mail_without_opt_in(dept_a, worker_a, start_conversation, chat_page, act):
+    """An address alone is not consent: notices are opt-in (tests/conversations/test_answer_notices.py)."""
+    conversation, _ = act(start_conversation, dept_a, email="erika@example.org")
+    CitizenNotice.objects.create(conversation=conversation, page=chat_page)
+    mail.outbox.clear()
     act(staff_reply, conversation, worker_a)
     assert mail.outbox == []

@@ -15,7 +15,9 @@ API = "/buergerchat/api/v1"
 #: Uploads are refused by their *content* (type by magic numbers, programs, damaged
 #: PDFs), which a schema cannot express: a schema-valid random file may be refused
 #: with 400. Every other check (status codes, response schemas, no 5xx) still applies.
-CONTENT_CHECKED = {("POST", API + "/attachments")}
+#: The resume link's token is checked by its value (one-time, stored as a hash): a
+#: schema-valid random token is refused with 410.
+CONTENT_CHECKED = {("POST", API + "/attachments"), ("POST", API + "/resume-link")}
 
 
 @pytest.fixture(scope="session")
@@ -64,4 +66,6 @@ def test_schema_documents_every_operation(api_schema):
         ("POST", API + "/read"),
         ("POST", API + "/rating"),
         ("POST", API + "/extend"),
+        ("POST", API + "/notices/stop"),
+        ("POST", API + "/resume-link"),
     }

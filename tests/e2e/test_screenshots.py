@@ -36,6 +36,7 @@ PICTURES = {
     "editor-chat-block": "docs/editors.md",
     "editor-setup": "docs/editors.md",
     "editor-readiness": "docs/editors.md",
+    "citizen-notice-optin": "docs/staff.md",
 }
 #: Taken by test_screenshots_for_readme_and_guides (the others by their own tests).
 GUIDE_PICTURES = [name for name in PICTURES if name not in ("editor-setup", "editor-readiness")]
@@ -140,6 +141,16 @@ def test_screenshots_for_readme_and_guides(new_context, shots):
     # The phone's screen with the conversation and the message field.
     phone.get_by_role("log").evaluate("log => log.scrollIntoView({ block: 'center', behavior: 'instant' })")
     shoot(shots, "citizen-widget-mobile", phone)
+
+    # The start form with the e-mail notice, offered once an address is entered.
+    notice = new_context(viewport=DESKTOP).new_page()
+    notice.goto("/bauverwaltung/")
+    notice.get_by_label("Anliegen").fill("Wann ist mein Bauantrag entschieden?")
+    notice.get_by_label("E-Mail (optional)").fill("erika@example.org")
+    optin = notice.get_by_role("checkbox", name="Benachrichtigen Sie mich per E-Mail, wenn eine Antwort da ist")
+    optin.check()
+    notice.locator("[data-bc-start]").first.evaluate("box => box.querySelector('[data-bc-email]').blur()")
+    shoot(shots, "citizen-notice-optin", notice.locator("[data-bc-start]").first)
 
     # The editor's side, in the German admin.
     editor = new_context(viewport=DESKTOP).new_page()

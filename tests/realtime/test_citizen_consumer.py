@@ -423,3 +423,20 @@ async def test_citizen_message_reopens_a_closed_conversation(open_socket, conver
     stored = await sync_to_async(Conversation.objects.get)(pk=conversation.pk)
     assert stored.status == ConversationStatus.OPEN
     assert stored.waiting_since is not None
+
+
+# --------------------------------------------------------------------------- citizen: presence (e-mail notices)
+
+
+async def test_an_open_citizen_socket_counts_as_connected_until_it_closes(open_socket, conversation_a):
+    from buergerchat_wagtail.availability import presence
+
+    conversation, secret = conversation_a
+    connected = sync_to_async(presence.citizen_connected)
+    assert not await connected(conversation.pk)
+    citizen, _ready = await citizen_socket(open_socket, secret)
+    assert await connected(conversation.pk)
+    await ping_pong(citizen)
+    assert await connected(conversation.pk)
+    await citizen.disconnect()
+    assert not await connected(conversation.pk)

@@ -5,15 +5,17 @@ office-hour and consultation transitions are computed on the server and pushed."
 import asyncio
 import logging
 
+from django.db import DatabaseError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from buergerchat_wagtail.availability import presence
 from buergerchat_wagtail.availability import state as availability
 from buergerchat_wagtail.casework import idle
 from buergerchat_wagtail.commands import citizen as commands
 from buergerchat_wagtail.conf import buergerchat_settings
 from buergerchat_wagtail.consultations import queue as consultations
-from buergerchat_wagtail.conversations import payloads
+from buergerchat_wagtail.conversations import notifications, payloads
 from buergerchat_wagtail.events import groups
 from buergerchat_wagtail.models import Conversation, Department, QueueEntry
 from buergerchat_wagtail.protocol.frames import CITIZEN_FRAMES, ProtocolError
@@ -76,6 +78,15 @@ class CitizenConsumer(BaseChatConsumer):
         self.cancel_timers()
         if self.conversation_id is not None:
             await self.leave_groups()
+            try:
+                await database_call(presence.citizen_left)(self.channel_name)
+            except DatabaseError:
+                logger.warning("could not unregister citizen presence", exc_info=True)
+
+    async def mark_present(self):
+        """The citizen has this conversation open: no e-mail notice meanwhile."""
+        if self.conversation_id is not None:
+            await database_call(presence.citizen_seen)(self.channel_name, self.conversation_id)
 
     async def join_groups(self):
         await self.channel_layer.group_add(groups.conversation_citizen(self.conversation_id), self.channel_name)
@@ -168,6 +179,7 @@ class CitizenConsumer(BaseChatConsumer):
         # Join first, then read: a message stored in between arrives twice, never zero
         # times (clients drop duplicates by id).
         await self.join_groups()
+        await self.mark_present()
         answer = await database_call(commands.ready)(self.conversation_id, frame.after)
         state = await database_call(department_availability)(self.department_id)
         queue = await database_call(queue_state)(self.conversation_id)
@@ -183,11 +195,14 @@ class CitizenConsumer(BaseChatConsumer):
         if self.conversation_id is not None:
             await database_call(commands.close_if_idle)(self.conversation_id)
         await database_call(idle.schedule_idle_close)()
+        await database_call(notifications.schedule_sweep)()
+        await self.mark_present()
         await super().handle_ping(frame)
 
     async def handle_sync(self, frame):
         self.require_conversation()
         await self.rejoin_groups()
+        await self.mark_present()
         await self.call(commands.sync, self.conversation_id, frame)
 
     async def handle_message(self, frame):

@@ -13,7 +13,7 @@ from buergerchat_wagtail.availability import presence
 from buergerchat_wagtail.availability import state as availability
 from buergerchat_wagtail.casework import idle
 from buergerchat_wagtail.commands import staff as commands
-from buergerchat_wagtail.conversations import payloads
+from buergerchat_wagtail.conversations import notifications, payloads
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy, fresh_user_permissions
 from buergerchat_wagtail.events import groups
 from buergerchat_wagtail.protocol.frames import STAFF_FRAMES
@@ -66,6 +66,7 @@ class StaffConsumer(BaseChatConsumer):
     async def handle_ping(self, frame):
         await self.rejoin_groups()
         await database_call(idle.schedule_idle_close)()
+        await database_call(notifications.schedule_sweep)()
         if getattr(self, "present", False):
             recreated = await database_call(presence.heartbeat)(self.channel_name, self.user)
             if recreated:
@@ -142,6 +143,7 @@ class StaffConsumer(BaseChatConsumer):
     async def handle_sync(self, frame):
         await self.refresh_permissions(force=True)
         await self.rejoin_groups()
+        await database_call(notifications.schedule_sweep)()
         await self.call(commands.sync, self.user, frame)
 
     async def run(self, command, frame, **kwargs):

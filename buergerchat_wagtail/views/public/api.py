@@ -45,10 +45,13 @@ from buergerchat_wagtail.protocol.replies import (
     ExportDocument,
     ExtendedFrame,
     MessagesFrame,
+    NoticesFrame,
     PendingFrame,
     RatedFrame,
     ReadFrame,
     ReadyFrame,
+    ResumedFrame,
+    ResumeLinkIn,
 )
 from buergerchat_wagtail.views.file_transfer import (
     attachment_unavailable,
@@ -175,12 +178,14 @@ def _frame_body(frame_type):
 
 @api.get("/conversation", summary="The conversation and its messages after an id", response={200: ReadyFrame, **ERRORS})
 def get_conversation(request, query: Query[SyncQuery]):
+    commands.polled(request.auth.pk)
     # JsonResponse: the response schemas document the frames; the commands build them.
     return JsonResponse(commands.ready(request.auth.pk, query.after))
 
 
 @api.get("/messages", summary="Messages after an id", response={200: MessagesFrame, **ERRORS})
 def get_messages(request, query: Query[SyncQuery]):
+    commands.polled(request.auth.pk)
     return JsonResponse(commands.sync(request.auth.pk, query))
 
 
@@ -260,6 +265,34 @@ def post_extend(request):
 )
 def post_rating(request):
     return JsonResponse(commands.rate(request.auth.pk, _frame_from_body(request, "rate")), status=201)
+
+
+# --------------------------------------------------------------------------- e-mail notices
+
+
+@api.post(
+    "/resume-link",
+    auth=None,
+    summary="Exchange the one-time token of a notice's link (from the URL fragment) for an access code",
+    response={200: ResumedFrame, 410: ErrorFrame, **ERRORS},
+)
+def resume_link(request, payload: ResumeLinkIn):
+    # No secret header: the token (256 random bits, one-time, short-lived) is the
+    # credential. Wrong tokens do not use up the address's budget of wrong codes, which
+    # would lock out every citizen behind the same address (nothing to guess here).
+    try:
+        return JsonResponse(commands.resume_link(payload.token))
+    except ProtocolError as exc:
+        return error_response(exc, 410)
+
+
+@api.post(
+    "/notices/stop",
+    summary="Stop the e-mail notices of answers",
+    response={200: NoticesFrame, **ERRORS},
+)
+def stop_notices(request):
+    return JsonResponse(commands.stop_notices(request.auth.pk))
 
 
 # --------------------------------------------------------------------------- attachments

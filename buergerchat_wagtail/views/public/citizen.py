@@ -11,7 +11,7 @@ from wagtail.models import Page
 
 from buergerchat_wagtail.availability import state as availability
 from buergerchat_wagtail.commands import citizen as commands
-from buergerchat_wagtail.conversations import payloads, services
+from buergerchat_wagtail.conversations import notifications, payloads, services
 from buergerchat_wagtail.conversations.ratelimit import RateLimited, check_start, request_address
 from buergerchat_wagtail.editor.forms import StartConversationForm
 from buergerchat_wagtail.models import Department
@@ -65,6 +65,7 @@ def start_conversation(request, department_id):
         privacy_page=privacy_page,
         subject_prefix=topic["subject"] if topic is not None else "",
         page=form.cleaned_data["page"],
+        notify=form.cleaned_data.get("notify", False),
     )
     return started_response(conversation, secret, state)
 
@@ -112,7 +113,7 @@ def started_response(conversation, secret, state, **extra):
     )
     if state is not None and not state.available:
         parts = [_("Thank you, we have received your message."), availability.answer_time_text(state.answer_days)]
-        if conversation.citizen_email:
+        if notifications.wants_notices(conversation):
             parts.append(_("We will let you know by e-mail when the answer is there."))
         data["notice"] = " ".join(str(p) for p in parts)
     return JsonResponse(data, status=201)

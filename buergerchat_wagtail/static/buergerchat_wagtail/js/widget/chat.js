@@ -7,6 +7,7 @@ import { Outbox } from "../lib/outbox.js";
 import { dateTimeFormat, loadStored, removeStored, saveStored } from "../lib/util.js";
 import { installAttachments } from "./attachments.js";
 import { installIdle } from "./idle.js";
+import { installNotice, takeResumeToken } from "./notice.js";
 import { installSession } from "./session.js";
 import { installThread } from "./thread.js";
 import { installTransport } from "./transport.js";
@@ -81,6 +82,8 @@ export function ChatWidget(root) {
   this.idleCloseTimer = null;
 
   this.startBox.addEventListener("submit", this.onStartSubmit.bind(this));
+  this.startBox.addEventListener("input", this.updateNotifyBox.bind(this));
+  this.updateNotifyBox();
   this.input.addEventListener("input", this.onTyped.bind(this));
   this.ratingForm.addEventListener("submit", this.onRatingSubmit.bind(this));
   root.querySelector("[data-bc-new-conversation]").addEventListener("click", this.startNew.bind(this));
@@ -116,12 +119,17 @@ export function ChatWidget(root) {
   }
 
   var saved = this.readState();
+  // A notice's link (#resume=…): taken from the address at once, so it stays in no
+  // history entry or bookmark. A session kept on this device wins; the link stays unused.
+  var linkToken = this.preview ? null : takeResumeToken();
   if (saved && saved.secret && !this.preview) {
     this.secret = saved.secret;
     this.outbox.replace(saved.outbox);
     this.showChat(false);
     this.outbox.items.forEach(this.renderPending, this);
     this.connect();
+  } else if (linkToken) {
+    this.resumeWithLink(linkToken);
   }
 }
 
@@ -240,3 +248,4 @@ installThread(ChatWidget);
 installAttachments(ChatWidget);
 installTransport(ChatWidget);
 installIdle(ChatWidget);
+installNotice(ChatWidget);

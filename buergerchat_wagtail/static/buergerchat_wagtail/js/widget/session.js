@@ -181,6 +181,7 @@ export function installSession(ChatWidget) {
           }
         } else if (result.data && result.data.form_html) {
           self.startBox.innerHTML = result.data.form_html;
+          self.updateNotifyBox();
           self.alert(self.strings.formErrors);
           var invalid = self.startBox.querySelector(".is-invalid, [aria-invalid=true]");
           if (invalid) {
@@ -244,6 +245,7 @@ export function installSession(ChatWidget) {
         text.value = this.refusedText;
         this.refusedText = "";
       }
+      this.updateNotifyBox();
       var button = form.querySelector("[type=submit]");
       if (button) {
         button.disabled = false;
