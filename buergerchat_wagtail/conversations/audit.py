@@ -25,6 +25,9 @@ CITIZEN_ERASE = "buergerchat.citizen_erase"  # the citizen deleted their convers
 CITIZEN_EXPORT = "buergerchat.citizen_export"  # the citizen downloaded their data
 PURGE = "buergerchat.purge"  # deleted by the retention purge
 PDF_CLEANED = "buergerchat.pdf_cleaned"  # active content removed from an uploaded PDF
+ASSIGN = "buergerchat.assign"  # taken, or assigned to a colleague (or to nobody)
+STATUS = "buergerchat.status"  # status changed (closing is logged as CLOSE)
+TAG = "buergerchat.tag"  # tags added or removed (ids only)
 
 #: (action, label, message) registered with Wagtail's ``register_log_actions`` hook.
 ACTIONS = [
@@ -40,6 +43,9 @@ ACTIONS = [
     (CITIZEN_EXPORT, _("Data download by the citizen"), _("The citizen downloaded their data")),
     (PURGE, _("Deleted after the retention period"), _("Deleted automatically after the retention period")),
     (PDF_CLEANED, _("PDF cleaned"), _("Active content was removed from an uploaded PDF")),
+    (ASSIGN, _("Assign conversation"), _("Conversation assigned")),
+    (STATUS, _("Change status"), _("Conversation status changed")),
+    (TAG, _("Tag conversation"), _("Conversation tags changed")),
 ]
 
 
