@@ -7,7 +7,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy
 from wagtail.admin.viewsets.base import ViewSet
 
-from buergerchat_wagtail.views.admin import actions, staff_actions
+from buergerchat_wagtail.views.admin import actions, saved_views, staff_actions
 from buergerchat_wagtail.views.admin import rights as rights_views
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ class InboxViewSet(ViewSet):
             "index_results_url_name": self.get_url_name("index_results"),
             "conversation_url_name": conversation,
             "next_url_name": url_names["next"],
+            "save_view_url_name": self.get_url_name("save_view"),
         }
         return [
             path("", InboxView.as_view(**listing_kwargs), name="index"),
@@ -59,6 +60,8 @@ class InboxViewSet(ViewSet):
                 partial(next_conversation, index_url_name=index, conversation_url_name=conversation),
                 name="next",
             ),
+            path("views/", saved_views.save_view, name="save_view"),
+            path("views/<int:pk>/delete/", saved_views.delete_view, name="delete_view"),
             path("conversations/<int:pk>/", ConversationView.as_view(**view_kwargs), name="conversation"),
             path("conversations/<int:pk>/messages/", conversation_messages, name="messages"),
             path("conversations/<int:pk>/take/", actions.TakeView.as_view(**view_kwargs), name="take"),
