@@ -60,9 +60,10 @@ class ConversationTag(index.Indexed, models.Model):
     def __str__(self):
         return self.name
 
-    def validate_unique(self, exclude=None):
+    def validate_constraints(self, exclude=None):
+        """The one constraint (a name once per department), reported at the name."""
         try:
-            super().validate_unique(exclude)
+            super().validate_constraints(exclude)
         except ValidationError:
             raise ValidationError({"name": _("This department already has a tag of this name.")}) from None
 

@@ -246,7 +246,7 @@ class TransferBulkAction(ConversationBulkAction):
 
 
 class TagBulkAction(ConversationBulkAction):
-    display_name = gettext_lazy("Tag")
+    display_name = gettext_lazy("Change tags")
     action_type = "tag"
     aria_label = gettext_lazy("Add or remove tags on the selected conversations")
     action_priority = 40
