@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import login
+from .test_security_browser import Watched
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +45,8 @@ def test_tag_save_a_view_see_a_new_chat_live_and_close_two_at_once(new_context):
     citizen = new_context().new_page()
     start_chat(citizen, first)
 
-    staff = new_context().new_page()
+    watched = Watched(new_context())  # CSP violations and script errors are collected
+    staff = watched.page
     login(staff, "bauamt", "bauamt")
     staff.goto("/admin/buergerchat/?status=new")
     expect(row(staff, first)).to_be_visible()
@@ -114,6 +116,7 @@ def test_tag_save_a_view_see_a_new_chat_live_and_close_two_at_once(new_context):
     expect(row(staff, third)).to_be_visible()
     expect(citizen.locator("[data-bc-closed]")).to_be_visible()
     expect(other_citizen.locator("[data-bc-closed]")).to_be_visible()
+    assert watched.problems() == []
 
     # A colleague of the department sees the shared view.
     colleague = new_context().new_page()
