@@ -34,7 +34,7 @@ class InboxViewSet(ViewSet):
         conversation = self.get_url_name("conversation")
         url_names = {
             name: self.get_url_name(name)
-            for name in ("conversation", "take", "assign", "transfer", "status", "read", "next")
+            for name in ("conversation", "take", "assign", "transfer", "status", "tags", "read", "next")
         }
         view_kwargs = {
             "index_url_name": index,
@@ -68,6 +68,7 @@ class InboxViewSet(ViewSet):
             path("conversations/<int:pk>/assign/", actions.AssignView.as_view(**view_kwargs), name="assign"),
             path("conversations/<int:pk>/transfer/", actions.TransferView.as_view(**view_kwargs), name="transfer"),
             path("conversations/<int:pk>/status/", actions.StatusView.as_view(**view_kwargs), name="status"),
+            path("conversations/<int:pk>/tags/", actions.TagsView.as_view(**view_kwargs), name="tags"),
             path("conversations/<int:pk>/read/", actions.mark_read, name="read"),
             path("conversations/<int:pk>/close/", staff_actions.close_conversation, name="close"),
             path("conversations/<int:pk>/export/", rights_views.export_conversation, name="export"),

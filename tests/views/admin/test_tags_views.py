@@ -183,3 +183,25 @@ def test_bulk_actions_are_refused_to_users_without_a_department(plain_user, thre
     client = client_for(plain_user)
     assert client.post(bulk_url("close", a1)).status_code in (302, 403)
     assert Conversation.objects.get(pk=a1.pk).status == ConversationStatus.NEW
+
+
+# --------------------------------------------------------------------------- one conversation's tags
+
+
+def test_the_conversation_page_tags_through_the_same_command(worker_a, worker_b, tags, three):
+    a1, _, _ = three
+    client = client_for(worker_a)
+    url = reverse("buergerchat_inbox:tags", args=[a1.pk])
+    page = client.get(reverse("buergerchat_inbox:conversation", args=[a1.pk])).content.decode()
+    assert 'data-bc-action="tags"' in page and "Rückruf nötig" in page and "Meldewesen" not in page
+    assert client.post(url, {"tags": [tags["bau"].pk, tags["rueckruf"].pk]}).status_code == 302
+    assert set(a1.tags.values_list("name", flat=True)) == {"Bauantrag", "Rückruf nötig"}
+    # Unticked is removed; the JSON answer is the socket's "done" frame.
+    answer = client.post(url, {"tags": [tags["bau"].pk]}, HTTP_ACCEPT="application/json").json()
+    assert answer["type"] == "done" and answer["action"] == "tags"
+    assert list(a1.tags.values_list("name", flat=True)) == ["Bauantrag"]
+    assert audit_count(a1, audit.TAG) == 2
+    # Another department's tag is not a choice; another department's staff is refused.
+    assert client.post(url, {"tags": [tags["melde"].pk]}).status_code == 400
+    assert client_for(worker_b).post(url, {"tags": []}).status_code == 403
+    assert list(a1.tags.values_list("name", flat=True)) == ["Bauantrag"]
