@@ -118,6 +118,20 @@ def test_tag_save_a_view_see_a_new_chat_live_and_close_two_at_once(new_context):
     expect(other_citizen.locator("[data-bc-closed]")).to_be_visible()
     assert watched.problems() == []
 
+    # On the conversation page (over the socket): untick the tag, tick another;
+    # the tag filter in the other tab loses the conversation live.
+    staff.get_by_role("link", name=third).click()
+    expect(staff.locator("[data-controller=bc-conversation][data-bc-ready]")).to_have_count(1)
+    tags_form = staff.locator("form[data-bc-action=tags]")
+    tags_form.get_by_label("Rückruf nötig").uncheck()
+    tags_form.get_by_label("Unterlagen fehlen").check()
+    tags_form.get_by_role("button", name="Tags speichern").click()
+    expect(row(tag_view, third)).to_have_count(0)
+    staff.reload()
+    expect(staff.locator("form[data-bc-action=tags]").get_by_label("Unterlagen fehlen")).to_be_checked()
+    expect(staff.locator("form[data-bc-action=tags]").get_by_label("Rückruf nötig")).not_to_be_checked()
+    assert watched.problems() == []
+
     # A colleague of the department sees the shared view.
     colleague = new_context().new_page()
     login(colleague, "admin", "admin")
