@@ -76,7 +76,7 @@ class ConversationBulkAction(BulkAction):
 
     @classmethod
     def get_queryset(cls, model, object_ids):
-        ids = sorted({int(value) for value in object_ids if str(value).isdigit() and 0 < len(str(value)) < 19})
+        ids = sorted({int(value) for value in map(str, object_ids) if value.isascii() and value.isdigit() and len(value) < 19})
         return list(model.objects.filter(pk__in=ids[:MAX_SELECTION]).select_related("department", "assignee"))
 
     def get_all_objects_in_listing_query(self, parent_id):

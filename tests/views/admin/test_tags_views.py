@@ -205,3 +205,10 @@ def test_the_conversation_page_tags_through_the_same_command(worker_a, worker_b,
     assert client.post(url, {"tags": [tags["melde"].pk]}).status_code == 400
     assert client_for(worker_b).post(url, {"tags": []}).status_code == 403
     assert list(a1.tags.values_list("name", flat=True)) == ["Bauantrag"]
+
+
+def test_bulk_ids_that_are_not_plain_numbers_are_ignored(worker_a, three):
+    a1, _, _ = three
+    url = reverse("wagtail_bulk_action", args=["buergerchat", "conversation", "close"])
+    response = client_for(worker_a).get(url + f"?id={a1.pk}&id=²&id=x&id=-1&id=99999999999999999999")
+    assert response.status_code == 200 and "Gartenhaus genehmigen" in response.content.decode()
