@@ -21,6 +21,7 @@ from buergerchat_wagtail.conversations.permissions import (
 from buergerchat_wagtail.files.transcripts import ARCHIVE_ACTION
 from buergerchat_wagtail.models import Conversation, Transcript
 from buergerchat_wagtail.views.admin import components
+from buergerchat_wagtail.views.admin.bulk_actions import BULK_ACTIONS
 from buergerchat_wagtail.views.admin.archive import ArchiveViewSet
 from buergerchat_wagtail.views.admin.canned_answers import CannedAnswerViewSet
 from buergerchat_wagtail.views.admin.consultations import ConsultationHostViewSet, ConsultationSessionViewSet
@@ -32,6 +33,7 @@ from buergerchat_wagtail.views.admin.office_hours import OfficeHoursViewSet
 from buergerchat_wagtail.views.admin.presence import set_away
 from buergerchat_wagtail.views.admin.reports import ReportViewSet
 from buergerchat_wagtail.views.admin.setup import SetupViewSet
+from buergerchat_wagtail.views.admin.tags import ConversationTagViewSet
 
 register_permission_policy(Conversation, conversation_permission_policy)
 register_permission_policy(Transcript, transcript_permission_policy)
@@ -55,7 +57,7 @@ class BuergerchatMenuItem(SubmenuMenuItem):
 class BuergerchatViewSetGroup(SnippetViewSetGroup):
     """The "Bürgerchat" menu: the staff inbox, live consultations, the report and the
     archive, and the editors' snippets (departments, office hours, consultation
-    sessions, canned answers)."""
+    sessions, canned answers, conversation tags)."""
 
     menu_label = _("Bürgerchat")
     menu_icon = "comment"
@@ -71,6 +73,7 @@ class BuergerchatViewSetGroup(SnippetViewSetGroup):
         OfficeHoursViewSet,
         ConsultationSessionViewSet,
         CannedAnswerViewSet,
+        ConversationTagViewSet,
     )
 
     def get_menu_item(self, order=None):
@@ -112,6 +115,9 @@ def buergerchat_permissions():
 
 
 hooks.register("construct_homepage_panels", components.construct_homepage_panels)
+
+for bulk_action in BULK_ACTIONS:
+    hooks.register("register_bulk_action", bulk_action)
 
 
 @hooks.register("insert_global_admin_js")

@@ -1,6 +1,6 @@
 """What case workers do with a conversation besides answering: take it, assign it to
-a colleague, transfer it to another department, change its status; and the citizen's
-satisfaction rating after closing.
+a colleague, transfer it to another department, change its status, tag it; and the
+citizen's satisfaction rating after closing.
 
 Every staff action locks the conversation row and asks the permission policy again
 against that fresh row (a transfer may have happened a moment ago), stores a system
@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from buergerchat_wagtail.conversations import audit, system_events
 from buergerchat_wagtail.conversations.payloads import staff_display_name
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
-from buergerchat_wagtail.conversations.services import broadcast, system_message
+from buergerchat_wagtail.conversations.services import broadcast, broadcast_inbox, system_message
 from buergerchat_wagtail.files.transcripts import request_archive
-from buergerchat_wagtail.models import Conversation, ConversationStatus, Department
+from buergerchat_wagtail.models import Conversation, ConversationStatus, ConversationTag, Department
 from buergerchat_wagtail.protocol.frames import ProtocolError
 
 logger = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ def _assign(conversation, user, assignee, *, action):
             "assignee_id": assignee.pk if assignee else None,
         }
         message = system_message(locked, system_events.ASSIGNED, data)
+        audit.log(locked, audit.ASSIGN, user=user, data={"assignee": data["assignee_id"], "take": action == "take"})
         _save(locked, ["assignee"], [message])
     logger.info("conversation %s assigned to user %s by user %s", locked.pk, locked.assignee_id, user.pk)
     return locked
@@ -114,6 +115,31 @@ def transfer(conversation, user, department_id, reason):
             transfer=(source, target),
         )
     logger.info("conversation %s transferred from department %s to %s by user %s", locked.pk, source.pk, target.pk, user.pk)
+    return locked
+
+
+def change_tags(conversation, user, add=(), remove=()):
+    """Add the tags ``add`` and remove the tags ``remove`` (ids) on ``conversation``.
+    Only tags of the conversation's own department can be used (``invalid_tag``
+    otherwise, nothing changed). Recorded in the audit log (ids only) and told to the
+    department's inbox; the citizen never learns of tags. Returns the fresh conversation."""
+    add, remove = set(add) - set(remove), set(remove)
+    with transaction.atomic():
+        locked = _lock(conversation, user, "tag")
+        wanted = add | remove
+        known = set(ConversationTag.objects.filter(pk__in=wanted, department_id=locked.department_id).values_list("pk", flat=True))
+        if known != wanted:
+            raise ProtocolError("invalid_tag", _("Please choose tags of the conversation's department."), field="tags")
+        current = set(locked.tags.values_list("pk", flat=True))
+        added, removed = sorted(add - current), sorted(remove & current)
+        if not added and not removed:
+            return locked
+        locked.tags.add(*added)
+        locked.tags.remove(*removed)
+        audit.log(locked, audit.TAG, user=user, data={"added": added, "removed": removed})
+        # No system message and no new "last activity": tags are the staff's bookkeeping.
+        transaction.on_commit(lambda: broadcast_inbox(locked))
+    logger.info("conversation %s tags +%s -%s by user %s", locked.pk, added, removed, user.pk)
     return locked
 
 
@@ -174,6 +200,7 @@ def set_status(conversation, user, status):
                 messages.append(system_message(locked, system_events.REOPENED, _by(user)))
             if status == ConversationStatus.WAITING or previous != ConversationStatus.CLOSED:
                 messages.append(system_message(locked, system_events.STATUS, _by(user) | {"status": status.value}))
+            audit.log(locked, audit.STATUS, user=user, data={"from": previous, "to": status.value})
         _save(locked, ["status", "closed_at", "waiting_since", "idle_since"], messages, citizen_state=True)
     logger.info("conversation %s status %s by user %s", locked.pk, status.value, user.pk)
     return locked

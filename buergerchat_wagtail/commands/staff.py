@@ -97,3 +97,8 @@ def transfer(user, request):
 def set_status(user, request):
     found = conversation(user, request.conversation, "status")
     return done(user, "status", workflow.set_status(found, user, request.status))
+
+
+def change_tags(user, request):
+    found = conversation(user, request.conversation, "tag")
+    return done(user, "tags", workflow.change_tags(found, user, add=request.add, remove=request.remove))

@@ -29,6 +29,9 @@ NOTICE_REQUESTED = "buergerchat.notice_requested"  # the citizen asked for e-mai
 NOTICE_SENT = "buergerchat.notice_sent"  # an "answer is waiting" e-mail was sent
 NOTICE_STOPPED = "buergerchat.notice_stopped"  # the citizen stopped the e-mail notices
 RESUME_LINK_USED = "buergerchat.resume_link"  # a notice's one-time link was exchanged
+ASSIGN = "buergerchat.assign"  # taken, or assigned to a colleague (or to nobody)
+STATUS = "buergerchat.status"  # status changed (closing is logged as CLOSE)
+TAG = "buergerchat.tag"  # tags added or removed (ids only)
 
 #: (action, label, message) registered with Wagtail's ``register_log_actions`` hook.
 ACTIONS = [
@@ -48,6 +51,9 @@ ACTIONS = [
     (NOTICE_SENT, _("E-mail notice sent"), _("The citizen was notified by e-mail that an answer is waiting")),
     (NOTICE_STOPPED, _("E-mail notices stopped"), _("The citizen stopped the e-mail notices")),
     (RESUME_LINK_USED, _("Link from the e-mail used"), _("The citizen opened the conversation with the link from a notice")),
+    (ASSIGN, _("Assign conversation"), _("Conversation assigned")),
+    (STATUS, _("Change status"), _("Conversation status changed")),
+    (TAG, _("Tag conversation"), _("Conversation tags changed")),
 ]
 
 

@@ -14,8 +14,8 @@ from buergerchat_wagtail.models import ConsultationSession, Conversation, Depart
 #: Actions a case worker may take on a conversation of one of their departments:
 #: read it (and mark it read), answer, write internal notes, take it, assign it to a
 #: colleague, transfer it to another department, change its status (closing is a status
-#: change) and export it (Art. 15 GDPR).
-STAFF_ACTIONS = ("view", "reply", "note", "take", "assign", "transfer", "status", "export")
+#: change), tag it and export it (Art. 15 GDPR).
+STAFF_ACTIONS = ("view", "reply", "note", "take", "assign", "transfer", "status", "tag", "export")
 #: Actions that need a Django permission on top of department membership:
 #: erasing a conversation (Art. 17 GDPR).
 EXTRA_PERMISSIONS = {"erase": "buergerchat.erase_conversation"}

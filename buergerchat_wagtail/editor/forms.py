@@ -12,7 +12,7 @@ from wagtail.models import Page
 from buergerchat_wagtail.conf import buergerchat_settings
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
 from buergerchat_wagtail.editor.topics import verified_topics
-from buergerchat_wagtail.models import ConversationStatus, Department
+from buergerchat_wagtail.models import ConversationStatus, ConversationTag, Department
 from buergerchat_wagtail.protocol.frames import REASON_MAX_LENGTH, ProtocolError, clean_body, clean_reason
 
 WIDGET_ID_RE = re.compile(r"^[a-z0-9]{1,16}$")
@@ -275,6 +275,21 @@ class TransferForm(ConversationActionForm):
             return clean_reason(self.cleaned_data["reason"])
         except ProtocolError as exc:
             raise forms.ValidationError(exc.detail, code=exc.code) from None
+
+
+class TagsForm(ConversationActionForm):
+    """The conversation's tags: ticked are kept or added, unticked removed."""
+
+    id_prefix = "bc-tags"
+    tags = forms.ModelMultipleChoiceField(
+        label=_("Tags"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["tags"]
+        field.queryset = ConversationTag.objects.filter(department_id=self.conversation.department_id)
+        field.initial = list(self.conversation.tags.values_list("pk", flat=True))
 
 
 class StatusForm(ConversationActionForm):

@@ -22,6 +22,7 @@ from buergerchat_wagtail.models.office_hours import (
 from buergerchat_wagtail.models.presence import StaffPresence, StaffStatus
 from buergerchat_wagtail.models.read_markers import ReadMarker
 from buergerchat_wagtail.models.site_settings import BuergerchatSiteSettings
+from buergerchat_wagtail.models.tags import ConversationTag, SavedInboxView, TagColour
 
 __all__ = [
     "Attachment",
@@ -34,6 +35,7 @@ __all__ = [
     "ConsultationSession",
     "Conversation",
     "ConversationStatus",
+    "ConversationTag",
     "Department",
     "FileType",
     "GermanState",
@@ -47,11 +49,13 @@ __all__ = [
     "QueueStatus",
     "ReadMarker",
     "ResumeToken",
+    "SavedInboxView",
     "ScanStatus",
     "SenderType",
     "StaffNameDisplay",
     "StaffPresence",
     "StaffStatus",
+    "TagColour",
     "Transcript",
     "TranscriptKind",
     "Weekday",

@@ -156,6 +156,9 @@ class Conversation(models.Model):
     # Free text of the citizen: encrypted at rest like the messages.
     rating_comment = EncryptedTextField(_("comment on the rating"), blank=True)
     rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
+    tags = models.ManyToManyField(
+        "buergerchat.ConversationTag", verbose_name=_("tags"), blank=True, related_name="conversations"
+    )
 
     objects = ConversationQuerySet.as_manager()
 

@@ -197,6 +197,14 @@ class StatusFrame(Frame):
     status: Literal["open", "waiting", "closed"]
 
 
+class TagsFrame(Frame):
+    type: Literal["tags"]
+    conversation: Id
+    #: Tag ids (of the conversation's department) to add and to remove.
+    add: Annotated[list[Id], Field(max_length=50)] = []
+    remove: Annotated[list[Id], Field(max_length=50)] = []
+
+
 def _by_type(*frames):
     return {f.model_fields["type"].annotation.__args__[0]: f for f in frames}
 
@@ -225,6 +233,7 @@ STAFF_FRAMES = _by_type(
     AssignFrame,
     TransferFrame,
     StatusFrame,
+    TagsFrame,
 )
 
 

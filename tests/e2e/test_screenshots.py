@@ -37,6 +37,7 @@ PICTURES = {
     "editor-setup": "docs/editors.md",
     "editor-readiness": "docs/editors.md",
     "citizen-notice-optin": "docs/staff.md",
+    "staff-tags-views": "docs/staff.md, docs/editors.md",
 }
 #: Taken by test_screenshots_for_readme_and_guides (the others by their own tests).
 GUIDE_PICTURES = [name for name in PICTURES if name not in ("editor-setup", "editor-readiness")]
@@ -178,6 +179,32 @@ def test_screenshots_for_readme_and_guides(new_context, shots):
         }"""
     )
     shoot(shots, "editor-chat-block", editor)
+
+    # Tags, a saved view and the bulk actions: the case worker tags the conversation,
+    # saves the tag filter as a view for the department and selects rows.
+    staff.goto("/admin/buergerchat/")
+    staff.locator("#listing-results tbody tr", has_text=question).first.locator("input[data-bulk-action-checkbox]").check()
+    staff.locator("[data-bulk-action-footer] a", has_text="Tags ändern").click()
+    staff.locator("label", has_text="Bauantrag").locator("input[name=add]").check()
+    staff.get_by_role("button", name="Tags speichern").click()
+    expect(staff.locator(".messages")).to_contain_text("Tags bei 1 Gespräch geändert.")
+    tag_id = staff.locator("input[name=tag]").evaluate_all(
+        "(boxes) => boxes.filter((box) => box.closest('label')?.textContent.includes('Bauantrag')).map((box) => box.value)"
+    )[0]
+    staff.goto(f"/admin/buergerchat/?tag={tag_id}")
+    if not staff.get_by_role("link", name="Bauanträge", exact=True).count():
+        staff.locator(".bc-views__new > summary").click()
+        staff.get_by_label("Name der Ansicht").fill("Bauanträge")
+        staff.get_by_label("Sichtbar für").select_option(label="Kolleginnen und Kollegen der Abteilung Bauverwaltung")
+        staff.get_by_role("button", name="Ansicht speichern").click()
+        expect(staff.get_by_role("link", name="Bauanträge", exact=True)).to_have_attribute("aria-current", "page")
+    staff.goto(f"/admin/buergerchat/?tag={tag_id}")  # without the "saved" message
+    staff.locator(".bc-views__new > summary").click()
+    staff.locator("#listing-results tbody input[data-bulk-action-checkbox]").first.check()
+    expect(staff.locator("[data-bulk-action-footer]")).to_be_visible()
+    staff.set_viewport_size({"width": DESKTOP["width"], "height": 1000})
+    scroll_to_top(staff)
+    shoot(shots, "staff-tags-views", staff)
 
     check_sizes(shots, GUIDE_PICTURES)
 

@@ -4,7 +4,14 @@ they end up in calendar feeds, e-mail subjects, PDFs and the admin."""
 import pytest
 from django.core.exceptions import ValidationError
 
-from buergerchat_wagtail.models import CannedAnswer, ConsultationSession, Department, OfficeHours
+from buergerchat_wagtail.models import (
+    CannedAnswer,
+    ConsultationSession,
+    ConversationTag,
+    Department,
+    OfficeHours,
+    SavedInboxView,
+)
 from buergerchat_wagtail.models.validators import validate_no_control_characters
 
 FIELDS = [
@@ -13,6 +20,8 @@ FIELDS = [
     (ConsultationSession, "host"),
     (CannedAnswer, "title"),
     (OfficeHours, "name"),
+    (ConversationTag, "name"),
+    (SavedInboxView, "name"),
 ]
 
 

@@ -180,6 +180,9 @@ class StaffConsumer(BaseChatConsumer):
     async def handle_status(self, frame):
         await self.run(commands.set_status, frame)
 
+    async def handle_tags(self, frame):
+        await self.run(commands.change_tags, frame)
+
     def message_extra(self, event):
         return {"conversation": event["conversation"]}
 

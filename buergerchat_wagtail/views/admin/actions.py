@@ -15,7 +15,7 @@ from pydantic import ValidationError as PydanticValidationError
 from wagtail.admin import messages as admin_messages
 
 from buergerchat_wagtail.commands import staff as commands
-from buergerchat_wagtail.editor.forms import AssignForm, StatusForm, TakeForm, TransferForm
+from buergerchat_wagtail.editor.forms import AssignForm, StatusForm, TagsForm, TakeForm, TransferForm
 from buergerchat_wagtail.protocol.frames import PROTOCOL_VERSION, STAFF_FRAMES, ProtocolError, http_status, reply
 from buergerchat_wagtail.views.admin.access import conversation_for, forbidden
 from buergerchat_wagtail.views.admin.conversation import ConversationView
@@ -43,9 +43,10 @@ class ActionView(ConversationView):
 
     http_method_names = ["post"]
     success_message = ""
+    permission = None  # the policy's action, if it is not named like the frame
 
     def post(self, request, *args, **kwargs):
-        if not self.may(self.action):
+        if not self.may(self.permission or self.action):
             return forbidden(request)
         return super().post(request, *args, **kwargs)
 
@@ -142,6 +143,24 @@ class StatusView(ActionView):
 
     def frame_data(self, form):
         return {"status": form.cleaned_data["status"]}
+
+
+class TagsView(ActionView):
+    form_class = TagsForm
+    form_name = "tags_form"
+    action = "tags"
+    permission = "tag"
+
+    @property
+    def success_message(self):
+        return _("The tags have been saved.")
+
+    command = staticmethod(commands.change_tags)
+
+    def frame_data(self, form):
+        current = set(self.conversation.tags.values_list("pk", flat=True))
+        chosen = {tag.pk for tag in form.cleaned_data["tags"]}
+        return {"add": sorted(chosen - current), "remove": sorted(current - chosen)}
 
 
 @require_POST

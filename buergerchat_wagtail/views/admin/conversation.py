@@ -20,7 +20,7 @@ from buergerchat_wagtail.conf import buergerchat_settings
 from buergerchat_wagtail.conversations import audit, canned, payloads, receipts, services
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
 from buergerchat_wagtail.conversations.ratelimit import RateLimited
-from buergerchat_wagtail.editor.forms import AssignForm, ReplyForm, StatusForm, TakeForm, TransferForm
+from buergerchat_wagtail.editor.forms import AssignForm, ReplyForm, StatusForm, TagsForm, TakeForm, TransferForm
 from buergerchat_wagtail.models import ConversationStatus as Status
 from buergerchat_wagtail.models import SenderType, Transcript
 from buergerchat_wagtail.models.filetypes import labels, mime_type
@@ -157,6 +157,10 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
             forms["status_form"] = StatusForm(**kwargs)
         if self.may("transfer"):
             forms["transfer_form"] = TransferForm(**kwargs)
+        if self.may("tag"):
+            tags_form = TagsForm(**kwargs)
+            if tags_form.fields["tags"].queryset.exists():
+                forms["tags_form"] = tags_form
         return forms
 
     def get_context_data(self, **kwargs):
@@ -179,7 +183,7 @@ class ConversationView(WagtailAdminTemplateMixin, FormView):
             messages_url=reverse(self.messages_url_name, args=[conversation.pk]),
             action_urls={
                 name: reverse(self.url_names[name], args=[conversation.pk])
-                for name in ("take", "assign", "transfer", "status", "read")
+                for name in ("take", "assign", "transfer", "status", "tags", "read")
             },
             next_url=reverse(self.url_names["next"]) + f"?after={conversation.pk}",
             index_url=reverse(self.index_url_name),

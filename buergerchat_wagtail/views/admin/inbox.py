@@ -5,6 +5,7 @@ import logging
 from functools import partial
 
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -18,15 +19,24 @@ from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.ui.sidebar import LinkMenuItem as LinkMenuItemComponent
-from wagtail.admin.ui.tables import Column, StatusTagColumn, TitleColumn
+from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column, StatusTagColumn, TitleColumn
 from wagtail.admin.views import generic
 
 from buergerchat_wagtail.conf import buergerchat_settings
 from buergerchat_wagtail.conversations import payloads
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
-from buergerchat_wagtail.models import Conversation, ConversationStatus, Message, ReadMarker, SenderType
+from buergerchat_wagtail.models import (
+    Conversation,
+    ConversationStatus,
+    ConversationTag,
+    Message,
+    ReadMarker,
+    SavedInboxView,
+    SenderType,
+)
 from buergerchat_wagtail.models.conversations import citizens_waiting_q
 from buergerchat_wagtail.views.admin.access import forbidden
+from buergerchat_wagtail.views.admin.saved_views import saved_views_context
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +64,20 @@ class UnreadColumn(Column):
         return context
 
 
+class TagsColumn(Column):
+    """The conversation's tags (prefetched with the page's rows)."""
+
+    cell_template_name = "buergerchat_wagtail/admin/_tag_cell.html"
+
+    def get_value(self, instance):
+        return list(instance.tags.all())
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        context["tags"] = context["value"]
+        return context
+
+
 ASSIGNEE_ME = "me"
 ASSIGNEE_NOBODY = "none"
 
@@ -73,6 +97,27 @@ def colleague_choices(request):
     ]
 
 
+class TagChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} ({obj.department.name})"
+
+
+class TagFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = TagChoiceField
+
+
+def tags_for(request):
+    """The tags of the user's departments."""
+    department_ids = conversation_permission_policy.department_ids_for_user(request.user)
+    return ConversationTag.objects.for_departments(department_ids).select_related("department")
+
+
+def with_any_tag(queryset, tags):
+    """Conversations that carry one of ``tags`` (a subquery: no duplicate rows)."""
+    through = Conversation.tags.through.objects.filter(conversationtag__in=tags).values("conversation_id")
+    return queryset.filter(pk__in=through)
+
+
 class ConversationFilterSet(WagtailFilterSet):
     status = django_filters.ChoiceFilter(label=gettext_lazy("Status"), choices=ConversationStatus.choices)
     department = django_filters.ModelChoiceFilter(
@@ -80,10 +125,13 @@ class ConversationFilterSet(WagtailFilterSet):
     )
     assignee = django_filters.ChoiceFilter(label=gettext_lazy("Assigned to"), method="filter_assignee")
     waiting = django_filters.BooleanFilter(label=gettext_lazy("Citizen waiting for an answer"), method="filter_waiting")
+    tag = TagFilter(
+        label=gettext_lazy("Tags (any of them)"), queryset=tags_for, method="filter_tags", widget=forms.CheckboxSelectMultiple
+    )
 
     class Meta:
         model = Conversation
-        fields = ["status", "department", "assignee", "waiting"]
+        fields = ["status", "department", "assignee", "waiting", "tag"]
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
@@ -95,6 +143,9 @@ class ConversationFilterSet(WagtailFilterSet):
         if value == ASSIGNEE_NOBODY:
             return queryset.filter(assignee__isnull=True)
         return queryset.filter(assignee_id=value)
+
+    def filter_tags(self, queryset, name, value):
+        return with_any_tag(queryset, value) if value else queryset
 
     def filter_waiting(self, queryset, name, value):
         if value is None:
@@ -122,7 +173,7 @@ def annotate_inbox_rows(queryset, user):
     """The per-row figures of the inbox: the last message (text and attachment name)
     and the number of unread messages for ``user``: three subqueries per row."""
     last = Message.objects.filter(conversation=OuterRef("pk")).exclude(sender=SenderType.SYSTEM).order_by("-pk")
-    return queryset.select_related("department", "assignee").annotate(
+    return queryset.select_related("department", "assignee").prefetch_related("tags").annotate(
         last_message_body=Subquery(last.values("body")[:1]),
         last_attachment_name=Subquery(last.values("attachment__name")[:1]),
         unread=unread_count(user),
@@ -170,6 +221,7 @@ class InboxView(generic.IndexView):
     is_searchable = True
     conversation_url_name = None
     next_url_name = None
+    save_view_url_name = None
 
     def dispatch(self, request, *args, **kwargs):
         if not conversation_permission_policy.user_has_permission(request.user, "view"):
@@ -210,7 +262,14 @@ class InboxView(generic.IndexView):
     @cached_property
     def columns(self):
         return [
-            TitleColumn("subject", label=_("Subject"), url_name=self.conversation_url_name),
+            BulkActionsCheckboxColumn("bulk_actions", obj_type="conversation"),
+            TitleColumn(
+                "subject",
+                label=_("Subject"),
+                url_name=self.conversation_url_name,
+                get_title_id=lambda c: f"conversation_{c.pk}_title",
+            ),
+            TagsColumn("tags", label=_("Tags")),
             Column("department", label=_("Department"), accessor="department.name"),
             StatusTagColumn("status", label=_("Status"), accessor="get_status_display", primary=lambda c: c.status == ConversationStatus.NEW),
             Column("assignee", label=_("Assigned to"), accessor=lambda c: payloads.staff_display_name(c.assignee) if c.assignee_id else ""),
@@ -225,6 +284,7 @@ class InboxView(generic.IndexView):
         context["socket_path"] = "/" + buergerchat_settings.WEBSOCKET_PATH + "staff/"
         context["next_url"] = reverse(self.next_url_name)
         context["resync_interval"] = buergerchat_settings.RESYNC_INTERVAL
+        context.update(saved_views_context(self.request, self.index_url_name, self.save_view_url_name))
         return context
 
 

@@ -7,7 +7,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy
 from wagtail.admin.viewsets.base import ViewSet
 
-from buergerchat_wagtail.views.admin import actions, staff_actions
+from buergerchat_wagtail.views.admin import actions, saved_views, staff_actions
 from buergerchat_wagtail.views.admin import rights as rights_views
 
 logger = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ class InboxViewSet(ViewSet):
         conversation = self.get_url_name("conversation")
         url_names = {
             name: self.get_url_name(name)
-            for name in ("conversation", "take", "assign", "transfer", "status", "read", "next")
+            for name in ("conversation", "take", "assign", "transfer", "status", "tags", "read", "next")
         }
         view_kwargs = {
             "index_url_name": index,
@@ -50,6 +50,7 @@ class InboxViewSet(ViewSet):
             "index_results_url_name": self.get_url_name("index_results"),
             "conversation_url_name": conversation,
             "next_url_name": url_names["next"],
+            "save_view_url_name": self.get_url_name("save_view"),
         }
         return [
             path("", InboxView.as_view(**listing_kwargs), name="index"),
@@ -59,12 +60,15 @@ class InboxViewSet(ViewSet):
                 partial(next_conversation, index_url_name=index, conversation_url_name=conversation),
                 name="next",
             ),
+            path("views/", saved_views.save_view, name="save_view"),
+            path("views/<int:pk>/delete/", saved_views.delete_view, name="delete_view"),
             path("conversations/<int:pk>/", ConversationView.as_view(**view_kwargs), name="conversation"),
             path("conversations/<int:pk>/messages/", conversation_messages, name="messages"),
             path("conversations/<int:pk>/take/", actions.TakeView.as_view(**view_kwargs), name="take"),
             path("conversations/<int:pk>/assign/", actions.AssignView.as_view(**view_kwargs), name="assign"),
             path("conversations/<int:pk>/transfer/", actions.TransferView.as_view(**view_kwargs), name="transfer"),
             path("conversations/<int:pk>/status/", actions.StatusView.as_view(**view_kwargs), name="status"),
+            path("conversations/<int:pk>/tags/", actions.TagsView.as_view(**view_kwargs), name="tags"),
             path("conversations/<int:pk>/read/", actions.mark_read, name="read"),
             path("conversations/<int:pk>/close/", staff_actions.close_conversation, name="close"),
             path("conversations/<int:pk>/export/", rights_views.export_conversation, name="export"),

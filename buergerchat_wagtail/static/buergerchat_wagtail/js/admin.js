@@ -1,8 +1,8 @@
 /*
  * Bürgerchat in the Wagtail admin: registers the Stimulus controllers (inbox,
- * consultation queue, a conversation's connection, thread, composer, actions,
- * upload and canned answers, and the office-hours rows of "Abteilung einrichten").
- * Configuration comes from data- attributes (no inline scripts, CSP-safe). Loaded as an ES module. Protocol: docs/protocol.md.
+ * saved views, consultation queue, and a conversation's connection, thread, composer, actions,
+ * upload and canned answers, and the office-hours rows of "Abteilung einrichten"). Configuration comes from data- attributes (no inline
+ * scripts, CSP-safe). Loaded as an ES module. Protocol: docs/protocol.md.
  */
 import { actionsController } from "./admin/actions.js";
 import { cannedController } from "./admin/canned.js";
@@ -13,12 +13,14 @@ import { inboxController } from "./admin/inbox.js";
 import { queueController } from "./admin/queue.js";
 import { threadController } from "./admin/thread.js";
 import { uploadController } from "./admin/upload.js";
+import { viewsController } from "./admin/views.js";
 import { onReady } from "./lib/util.js";
 
 /* Order matters: a conversation's parts connect after the controllers they use as outlets. */
 const CONTROLLERS = [
   ["bc-queue", queueController],
   ["bc-inbox", inboxController],
+  ["bc-views", viewsController],
   ["bc-conversation", conversationController],
   ["bc-thread", threadController],
   ["bc-actions", actionsController],

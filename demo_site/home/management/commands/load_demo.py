@@ -19,6 +19,7 @@ from buergerchat_wagtail.models import (
     CannedAnswer,
     ChatLauncher,
     ConsultationSession,
+    ConversationTag,
     Department,
     OfficeHours,
     OfficeHoursException,
@@ -82,6 +83,15 @@ OFFICE_HOURS = {
     },
 }
 
+# Tags case workers put on conversations: (department slug, name, colour).
+TAGS = [
+    ("bauverwaltung", "Bauantrag", "blue"),
+    ("bauverwaltung", "Unterlagen fehlen", "orange"),
+    ("bauverwaltung", "Rückruf nötig", "red"),
+    ("buergerbuero", "Meldewesen", "green"),
+    ("buergerbuero", "Ausweise", "purple"),
+]
+
 USERS = [
     # (username, password, superuser, group, first name, last name) -- demo-only passwords
     ("admin", "admin", True, None, "Ada", "Admin"),
@@ -133,6 +143,9 @@ class Command(BaseCommand):
             CannedAnswer.objects.get_or_create(
                 department=departments[slug] if slug else None, title=title, defaults={"text": text}
             )
+
+        for slug, name, colour in TAGS:
+            ConversationTag.objects.get_or_create(department=departments[slug], name=name, defaults={"colour": colour})
 
         for slug, spec in OFFICE_HOURS.items():
             hours, created = OfficeHours.objects.get_or_create(name=spec["name"], defaults={"holiday_state": "BW"})

@@ -46,6 +46,12 @@ export function actionsController(Controller) {
       } else if (type === "transfer") {
         frame.department = parseInt(data.get("department"), 10);
         frame.reason = data.get("reason") || "";
+      } else if (type === "tags") {
+        // What changed since the page was drawn (or the last save): ticked and unticked boxes.
+        const boxes = Array.from(form.querySelectorAll("input[name=tags]"));
+        const ids = (keep) => boxes.filter(keep).map((box) => parseInt(box.value, 10));
+        frame.add = ids((box) => box.checked && !box.defaultChecked);
+        frame.remove = ids((box) => !box.checked && box.defaultChecked);
       }
       this.clearFormErrors(form);
       this.actionForm = form;
@@ -60,6 +66,11 @@ export function actionsController(Controller) {
       const form = this.actionForm;
       this.actionForm = null;
       this.updateMeta(frame.conversation);
+      if (form && form.dataset.bcAction === "tags") {
+        form.querySelectorAll("input[name=tags]").forEach((box) => {
+          box.defaultChecked = box.checked;
+        });
+      }
       if (form && form.dataset.bcAction === "transfer") {
         form.reset();
         const details = form.closest("details");

@@ -1,5 +1,7 @@
 /* The inbox: reloads its listing when a conversation of the user's departments
-   changes; j/k move through the list, n opens the next waiting conversation. */
+   changes (with the filters the address shows now: a saved view or the filter drawer),
+   keeping the rows selected for a bulk action; j/k move through the list, n opens the
+   next waiting conversation. */
 import { staffSocket } from "../lib/socket.js";
 import { onHelpKey, refreshFragment, shortcutKey } from "../lib/shortcuts.js";
 
@@ -72,10 +74,35 @@ export function inboxController(Controller) {
       this.refreshTimer = window.setTimeout(() => this.refresh(conversation), 250);
     }
 
+    resultsUrl() {
+      // The filters shown now: the drawer and saved views change the address.
+      const url = new URL(this.resultsUrlValue, window.location.href);
+      url.search = window.location.search;
+      return url.pathname + url.search;
+    }
+
+    selectedIds(results) {
+      return Array.from(results.querySelectorAll("input[data-bulk-action-checkbox]:checked")).map((box) => box.dataset.objectId);
+    }
+
+    /* Wagtail's bulk actions (bulk-actions.js) rebind to new rows on "w-swap:success"
+       and forget the selection; select again what was selected and is still listed. */
+    reselect(results, ids) {
+      document.dispatchEvent(new CustomEvent("w-swap:success"));
+      ids.forEach((id) => {
+        const box = results.querySelector('input[data-bulk-action-checkbox][data-object-id="' + CSS.escape(id) + '"]');
+        if (box) {
+          box.checked = true;
+          box.dispatchEvent(new Event("change"));
+        }
+      });
+    }
+
     refresh(conversation) {
-      refreshFragment(this.resultsUrlValue, (html) => {
+      refreshFragment(this.resultsUrl(), (html) => {
         const results = this.element.querySelector("#listing-results");
         if (results) {
+          const selected = this.selectedIds(results);
           // Keep the keyboard position: refocus the same conversation after the swap.
           const active = document.activeElement;
           const focused = active && results.contains(active) ? active.getAttribute("href") : null;
@@ -84,6 +111,7 @@ export function inboxController(Controller) {
           if (again) {
             again.focus();
           }
+          this.reselect(results, selected);
         }
         if (conversation) {
           this.statusTarget.textContent = this.updatedValue + " " + conversation.subject;
