@@ -59,6 +59,11 @@ DEFAULTS = {
     # at most, in seconds (on pings of open sockets). 0: never automatically (run
     # `manage.py buergerchat_close_idle` from cron instead).
     "IDLE_CHECK_INTERVAL": 60,
+    # Automatic assignment (casework/assignment.py): how often the job that reassigns the
+    # conversations of absent case workers and assigns waiting ones is enqueued at most,
+    # in seconds (on pings of staff sockets; a presence change enqueues it at once).
+    # 0: never on pings (run `manage.py buergerchat_assign` from cron instead).
+    "ASSIGNMENT_CHECK_INTERVAL": 60,
     # Delete archived PDF transcripts together with their conversation when it is purged.
     "PURGE_ARCHIVED_PDFS": False,
     # How many conversations the inbox decrypts at most to search subjects.
@@ -113,6 +118,7 @@ NON_NEGATIVE_KEYS = (
     "QUEUE_MAX_PER_SESSION",
     "PURGE_INTERVAL_HOURS",
     "IDLE_CHECK_INTERVAL",
+    "ASSIGNMENT_CHECK_INTERVAL",
 )
 
 

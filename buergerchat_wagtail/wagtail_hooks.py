@@ -106,7 +106,9 @@ def buergerchat_audit_log_actions(actions):
 
 @hooks.register("register_permissions")
 def buergerchat_permissions():
-    return Permission.objects.filter(content_type__app_label="buergerchat", codename="erase_conversation")
+    return Permission.objects.filter(
+        content_type__app_label="buergerchat", codename__in=["erase_conversation", "supervise_department"]
+    )
 
 
 hooks.register("construct_homepage_panels", components.construct_homepage_panels)

@@ -25,6 +25,7 @@ CITIZEN_ERASE = "buergerchat.citizen_erase"  # the citizen deleted their convers
 CITIZEN_EXPORT = "buergerchat.citizen_export"  # the citizen downloaded their data
 PURGE = "buergerchat.purge"  # deleted by the retention purge
 PDF_CLEANED = "buergerchat.pdf_cleaned"  # active content removed from an uploaded PDF
+AUTO_ASSIGN = "buergerchat.auto_assign"  # assigned by the automatic assignment (casework/assignment.py)
 
 #: (action, label, message) registered with Wagtail's ``register_log_actions`` hook.
 ACTIONS = [
@@ -40,6 +41,7 @@ ACTIONS = [
     (CITIZEN_EXPORT, _("Data download by the citizen"), _("The citizen downloaded their data")),
     (PURGE, _("Deleted after the retention period"), _("Deleted automatically after the retention period")),
     (PDF_CLEANED, _("PDF cleaned"), _("Active content was removed from an uploaded PDF")),
+    (AUTO_ASSIGN, _("Automatic assignment"), _("Conversation assigned automatically")),
 ]
 
 

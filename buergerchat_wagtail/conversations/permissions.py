@@ -117,6 +117,31 @@ def fresh_user_permissions(user):
     return user
 
 
+SUPERVISE_PERMISSION = "buergerchat.supervise_department"
+
+
+def may_supervise(user, department):
+    """The "Leitung" of a department sees its team board and reassigns its conversations:
+    the ``supervise_department`` permission and membership of the department's answering
+    group (superusers supervise every department)."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    return user.has_perm(SUPERVISE_PERMISSION) and department.pk in conversation_permission_policy.department_ids_for_user(user)
+
+
+def supervised_departments(user):
+    """The departments whose team board ``user`` may open."""
+    if not (user.is_authenticated and user.is_active):
+        return Department.objects.none()
+    if user.is_superuser:
+        return Department.objects.all()
+    if not user.has_perm(SUPERVISE_PERMISSION):
+        return Department.objects.none()
+    return conversation_permission_policy.departments_for_user(user)
+
+
 def may_host_session(user, session):
     """Staff of the session's department host it: take citizens from the queue and end talks."""
     return session.department_id in conversation_permission_policy.department_ids_for_user(user)

@@ -8,7 +8,7 @@ from buergerchat_wagtail.models.consultations import (
     QueueStatus,
 )
 from buergerchat_wagtail.models.conversations import Conversation, ConversationStatus, Message, SenderType
-from buergerchat_wagtail.models.departments import AvailabilityMode, Department, PdfActiveContent, StaffNameDisplay
+from buergerchat_wagtail.models.departments import AssignmentMode, AvailabilityMode, Department, PdfActiveContent, StaffNameDisplay
 from buergerchat_wagtail.models.filetypes import FileType
 from buergerchat_wagtail.models.launchers import ChatLauncher
 from buergerchat_wagtail.models.notices import CitizenNotice
@@ -25,6 +25,7 @@ from buergerchat_wagtail.models.site_settings import BuergerchatSiteSettings
 
 __all__ = [
     "Attachment",
+    "AssignmentMode",
     "AvailabilityMode",
     "BuergerchatSiteSettings",
     "CannedAnswer",

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from buergerchat_wagtail.availability import presence
 from buergerchat_wagtail.availability import state as availability
-from buergerchat_wagtail.casework import idle
+from buergerchat_wagtail.casework import assignment, idle
 from buergerchat_wagtail.commands import staff as commands
 from buergerchat_wagtail.conversations import payloads
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy, fresh_user_permissions
@@ -57,21 +57,20 @@ class StaffConsumer(BaseChatConsumer):
     def _register_presence(self):
         presence.register(self.channel_name, self.user)
         self.present = True
-        availability.broadcast(presence.department_ids_of(self.user), presence_changed=True)
+        assignment.presence_changed(self.user)
 
     def _unregister_presence(self):
-        presence.unregister(self.channel_name)
-        availability.broadcast(presence.department_ids_of(self.user), presence_changed=True)
+        presence.unregister(self.channel_name, self.user)
+        assignment.presence_changed(self.user)
 
     async def handle_ping(self, frame):
         await self.rejoin_groups()
         await database_call(idle.schedule_idle_close)()
+        await database_call(assignment.schedule_balance)()
         if getattr(self, "present", False):
             recreated = await database_call(presence.heartbeat)(self.channel_name, self.user)
             if recreated:
-                await database_call(
-                    lambda: availability.broadcast(presence.department_ids_of(self.user), presence_changed=True)
-                )()
+                await database_call(assignment.presence_changed)(self.user)
         await self.send_frame("pong")
 
     def _may_use_inbox(self):
@@ -257,6 +256,13 @@ class StaffConsumer(BaseChatConsumer):
             return
         state = availability.DepartmentState.from_event(event["state"])
         await self.send_frame("availability", availability=state.as_payload())
+
+    async def bc_presence(self, event):
+        """A colleague came, left or switched "away" (the team board reloads)."""
+        await self.refresh_permissions()
+        if event["department"] not in self.department_ids:
+            return
+        await self.send_frame("presence", department=event["department"])
 
     async def bc_queue_staff(self, event):
         await self.refresh_permissions()
