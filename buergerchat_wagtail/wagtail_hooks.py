@@ -22,6 +22,7 @@ from buergerchat_wagtail.files.transcripts import ARCHIVE_ACTION
 from buergerchat_wagtail.models import Conversation, Transcript
 from buergerchat_wagtail.views.admin import components
 from buergerchat_wagtail.views.admin.archive import ArchiveViewSet
+from buergerchat_wagtail.views.admin.board import TeamBoardViewSet
 from buergerchat_wagtail.views.admin.canned_answers import CannedAnswerViewSet
 from buergerchat_wagtail.views.admin.consultations import ConsultationHostViewSet, ConsultationSessionViewSet
 from buergerchat_wagtail.views.admin.departments import DepartmentViewSet
@@ -61,6 +62,7 @@ class BuergerchatViewSetGroup(SnippetViewSetGroup):
     menu_order = 250
     items = (
         InboxViewSet,
+        TeamBoardViewSet,
         ConsultationHostViewSet,
         ReportViewSet,
         ArchiveViewSet,

@@ -23,6 +23,7 @@ once per ``ASSIGNMENT_CHECK_INTERVAL`` seconds when staff sockets ping, and by
 
 import datetime
 import logging
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -158,7 +159,10 @@ def balance_department(department_id, now=None):
         if department is None or department.assignment_mode != AssignmentMode.AUTOMATIC or not department.is_active:
             return 0, 0
         turn = _Turn(department, now)
-        held = Conversation.objects.filter(department=department, status__in=ACTIVE_STATUSES)
+        # Consultation queues have their own order (the host takes the next citizen).
+        held = Conversation.objects.filter(
+            department=department, status__in=ACTIVE_STATUSES, queue_entry__isnull=True
+        )
         if department.reassign_after_minutes:
             deadline = now - datetime.timedelta(minutes=department.reassign_after_minutes)
             assignee_ids = set(held.filter(assignee__isnull=False).values_list("assignee_id", flat=True))
@@ -245,3 +249,73 @@ def _enqueue_balance(department_ids):
         balance_assignments.enqueue(department_ids=sorted(department_ids))
     except Exception:  # noqa: BLE001  (a presence change must not fail on the queue)
         logger.warning("the assignment job could not be enqueued", exc_info=True)
+
+
+# --------------------------------------------------------------------------- the team board
+
+
+@dataclass(frozen=True)
+class Member:
+    user: object
+    name: str
+    present: bool
+    away: bool
+    absent_since: datetime.datetime | None
+    open_conversations: int
+
+
+@dataclass(frozen=True)
+class TeamBoard:
+    department: object
+    members: list
+    conversations: list
+    longest_waiting: object  # a Conversation or None
+    capacity: int
+    automatic: bool
+
+
+#: How many open conversations the board lists at most (the longest-waiting first).
+BOARD_LIMIT = 200
+
+
+def team_board(department, now=None):
+    """What the department's "Leitung" sees: who is present, how many open conversations
+    each holds, the open conversations (longest-waiting citizen first)."""
+    now = now or timezone.now()
+    User = get_user_model()
+    users = list(
+        User.objects.filter(is_active=True, groups=department.group_id)
+        .select_related("buergerchat_status")
+        .order_by("first_name", "last_name", User.USERNAME_FIELD)
+        .distinct()
+    )
+    online = presence.online_user_ids(department, now)
+    counts = open_counts(department)
+    members = []
+    for user in users:
+        status = getattr(user, "buergerchat_status", None)
+        members.append(
+            Member(
+                user=user,
+                name=staff_display_name(user),
+                present=user.pk in online,
+                away=bool(status and status.away),
+                absent_since=None if user.pk in online else (status.offline_since if status else None),
+                open_conversations=counts.get(user.pk, 0),
+            )
+        )
+    conversations = list(
+        Conversation.objects.filter(department=department)
+        .exclude(status=ConversationStatus.CLOSED)
+        .select_related("assignee")
+        .order_by(F("waiting_since").asc(nulls_last=True), "created_at", "pk")[:BOARD_LIMIT]
+    )
+    waiting = [c for c in conversations if c.waiting_since is not None and c.status in ACTIVE_STATUSES]
+    return TeamBoard(
+        department=department,
+        members=members,
+        conversations=conversations,
+        longest_waiting=waiting[0] if waiting else None,
+        capacity=department.assignment_capacity,
+        automatic=department.assignment_mode == AssignmentMode.AUTOMATIC,
+    )
