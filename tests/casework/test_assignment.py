@@ -264,3 +264,53 @@ def test_pings_schedule_the_job_at_most_once_per_interval(auto_dept, team, djang
         ping()
         assert Conversation.objects.get(pk=second.pk).assignee_id == team[0].pk
     cache.delete(assignment.ASSIGNMENT_SCHEDULE_KEY)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_staff_socket_connecting_assigns_waiting_conversations_and_tells_the_board(
+    open_socket, auto_dept, team, superuser
+):
+    """The board's socket hears a ``presence`` frame when a case worker connects, then
+    the ``conversation`` frame of the automatic assignment the connect set off."""
+    from asgiref.sync import sync_to_async
+
+    from tests.conftest import receive_type, staff_socket
+
+    waiting = await sync_to_async(start)(auto_dept)
+    board, _hello = await staff_socket(open_socket, superuser)
+    await staff_socket(open_socket, team[1])
+    frame = await receive_type(board, "presence", skip=("message", "availability", "conversation"))
+    assert frame == {"v": 1, "type": "presence", "department": auto_dept.pk}
+    update = await receive_type(board, "conversation", skip=("message", "availability", "presence"))
+    assert update["conversation"]["id"] == waiting.pk
+    assigned = await sync_to_async(lambda: Conversation.objects.get(pk=waiting.pk).assignee_id)()
+    assert assigned == team[1].pk
+
+
+def test_race_two_conversations_started_at_the_same_moment():
+    """Real concurrency needs a database with row locks: PostgreSQL, in a process of
+    its own (see tests/casework/assignment_race.py). With capacity 1 and two present
+    workers, two simultaneous starts get one worker each; two more get nobody."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.live_servers import ROOT, DemoSite, PostgresDatabase, postgres_available
+
+    if not postgres_available():
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (user postgres)")
+    database = PostgresDatabase()
+    site = DemoSite(database_url=database.url)
+    try:
+        site.manage("migrate", "--noinput", "-v0")
+        result = subprocess.run(
+            [sys.executable, "-m", "tests.casework.assignment_race"],
+            cwd=ROOT, env=site.env, capture_output=True, text=True, timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    finally:
+        site.cleanup()
+        database.drop()
+    assert sorted(outcome["first"]) == sorted(outcome["workers"])
+    assert outcome["second"] == [None, None]
