@@ -40,6 +40,7 @@ demo: install
 	@echo "    bauamt / bauamt               case worker, Bauverwaltung"
 	@echo "    buergerbuero / buergerbuero   case worker, Bürgerbüro"
 	@echo "    sprechstunde / sprechstunde   host of the Bürgersprechstunde (Bürgermeisteramt)"
+	@echo "    leitung / leitung             supervisor (Leitung) of the Bauverwaltung: team board"
 	@echo ""
 	$(BIN)/daphne -b $(HOST) -p $(PORT) demo_site.asgi:application
 

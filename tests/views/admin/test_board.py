@@ -137,3 +137,18 @@ def test_supervise_permission_is_offered_in_the_group_editor(superuser, group_a)
     html = client_for(superuser).get(reverse("wagtailusers_groups:edit", args=[group_a.pk])).content.decode()
     permission = Permission.objects.get(codename="supervise_department")
     assert f'value="{permission.pk}"' in html
+
+
+def test_demo_supervisor_leads_the_bauverwaltung():
+    from django.core.management import call_command
+
+    from buergerchat_wagtail.models import Department
+
+    call_command("load_demo")
+    call_command("load_demo")  # idempotent
+    leitung = get_user_model().objects.get(username="leitung")
+    assert leitung.check_password("leitung")
+    assert leitung.groups.filter(name="Leitung").count() == 1
+    client = client_for(leitung)
+    assert client.get(board_url(Department.objects.get(slug="bauverwaltung"))).status_code == 200
+    assert client.get(board_url(Department.objects.get(slug="buergerbuero"))).status_code == 403
