@@ -114,10 +114,10 @@ def absent_since(user_ids, now=None):
 
 
 def broadcast_presence(department_ids):
-    """Tell the staff sockets of these departments that someone came, left or set
-    themselves away (a ``presence`` frame; the team board reloads on it)."""
+    """Tell the team boards of these departments that someone came, left or set
+    themselves away (a ``presence`` frame to sockets that sent ``watch_team``)."""
     for department_id in department_ids:
-        group_send(groups.department(department_id), {"type": "bc.presence", "department": department_id})
+        group_send(groups.team(department_id), {"type": "bc.presence", "department": department_id})
 
 
 def online_user_ids(department, now=None):

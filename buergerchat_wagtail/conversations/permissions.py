@@ -112,8 +112,9 @@ def fresh_user_permissions(user):
 
     A socket's user lives for hours; group membership may change meanwhile.
     """
-    if hasattr(user, ConversationPermissionPolicy.permission_cache_name):
-        delattr(user, ConversationPermissionPolicy.permission_cache_name)
+    for name in (ConversationPermissionPolicy.permission_cache_name, "_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        if hasattr(user, name):  # Django's ModelBackend caches permissions on the user too
+            delattr(user, name)
     return user
 
 

@@ -278,6 +278,14 @@ async def test_a_staff_socket_connecting_assigns_waiting_conversations_and_tells
 
     waiting = await sync_to_async(start)(auto_dept)
     board, _hello = await staff_socket(open_socket, superuser)
+    await board.send_json_to({"v": 1, "type": "watch_team", "department": auto_dept.pk})
+    assert await receive_type(board, "watching") == {"v": 1, "type": "watching", "department": auto_dept.pk}
+    # A case worker (away: no assignments) may not watch the team and hears no presence frames.
+    await sync_to_async(presence.set_away)(team[0], True)
+    colleague, _hello = await staff_socket(open_socket, team[0])
+    await colleague.send_json_to({"v": 1, "type": "watch_team", "department": auto_dept.pk})
+    refused = await receive_type(colleague, "error", skip=("message", "availability", "conversation", "presence"))
+    assert refused["code"] == "forbidden"
     await staff_socket(open_socket, team[1])
     frame = await receive_type(board, "presence", skip=("message", "availability", "conversation"))
     assert frame == {"v": 1, "type": "presence", "department": auto_dept.pk}
@@ -285,6 +293,9 @@ async def test_a_staff_socket_connecting_assigns_waiting_conversations_and_tells
     assert update["conversation"]["id"] == waiting.pk
     assigned = await sync_to_async(lambda: Conversation.objects.get(pk=waiting.pk).assignee_id)()
     assert assigned == team[1].pk
+    await colleague.send_json_to({"v": 1, "type": "ping"})
+    frame = await receive_type(colleague, "pong", skip=("message", "availability", "conversation"))
+    assert frame["type"] == "pong"  # and no "presence" frame came before it
 
 
 def test_race_two_conversations_started_at_the_same_moment():

@@ -38,6 +38,7 @@ class StaffConsumer(BaseChatConsumer):
         self.user = self.scope.get("user")
         self.department_ids = frozenset()
         self.subscriptions = {}  # conversation id -> department id
+        self.watched_teams = set()  # department ids whose team board this socket shows
         self.permissions_checked_at = 0.0
         # Accept first, then close with our code: a refused handshake reaches the
         # browser only as 1006, and the client could not tell "log in again" from "retry".
@@ -90,6 +91,8 @@ class StaffConsumer(BaseChatConsumer):
             await self.channel_layer.group_discard(groups.department(department_id), self.channel_name)
         for conversation_id in list(self.subscriptions):
             await self.channel_layer.group_discard(groups.conversation_staff(conversation_id), self.channel_name)
+        for department_id in getattr(self, "watched_teams", ()):
+            await self.channel_layer.group_discard(groups.team(department_id), self.channel_name)
 
     async def fresh_department_ids(self):
         def load():
@@ -131,7 +134,16 @@ class StaffConsumer(BaseChatConsumer):
             await self.channel_layer.group_discard(groups.conversation_staff(frame.conversation), self.channel_name)
         await self.send_frame("unsubscribed", conversation=frame.conversation)
 
+    async def handle_watch_team(self, frame):
+        await self.refresh_permissions(force=True)
+        answer = await database_call(commands.watch_team)(self.user, frame)
+        self.watched_teams.add(frame.department)
+        await self.channel_layer.group_add(groups.team(frame.department), self.channel_name)
+        await self.send_json(answer)
+
     async def rejoin_groups(self):
+        for department_id in self.watched_teams:
+            await self.channel_layer.group_add(groups.team(department_id), self.channel_name)
         await self.channel_layer.group_add(groups.STAFF_BROADCAST, self.channel_name)
         for department_id in self.department_ids:
             await self.channel_layer.group_add(groups.department(department_id), self.channel_name)
@@ -258,7 +270,11 @@ class StaffConsumer(BaseChatConsumer):
         await self.send_frame("availability", availability=state.as_payload())
 
     async def bc_presence(self, event):
-        """A colleague came, left or switched "away" (the team board reloads)."""
+        """A colleague came, left or switched "away" (the team board reloads). Only for
+        sockets that watch the team and still belong to the department (the frame
+        carries its id only)."""
+        if event["department"] not in self.watched_teams:
+            return
         await self.refresh_permissions()
         if event["department"] not in self.department_ids:
             return

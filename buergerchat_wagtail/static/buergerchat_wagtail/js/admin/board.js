@@ -1,8 +1,8 @@
 /*
- * A department's team board ("Leitung"): reloads its tables when the staff socket
- * reports a presence change (`presence` frame) or a changed conversation of the
- * department (`conversation` frame), after a reconnect, and every 30 s. A reload
- * waits while the supervisor is choosing a new assignee.
+ * A department's team board ("Leitung"): asks the staff socket for the team's
+ * presence changes (`watch_team`) and reloads its tables on a `presence` frame,
+ * on a changed conversation of the department (`conversation` frame), after a
+ * reconnect, and every 30 s. A reload waits while the supervisor chooses an assignee.
  */
 import { staffSocket } from "../lib/socket.js";
 import { refreshFragment } from "../lib/shortcuts.js";
@@ -13,7 +13,8 @@ export function boardController(Controller) {
     static targets = ["results", "status"];
 
     connect() {
-      this.unsubscribe = staffSocket(this.socketValue).subscribe({
+      this.socket = staffSocket(this.socketValue);
+      this.unsubscribe = this.socket.subscribe({
         frame: (frame) => {
           if (frame.type === "presence" && frame.department === this.departmentValue) {
             this.refresh();
@@ -22,6 +23,8 @@ export function boardController(Controller) {
           }
         },
         open: (reconnect) => {
+          // Presence frames come only to sockets that ask (again after each reconnect).
+          this.socket.send({ type: "watch_team", department: this.departmentValue });
           if (reconnect) {
             this.refresh();
           }
