@@ -112,12 +112,15 @@ def test_auto_assignment_shows_live_on_the_board_and_the_supervisor_reassigns(ne
     expect(citizen.get_by_role("log")).to_contain_text(question)
     expect(citizen.get_by_role("log")).not_to_contain_text("zugewiesen")
 
-    # The supervisor reassigns it to a colleague.
-    conversation_row.get_by_role("combobox").select_option(label="Zoe Zweit")
-    conversation_row.get_by_role("button", name="Neu zuweisen").click()
+    # The supervisor reassigns it to a colleague (this very row: found by its id).
+    conversation_id = conversation_row.get_attribute("data-bc-board-conversation")
+    held = int(re.search(r"(\d+) von 5", worker_row.inner_text()).group(1))
+    row = boss.locator(f'tr[data-bc-board-conversation="{conversation_id}"]')
+    row.get_by_role("combobox").select_option(label="Zoe Zweit")
+    row.get_by_role("button", name="Neu zuweisen").click()
     expect(boss.get_by_text(re.compile(r"Das Gespräch BC-.* wurde neu zugewiesen"))).to_be_visible()
-    expect(boss.locator("tr[data-bc-board-conversation]").first).to_contain_text("Zoe Zweit")
-    expect(worker_row).to_contain_text("0 von 5")
+    expect(row.locator("[data-bc-board-assignee]")).to_contain_text("Zoe Zweit")
+    expect(worker_row).to_contain_text(f"{held - 1} von 5")
     # The case worker's open conversation follows live.
     expect(worker.locator("[data-bc-field=assignee]")).to_have_text("Zoe Zweit")
     expect(worker.get_by_role("log")).to_contain_text("Tamara Chefin hat das Gespräch Zoe Zweit zugewiesen")
