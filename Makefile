@@ -48,6 +48,7 @@ demo: install
 	@echo "    bauamt / bauamt               case worker, Bauverwaltung"
 	@echo "    buergerbuero / buergerbuero   case worker, Bürgerbüro"
 	@echo "    sprechstunde / sprechstunde   host of the Bürgersprechstunde (Bürgermeisteramt)"
+	@echo "    leitung / leitung             supervisor (Leitung) of the Bauverwaltung: team board"
 	@echo ""
 	$(BIN)/buergerchat_daphne -b $(HOST) -p $(PORT) demo_site.asgi:application
 

@@ -69,6 +69,11 @@ DEFAULTS = {
     # pings), for task backends that cannot defer a job. 0: never automatically (run
     # `manage.py buergerchat_send_notices` from cron instead).
     "NOTICE_CHECK_INTERVAL": 30,
+    # Automatic assignment (casework/assignment.py): how often the job that reassigns the
+    # conversations of absent case workers and assigns waiting ones is enqueued at most,
+    # in seconds (on pings of staff sockets; a presence change enqueues it at once).
+    # 0: never on pings (run `manage.py buergerchat_assign` from cron instead).
+    "ASSIGNMENT_CHECK_INTERVAL": 60,
     # Delete archived PDF transcripts together with their conversation when it is purged.
     "PURGE_ARCHIVED_PDFS": False,
     # How many conversations the inbox decrypts at most to search subjects.
@@ -132,6 +137,7 @@ NON_NEGATIVE_KEYS = (
     "IDLE_CHECK_INTERVAL",
     "NOTICE_CHECK_INTERVAL",
     "NOTICE_DELAY",
+    "ASSIGNMENT_CHECK_INTERVAL",
 )
 
 

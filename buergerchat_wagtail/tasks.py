@@ -2,6 +2,7 @@
 earlier version (django-tasks stores the task's dotted path) still run. New code
 imports each task from its domain module; this module will be removed in 1.0."""
 
+from buergerchat_wagtail.casework.assignment import balance_assignments
 from buergerchat_wagtail.casework.idle import close_idle_conversations
 from buergerchat_wagtail.conversations.notifications import notify_citizen, notify_department
 from buergerchat_wagtail.files.attachments import scan_attachment_task
@@ -11,6 +12,7 @@ from buergerchat_wagtail.privacy.retention import purge_expired_conversations
 
 __all__ = [
     "archive_conversation_task",
+    "balance_assignments",
     "citizen_transcript_task",
     "close_idle_conversations",
     "enqueue_on_commit",

@@ -23,6 +23,7 @@ from buergerchat_wagtail.models import Conversation, Transcript
 from buergerchat_wagtail.views.admin import components
 from buergerchat_wagtail.views.admin.bulk_actions import BULK_ACTIONS
 from buergerchat_wagtail.views.admin.archive import ArchiveViewSet
+from buergerchat_wagtail.views.admin.board import TeamBoardViewSet
 from buergerchat_wagtail.views.admin.canned_answers import CannedAnswerViewSet
 from buergerchat_wagtail.views.admin.consultations import ConsultationHostViewSet, ConsultationSessionViewSet
 from buergerchat_wagtail.views.admin.departments import DepartmentViewSet
@@ -64,6 +65,7 @@ class BuergerchatViewSetGroup(SnippetViewSetGroup):
     menu_order = 250
     items = (
         InboxViewSet,
+        TeamBoardViewSet,
         ConsultationHostViewSet,
         ReportViewSet,
         ArchiveViewSet,
@@ -111,7 +113,9 @@ def buergerchat_audit_log_actions(actions):
 
 @hooks.register("register_permissions")
 def buergerchat_permissions():
-    return Permission.objects.filter(content_type__app_label="buergerchat", codename="erase_conversation")
+    return Permission.objects.filter(
+        content_type__app_label="buergerchat", codename__in=["erase_conversation", "supervise_department"]
+    )
 
 
 hooks.register("construct_homepage_panels", components.construct_homepage_panels)

@@ -13,6 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from buergerchat_wagtail.conf import buergerchat_settings
+from buergerchat_wagtail.events import groups
+from buergerchat_wagtail.events.broadcasting import group_send
 from buergerchat_wagtail.models import CitizenPresence, Department, StaffPresence, StaffStatus
 
 #: A ping refreshes ``last_seen`` at most this often (seconds), to spare the database.
@@ -34,6 +36,7 @@ def register(channel_name, user):
     StaffPresence.objects.update_or_create(
         channel_name=channel_name, defaults={"user": user, "connected_at": now, "last_seen": now}
     )
+    note_absence(user, now)
 
 
 def heartbeat(channel_name, user):
@@ -47,11 +50,15 @@ def heartbeat(channel_name, user):
     _obj, created = StaffPresence.objects.get_or_create(
         channel_name=channel_name, defaults={"user": user, "connected_at": now, "last_seen": now}
     )
+    if created:
+        note_absence(user, now)
     return created
 
 
-def unregister(channel_name):
+def unregister(channel_name, user=None):
     StaffPresence.objects.filter(channel_name=channel_name).delete()
+    if user is not None:
+        note_absence(user)
 
 
 def is_away(user):
@@ -61,6 +68,57 @@ def is_away(user):
 def set_away(user, away):
     with transaction.atomic():
         StaffStatus.objects.update_or_create(user=user, defaults={"away": bool(away), "changed_at": timezone.now()})
+        note_absence(user)
+
+
+def is_present(user, now=None):
+    """Has ``user`` the admin open (a live staff socket) and is not away?"""
+    return (
+        StaffPresence.objects.filter(user=user, last_seen__gte=_cutoff(now)).exists()
+        and not is_away(user)
+    )
+
+
+def note_absence(user, now=None):
+    """Keep ``StaffStatus.offline_since``: cleared while ``user`` is present, else the
+    moment the absence was first noticed (the automatic assignment reassigns after it)."""
+    now = now or timezone.now()
+    if is_present(user, now):
+        StaffStatus.objects.filter(user=user, offline_since__isnull=False).update(offline_since=None)
+        return
+    status, created = StaffStatus.objects.get_or_create(user=user, defaults={"changed_at": now, "offline_since": now})
+    if not created and status.offline_since is None:
+        StaffStatus.objects.filter(pk=status.pk, offline_since__isnull=True).update(offline_since=now)
+
+
+def absent_since(user_ids, now=None):
+    """``{user id: since when absent}`` of those of ``user_ids`` who are not present now
+    (an absence not noticed before, e.g. a socket lost with a crashed worker, counts from now)."""
+    now = now or timezone.now()
+    present = set(
+        StaffPresence.objects.filter(user_id__in=user_ids, last_seen__gte=_cutoff(now))
+        .exclude(user__buergerchat_status__away=True)
+        .values_list("user_id", flat=True)
+    )
+    known = dict(StaffStatus.objects.filter(user_id__in=user_ids).values_list("user_id", "offline_since"))
+    absent = {}
+    for user_id in set(user_ids) - present:
+        since = known.get(user_id)
+        if since is None:
+            if user_id in known:
+                StaffStatus.objects.filter(user_id=user_id).update(offline_since=now)
+            else:
+                StaffStatus.objects.get_or_create(user_id=user_id, defaults={"changed_at": now, "offline_since": now})
+            since = now
+        absent[user_id] = since
+    return absent
+
+
+def broadcast_presence(department_ids):
+    """Tell the team boards of these departments that someone came, left or set
+    themselves away (a ``presence`` frame to sockets that sent ``watch_team``)."""
+    for department_id in department_ids:
+        group_send(groups.team(department_id), {"type": "bc.presence", "department": department_id})
 
 
 def online_user_ids(department, now=None):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from buergerchat_wagtail.availability import presence
-from buergerchat_wagtail.casework import workflow
+from buergerchat_wagtail.casework import assignment, workflow
 from buergerchat_wagtail.consultations import queue as consultations
 from buergerchat_wagtail.conversations import notifications, payloads, receipts, services
 from buergerchat_wagtail.models import CitizenNotice, Conversation, QueueEntry, SenderType
@@ -33,6 +33,7 @@ def start(*, department, text, name="", email="", privacy_page=None, subject_pre
         CitizenNotice.objects.create(conversation=started, page=page)
         if notify and email:
             notifications.opt_in(started, page=page)
+        assignment.assign_new(started)  # in automatic departments: to a present case worker
         retention.schedule_purge()  # an active site purges without cron
     return started, secret
 

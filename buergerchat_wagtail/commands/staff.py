@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 
 from buergerchat_wagtail.casework import workflow
 from buergerchat_wagtail.conversations import payloads, receipts, services
-from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
-from buergerchat_wagtail.models import Conversation, SenderType
+from buergerchat_wagtail.conversations.permissions import conversation_permission_policy, may_supervise
+from buergerchat_wagtail.models import Conversation, Department, SenderType
 from buergerchat_wagtail.protocol.frames import ProtocolError, ack, reply
 
 
@@ -102,3 +102,10 @@ def set_status(user, request):
 def change_tags(user, request):
     found = conversation(user, request.conversation, "tag")
     return done(user, "tags", workflow.change_tags(found, user, add=request.add, remove=request.remove))
+def watch_team(user, request):
+    """The team board of a department: allowed to its supervisors (``may_supervise``);
+    an unknown department is refused like a forbidden one. Returns the reply frame."""
+    department = Department.objects.filter(pk=request.department).first()
+    if department is None or not may_supervise(user, department):
+        raise ProtocolError("forbidden", _("You may not see this team."))
+    return reply("watching", department=department.pk)

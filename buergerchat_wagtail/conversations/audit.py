@@ -32,6 +32,7 @@ RESUME_LINK_USED = "buergerchat.resume_link"  # a notice's one-time link was exc
 ASSIGN = "buergerchat.assign"  # taken, or assigned to a colleague (or to nobody)
 STATUS = "buergerchat.status"  # status changed (closing is logged as CLOSE)
 TAG = "buergerchat.tag"  # tags added or removed (ids only)
+AUTO_ASSIGN = "buergerchat.auto_assign"  # assigned by the automatic assignment (casework/assignment.py)
 
 #: (action, label, message) registered with Wagtail's ``register_log_actions`` hook.
 ACTIONS = [
@@ -54,6 +55,7 @@ ACTIONS = [
     (ASSIGN, _("Assign conversation"), _("Conversation assigned")),
     (STATUS, _("Change status"), _("Conversation status changed")),
     (TAG, _("Tag conversation"), _("Conversation tags changed")),
+    (AUTO_ASSIGN, _("Automatic assignment"), _("Conversation assigned automatically")),
 ]
 
 

@@ -112,9 +112,35 @@ def fresh_user_permissions(user):
 
     A socket's user lives for hours; group membership may change meanwhile.
     """
-    if hasattr(user, ConversationPermissionPolicy.permission_cache_name):
-        delattr(user, ConversationPermissionPolicy.permission_cache_name)
+    for name in (ConversationPermissionPolicy.permission_cache_name, "_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        if hasattr(user, name):  # Django's ModelBackend caches permissions on the user too
+            delattr(user, name)
     return user
+
+
+SUPERVISE_PERMISSION = "buergerchat.supervise_department"
+
+
+def may_supervise(user, department):
+    """The "Leitung" of a department sees its team board and reassigns its conversations:
+    the ``supervise_department`` permission and membership of the department's answering
+    group (superusers supervise every department)."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    return user.has_perm(SUPERVISE_PERMISSION) and department.pk in conversation_permission_policy.department_ids_for_user(user)
+
+
+def supervised_departments(user):
+    """The departments whose team board ``user`` may open."""
+    if not (user.is_authenticated and user.is_active):
+        return Department.objects.none()
+    if user.is_superuser:
+        return Department.objects.all()
+    if not user.has_perm(SUPERVISE_PERMISSION):
+        return Department.objects.none()
+    return conversation_permission_policy.departments_for_user(user)
 
 
 def may_host_session(user, session):

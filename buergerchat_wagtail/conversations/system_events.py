@@ -25,6 +25,7 @@ TRANSFERRED = "transferred"
 CLOSED = "closed"
 REOPENED = "reopened"
 ASSIGNED = "assigned"
+AUTO_ASSIGNED = "auto_assigned"
 STATUS = "status"
 RATED = "rated"
 
@@ -33,6 +34,7 @@ EVENTS = {
     CLOSED: Event(internal=False, citizen_keys=("idle", "minutes")),
     REOPENED: Event(internal=True),
     ASSIGNED: Event(internal=True),
+    AUTO_ASSIGNED: Event(internal=True),
     STATUS: Event(internal=True),
     RATED: Event(internal=True),
 }
@@ -107,6 +109,14 @@ def text(event, data, audience, fallback=""):
         if data.get("assignee_id") is not None and data.get("assignee_id") == data.get("by_id"):
             return _("%(user)s took the conversation.") % {"user": by}
         return _("%(user)s assigned the conversation to %(assignee)s.") % {"user": by, "assignee": assignee}
+    if event == AUTO_ASSIGNED:
+        assignee = data.get("assignee") or _("Former staff member")
+        if data.get("previous"):
+            return _("Reassigned automatically from %(previous)s (absent) to %(assignee)s.") % {
+                "previous": data["previous"],
+                "assignee": assignee,
+            }
+        return _("Assigned automatically to %(assignee)s.") % {"assignee": assignee}
     if event == STATUS:
         return _("%(user)s set the status to “%(status)s”.") % {"user": by, "status": _status_label(data.get("status"))}
     if event == RATED:

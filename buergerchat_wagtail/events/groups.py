@@ -22,3 +22,8 @@ def conversation_staff(conversation_id):
 def availability(department_id):
     """Citizen sockets of one department: told when its state changes (presence)."""
     return f"buergerchat.avail.{department_id}"
+
+
+def team(department_id):
+    """Team boards of one department (supervisors' staff sockets): told of presence changes."""
+    return f"buergerchat.team.{department_id}"

@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("buergerchat", "0008_hardening"),
+        ("buergerchat", "0009_department_sentence_name"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('buergerchat', '0008_hardening'),
+        ('buergerchat', '0010_attachment_thumbnail'),
     ]
 
     operations = [

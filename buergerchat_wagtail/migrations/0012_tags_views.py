@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('buergerchat', '0008_hardening'),
+        ('buergerchat', '0011_answer_notice'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ from buergerchat_wagtail.models.consultations import (
     QueueStatus,
 )
 from buergerchat_wagtail.models.conversations import Conversation, ConversationStatus, Message, SenderType
-from buergerchat_wagtail.models.departments import AvailabilityMode, Department, PdfActiveContent, StaffNameDisplay
+from buergerchat_wagtail.models.departments import AssignmentMode, AvailabilityMode, Department, PdfActiveContent, StaffNameDisplay
 from buergerchat_wagtail.models.filetypes import FileType
 from buergerchat_wagtail.models.launchers import ChatLauncher
 from buergerchat_wagtail.models.notices import CitizenNotice, CitizenPresence, ResumeToken
@@ -26,6 +26,7 @@ from buergerchat_wagtail.models.tags import ConversationTag, SavedInboxView, Tag
 
 __all__ = [
     "Attachment",
+    "AssignmentMode",
     "AvailabilityMode",
     "BuergerchatSiteSettings",
     "CannedAnswer",

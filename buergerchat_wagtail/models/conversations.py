@@ -147,6 +147,9 @@ class Conversation(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    auto_assigned_at = models.DateTimeField(
+        _("assigned automatically"), null=True, blank=True, help_text=_("When the automatic assignment last chose the assignee.")
+    )
     # Read receipts: the highest message id the other side has read.
     staff_read_up_to = models.PositiveBigIntegerField(_("read by staff up to message"), default=0)
     citizen_read_up_to = models.PositiveBigIntegerField(_("read by the citizen up to message"), default=0)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -26,6 +27,11 @@ class DepartmentQuerySet(models.QuerySet):
     def for_member(self, user):
         """Departments whose answering group ``user`` belongs to."""
         return self.filter(group__in=user.groups.all())
+
+
+class AssignmentMode(models.TextChoices):
+    MANUAL = "manual", _("Manual (case workers take conversations)")
+    AUTOMATIC = "automatic", _("Automatic (round robin among present case workers)")
 
 
 class StaffNameDisplay(models.TextChoices):
@@ -170,6 +176,35 @@ class Department(index.Indexed, models.Model):
         help_text=_("When a case worker closes a conversation, archive it as a PDF/A transcript."),
     )
 
+    assignment_mode = models.CharField(
+        _("assignment of new conversations"),
+        max_length=10,
+        choices=AssignmentMode.choices,
+        default=AssignmentMode.MANUAL,
+        help_text=_(
+            "Automatic: each new conversation goes to the next present case worker with free capacity, in turn."
+        ),
+    )
+    assignment_capacity = models.PositiveSmallIntegerField(
+        _("open conversations per person"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_("Automatic assignment gives a case worker at most this many open conversations of the department."),
+    )
+    reassign_after_minutes = models.PositiveSmallIntegerField(
+        _("reassign after absence of (minutes)"),
+        default=10,
+        validators=[MaxValueValidator(1440)],
+        help_text=_(
+            "With automatic assignment, open conversations of a case worker who has been offline or away this long "
+            "go to a present colleague. 0: never."
+        ),
+    )
+    # Round robin: who got the last automatic assignment (the next one goes to the one after).
+    last_auto_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
+
     objects = DepartmentQuerySet.as_manager()
 
     search_fields = [
@@ -182,6 +217,9 @@ class Department(index.Indexed, models.Model):
         verbose_name = _("department")
         verbose_name_plural = _("departments")
         ordering = ("name",)
+        permissions = [
+            ("supervise_department", _("Can supervise the team of their departments (Leitung)")),
+        ]
 
     def __str__(self):
         return self.name

@@ -29,6 +29,8 @@ class StaffStatus(models.Model):
     )
     away = models.BooleanField(_("away"), default=False)
     changed_at = models.DateTimeField(default=timezone.now)
+    # Since when the worker has been absent (no admin open, or away); None while present.
+    offline_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("staff status")

@@ -118,6 +118,13 @@ class UnsubscribeFrame(Frame):
     conversation: Id
 
 
+class WatchTeamFrame(Frame):
+    """The team board: receive ``presence`` frames of a department the user supervises."""
+
+    type: Literal["watch_team"]
+    department: Id
+
+
 class StaffMessageFrame(Frame):
     type: Literal["message"]
     conversation: Id
@@ -234,6 +241,7 @@ STAFF_FRAMES = _by_type(
     TransferFrame,
     StatusFrame,
     TagsFrame,
+    WatchTeamFrame,
 )
 
 

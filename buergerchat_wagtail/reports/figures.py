@@ -9,6 +9,8 @@ import datetime
 import math
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
+
 from buergerchat_wagtail.reports import business_time
 from buergerchat_wagtail.reports.business_time import BERLIN
 
@@ -36,6 +38,7 @@ class Figures:
     week_start: datetime.date | None = None
     started: int = 0
     answered: int = 0
+    auto_assigned: int = 0
     answered_within_office_hours: int = 0
     first_response_seconds: list = field(default_factory=list, repr=False)
     resolution_seconds: list = field(default_factory=list, repr=False)
@@ -43,6 +46,8 @@ class Figures:
 
     def add(self, conversation, department):
         self.started += 1
+        if conversation.get("auto_assigned_at") is not None:
+            self.auto_assigned += 1
         if conversation["first_response_at"] is not None:
             self.answered += 1
             self.first_response_seconds.append(
@@ -111,6 +116,9 @@ class Report:
     date_to: datetime.date
     total: Figures
     weeks: list
+    #: Figures per assignee (``label`` is the name; conversations nobody holds are left out),
+    #: by name.
+    assignees: list = field(default_factory=list)
 
 
 def monday(day):
@@ -134,21 +142,40 @@ def week_label(week_start):
     return f"{year}-W{week:02d}"
 
 
-def build(conversations, departments, date_from, date_to, total_label=""):
+def build(conversations, departments, date_from, date_to, total_label="", name_of=None):
     """The report over ``conversations`` (a queryset, already limited to the user's
-    departments); ``departments`` maps id -> Department. One query."""
+    departments); ``departments`` maps id -> Department. One query, and one more for
+    the assignees' names (``name_of(user)`` gives a name; default: the user name)."""
     total = Figures(label=total_label)
+    by_assignee = {}
     weeks = {}
     day = monday(date_from)
     while day <= date_to:
         weeks[day] = Figures(label=week_label(day), week_start=day)
         day += datetime.timedelta(days=7)
     rows = in_period(conversations, date_from, date_to).order_by().values(
-        "department_id", "created_at", "first_response_at", "closed_at", "rating"
+        "department_id", "created_at", "first_response_at", "closed_at", "rating", "assignee_id", "auto_assigned_at"
     )
     for row in rows:
         department = departments.get(row["department_id"])
         week = weeks[monday(row["created_at"].astimezone(BERLIN).date())]
         week.add(row, department)
         total.add(row, department)
-    return Report(date_from=date_from, date_to=date_to, total=total, weeks=list(weeks.values()))
+        if row["assignee_id"] is not None:
+            by_assignee.setdefault(row["assignee_id"], Figures()).add(row, department)
+    return Report(
+        date_from=date_from,
+        date_to=date_to,
+        total=total,
+        weeks=list(weeks.values()),
+        assignees=_named(by_assignee, name_of),
+    )
+
+
+def _named(by_assignee, name_of):
+    """The per-assignee figures with their names, sorted by name."""
+    users = get_user_model().objects.in_bulk(list(by_assignee))
+    for user_id, figures in by_assignee.items():
+        user = users.get(user_id)
+        figures.label = (name_of(user) if name_of else user.get_username()) if user else str(user_id)
+    return sorted(by_assignee.values(), key=lambda figures: figures.label.casefold())

@@ -31,6 +31,7 @@ PICTURES = {
     "citizen-widget-mobile": "README.md",
     "staff-inbox": "README.md, docs/staff.md",
     "staff-conversation": "README.md, docs/staff.md",
+    "staff-team-board": "docs/staff.md",
     "editor-department": "docs/editors.md",
     "editor-office-hours": "docs/editors.md",
     "editor-chat-block": "docs/editors.md",
@@ -152,6 +153,15 @@ def test_screenshots_for_readme_and_guides(new_context, shots):
     optin.check()
     notice.locator("[data-bc-start]").first.evaluate("box => box.querySelector('[data-bc-email]').blur()")
     shoot(shots, "citizen-notice-optin", notice.locator("[data-bc-start]").first)
+    # The supervisor's team board (the demo's "leitung" leads the Bauverwaltung),
+    # while the case worker is still in the conversation.
+    supervisor = new_context(viewport=DESKTOP).new_page()
+    login(supervisor, "leitung", "leitung")
+    supervisor.goto("/admin/buergerchat/team/")
+    expect(supervisor.get_by_role("heading", name=re.compile("Team-Übersicht"))).to_be_visible()
+    expect(supervisor.locator("tr", has=supervisor.get_by_role("rowheader", name="Berta Baumann"))).to_contain_text("anwesend")
+    expect(supervisor.locator("tr[data-bc-board-conversation]").first).to_be_visible()
+    shoot(shots, "staff-team-board", supervisor)
 
     # The editor's side, in the German admin.
     editor = new_context(viewport=DESKTOP).new_page()

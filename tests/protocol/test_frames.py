@@ -75,7 +75,7 @@ def test_frame_sets_are_separate():
     assert set(CITIZEN_FRAMES) == {"ping", "auth", "message", "sync", "leave_queue", "typing", "read", "rate", "extend"}
     assert set(STAFF_FRAMES) == {
         "ping", "subscribe", "unsubscribe", "message", "sync",
-        "typing", "read", "note", "take", "assign", "transfer", "status", "tags",
+        "typing", "read", "note", "take", "assign", "transfer", "status", "tags", "watch_team",
     }  # fmt: skip
     assert refused({"v": 1, "type": "auth", "secret": "x"}, STAFF_FRAMES).code == "unknown_type"
     assert refused({"v": 1, "type": "subscribe", "conversation": 1}).code == "unknown_type"

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from buergerchat_wagtail.availability import presence
 from buergerchat_wagtail.availability import state as availability
-from buergerchat_wagtail.casework import idle
+from buergerchat_wagtail.casework import assignment, idle
 from buergerchat_wagtail.commands import staff as commands
 from buergerchat_wagtail.conversations import notifications, payloads
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy, fresh_user_permissions
@@ -38,6 +38,7 @@ class StaffConsumer(BaseChatConsumer):
         self.user = self.scope.get("user")
         self.department_ids = frozenset()
         self.subscriptions = {}  # conversation id -> department id
+        self.watched_teams = set()  # department ids whose team board this socket shows
         self.permissions_checked_at = 0.0
         # Accept first, then close with our code: a refused handshake reaches the
         # browser only as 1006, and the client could not tell "log in again" from "retry".
@@ -57,22 +58,21 @@ class StaffConsumer(BaseChatConsumer):
     def _register_presence(self):
         presence.register(self.channel_name, self.user)
         self.present = True
-        availability.broadcast(presence.department_ids_of(self.user), presence_changed=True)
+        assignment.presence_changed(self.user)
 
     def _unregister_presence(self):
-        presence.unregister(self.channel_name)
-        availability.broadcast(presence.department_ids_of(self.user), presence_changed=True)
+        presence.unregister(self.channel_name, self.user)
+        assignment.presence_changed(self.user)
 
     async def handle_ping(self, frame):
         await self.rejoin_groups()
         await database_call(idle.schedule_idle_close)()
         await database_call(notifications.schedule_sweep)()
+        await database_call(assignment.schedule_balance)()
         if getattr(self, "present", False):
             recreated = await database_call(presence.heartbeat)(self.channel_name, self.user)
             if recreated:
-                await database_call(
-                    lambda: availability.broadcast(presence.department_ids_of(self.user), presence_changed=True)
-                )()
+                await database_call(assignment.presence_changed)(self.user)
         await self.send_frame("pong")
 
     def _may_use_inbox(self):
@@ -92,6 +92,8 @@ class StaffConsumer(BaseChatConsumer):
             await self.channel_layer.group_discard(groups.department(department_id), self.channel_name)
         for conversation_id in list(self.subscriptions):
             await self.channel_layer.group_discard(groups.conversation_staff(conversation_id), self.channel_name)
+        for department_id in getattr(self, "watched_teams", ()):
+            await self.channel_layer.group_discard(groups.team(department_id), self.channel_name)
 
     async def fresh_department_ids(self):
         def load():
@@ -133,7 +135,16 @@ class StaffConsumer(BaseChatConsumer):
             await self.channel_layer.group_discard(groups.conversation_staff(frame.conversation), self.channel_name)
         await self.send_frame("unsubscribed", conversation=frame.conversation)
 
+    async def handle_watch_team(self, frame):
+        await self.refresh_permissions(force=True)
+        answer = await database_call(commands.watch_team)(self.user, frame)
+        self.watched_teams.add(frame.department)
+        await self.channel_layer.group_add(groups.team(frame.department), self.channel_name)
+        await self.send_json(answer)
+
     async def rejoin_groups(self):
+        for department_id in self.watched_teams:
+            await self.channel_layer.group_add(groups.team(department_id), self.channel_name)
         await self.channel_layer.group_add(groups.STAFF_BROADCAST, self.channel_name)
         for department_id in self.department_ids:
             await self.channel_layer.group_add(groups.department(department_id), self.channel_name)
@@ -262,6 +273,17 @@ class StaffConsumer(BaseChatConsumer):
             return
         state = availability.DepartmentState.from_event(event["state"])
         await self.send_frame("availability", availability=state.as_payload())
+
+    async def bc_presence(self, event):
+        """A colleague came, left or switched "away" (the team board reloads). Only for
+        sockets that watch the team and still belong to the department (the frame
+        carries its id only)."""
+        if event["department"] not in self.watched_teams:
+            return
+        await self.refresh_permissions()
+        if event["department"] not in self.department_ids:
+            return
+        await self.send_frame("presence", department=event["department"])
 
     async def bc_queue_staff(self, event):
         await self.refresh_permissions()

@@ -48,6 +48,10 @@ class DepartmentViewSet(SnippetViewSet):
             heading=_("For staff"),
         ),
         MultiFieldPanel(
+            [FieldPanel("assignment_mode"), FieldPanel("assignment_capacity"), FieldPanel("reassign_after_minutes")],
+            heading=_("Assignment"),
+        ),
+        MultiFieldPanel(
             [
                 FieldPanel("office_hours"),
                 FieldPanel("availability_mode"),

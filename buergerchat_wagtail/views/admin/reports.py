@@ -17,6 +17,7 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.reports import ReportView
 from wagtail.admin.viewsets.base import ViewSet
 
+from buergerchat_wagtail.conversations.payloads import staff_display_name
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy
 from buergerchat_wagtail.models import Conversation
 from buergerchat_wagtail.reports import charts
@@ -124,6 +125,7 @@ class ConversationReportView(ReportView):
         "answered_within_office_hours_percent",
         "rating_average",
         "rating_count",
+        "auto_assigned",
     ]
 
     @cached_property
@@ -133,6 +135,7 @@ class ConversationReportView(ReportView):
             "week_start": _("Week starting"),
             "started": _("Started"),
             "answered": _("Answered"),
+            "auto_assigned": _("Assigned automatically"),
             "first_response_median_minutes": _("First response, median (minutes)"),
             "first_response_p90_minutes": _("First response, 90th percentile (minutes)"),
             "resolution_median_minutes": _("Resolution, median (minutes)"),
@@ -147,6 +150,7 @@ class ConversationReportView(ReportView):
             Column("label", label=_("Week"), accessor=lambda f: f.label),
             Column("started", label=_("Started"), accessor="started"),
             Column("answered", label=_("Answered"), accessor="answered"),
+            Column("auto_assigned", label=_("Assigned automatically"), accessor="auto_assigned"),
             Column("first_response_median", label=_("First response (median)"), accessor=lambda f: format_duration(f.first_response_median)),
             Column("first_response_p90", label=_("First response (90 %)"), accessor=lambda f: format_duration(f.first_response_p90)),
             Column("resolution_median", label=_("Resolution (median)"), accessor=lambda f: format_duration(f.resolution_median)),
@@ -184,7 +188,11 @@ class ConversationReportView(ReportView):
         departments = {d.pk: d for d in conversation_permission_policy.departments_for_user(self.request.user)}
         self.departments = departments
         self.report = reporting.build(
-            self.filter_queryset(self.get_queryset()), departments, *self.period, total_label=_("Total")
+            self.filter_queryset(self.get_queryset()),
+            departments,
+            *self.period,
+            total_label=_("Total"),
+            name_of=staff_display_name,
         )
         if self.is_export:
             return self.report.weeks + [self.report.total]
@@ -204,9 +212,20 @@ class ConversationReportView(ReportView):
         context.update(
             report=self.report,
             total=self.report.total,
+            assignee_rows=[
+                (
+                    figures.label,
+                    figures.started,
+                    figures.auto_assigned,
+                    figures.answered,
+                    format_duration(figures.first_response_median),
+                )
+                for figures in self.report.assignees
+            ],
             total_rows=[
                 (_("Conversations started"), self.report.total.started),
                 (_("Answered"), self.report.total.answered),
+                (_("Assigned automatically"), self.report.total.auto_assigned),
                 (_("First response, median"), format_duration(self.report.total.first_response_median)),
                 (_("First response, 90th percentile"), format_duration(self.report.total.first_response_p90)),
                 (_("Resolution, median"), format_duration(self.report.total.resolution_median)),

@@ -1,10 +1,11 @@
 /*
  * Bürgerchat in the Wagtail admin: registers the Stimulus controllers (inbox,
- * saved views, consultation queue, and a conversation's connection, thread, composer, actions,
+ * saved views, team board, consultation queue, and a conversation's connection, thread, composer, actions,
  * upload and canned answers, and the office-hours rows of "Abteilung einrichten"). Configuration comes from data- attributes (no inline
  * scripts, CSP-safe). Loaded as an ES module. Protocol: docs/protocol.md.
  */
 import { actionsController } from "./admin/actions.js";
+import { boardController } from "./admin/board.js";
 import { cannedController } from "./admin/canned.js";
 import { composerController } from "./admin/composer.js";
 import { conversationController } from "./admin/conversation.js";
@@ -19,6 +20,7 @@ import { onReady } from "./lib/util.js";
 /* Order matters: a conversation's parts connect after the controllers they use as outlets. */
 const CONTROLLERS = [
   ["bc-queue", queueController],
+  ["bc-board", boardController],
   ["bc-inbox", inboxController],
   ["bc-views", viewsController],
   ["bc-conversation", conversationController],

@@ -98,7 +98,12 @@ USERS = [
     ("bauamt", "bauamt", False, "Bauverwaltung", "Berta", "Baumann"),
     ("buergerbuero", "buergerbuero", False, "Bürgerbüro", "Bernd", "Bürger"),
     ("sprechstunde", "sprechstunde", False, "Bürgermeisteramt", "Max", "Mustermann"),
+    ("leitung", "leitung", False, "Bauverwaltung", "Lena", "Leitner"),
 ]
+#: Supervisors ("Leitung"): a group with the supervise permission, on top of the
+#: answering group of the department they lead (the team board needs both).
+SUPERVISOR_GROUP = "Leitung"
+SUPERVISORS = ["leitung"]
 
 
 # The city's colour for the chat (contrast with the white button text: 9.35:1).
@@ -177,6 +182,13 @@ class Command(BaseCommand):
                 user.save()
             if group_name:
                 user.groups.add(Group.objects.get(name=group_name))
+        supervisors, _ = Group.objects.get_or_create(name=SUPERVISOR_GROUP)
+        supervisors.permissions.add(
+            access_admin,
+            Permission.objects.get(content_type__app_label="buergerchat", codename="supervise_department"),
+        )
+        for user in User.objects.filter(username__in=SUPERVISORS):
+            user.groups.add(supervisors)
 
         home = self.home_page()
         privacy = self.child(
