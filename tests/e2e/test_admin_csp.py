@@ -181,8 +181,8 @@ def walk_office_hours(page):
 @walk("consultation sessions", "/admin/buergerchat/consultation-sessions/")
 def walk_consultation_sessions(page):
     page.goto("/admin/buergerchat/consultation-sessions/")
-    page.get_by_role("link", name="Digitale Bürgersprechstunde").first.click()
-    expect(page.locator("#id_title")).to_have_value("Digitale Bürgersprechstunde")
+    page.get_by_role("link", name="Live-Chat mit dem Oberbürgermeister").first.click()
+    expect(page.locator("#id_title")).to_have_value("Live-Chat mit dem Oberbürgermeister")
     page.goto("/admin/buergerchat/consultation-sessions/add/")
     starts = page.locator("#id_starts_at")
     starts.click()
@@ -207,6 +207,30 @@ def walk_chat_buttons(page):
     expect(page.locator("#id_label")).to_have_value("Fragen? Zum Chat")
     page.goto("/admin/buergerchat/chat-buttons/add/")
     use_chooser(page, "id_root_page-chooser")
+    use_chooser(page, "id_department-chooser")
+
+
+@walk("set up a department", "/admin/buergerchat/setup/")
+def walk_setup(page):
+    page.goto("/admin/buergerchat/setup/")
+    expect(page.get_by_label("Name der Abteilung")).to_be_visible()
+    rows = page.locator("[data-bc-hours-target=rows] > tr")
+    before = rows.count()
+    page.locator(".bc-hours__add").click()
+    expect(rows).to_have_count(before + 1)
+
+
+@walk("team board", "/admin/buergerchat/team/")
+def walk_team_board(page):
+    page.goto("/admin/buergerchat/team/")
+    expect(page.get_by_role("heading", name=re.compile("Team-Übersicht"))).to_be_visible()
+
+
+@walk("conversation tags", "/admin/buergerchat/tags/")
+def walk_tags(page):
+    page.goto("/admin/buergerchat/tags/")
+    page.goto("/admin/buergerchat/tags/add/")
+    expect(page.locator("#id_name")).to_be_visible()
     use_chooser(page, "id_department-chooser")
 
 

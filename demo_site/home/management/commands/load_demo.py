@@ -4,7 +4,7 @@
 import datetime
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -184,7 +184,7 @@ class Command(BaseCommand):
                 user.groups.add(Group.objects.get(name=group_name))
         supervisors, _ = Group.objects.get_or_create(name=SUPERVISOR_GROUP)
         supervisors.permissions.add(
-            access_admin,
+            Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"),
             Permission.objects.get(content_type__app_label="buergerchat", codename="supervise_department"),
         )
         for user in User.objects.filter(username__in=SUPERVISORS):
