@@ -127,7 +127,7 @@ def walk_conversation(page, new_context):
 @walk("live consultations", "/admin/buergerchat/consultations/")
 def walk_consultations_host(page):
     assert_strict(page.goto("/admin/buergerchat/consultations/"))
-    expect(page.locator("main")).to_contain_text("Bürgersprechstunde")
+    expect(page.locator("main")).to_contain_text("Live-Sprechstunde leiten")
 
 
 def filter_by_date(page, path, filter_label, field_id):
@@ -139,13 +139,19 @@ def filter_by_date(page, path, filter_label, field_id):
 
 @walk("archive", "/admin/buergerchat-archive/")
 def walk_archive(page):
-    for label, field_id in [
-        ("Archiviert", "id_created_at_0"),
-        ("Archiviert", "id_created_at_1"),
-        ("Gespräch begonnen", "id_conversation_started_at_0"),
-        ("Gespräch begonnen", "id_conversation_started_at_1"),
+    # The archive's date filters are the browser's own labelled date inputs (no script).
+    for label, name in [
+        ("Archiviert", "created_at_from"),
+        ("Archiviert", "created_at_to"),
+        ("Gespräch begonnen", "conversation_started_at_from"),
+        ("Gespräch begonnen", "conversation_started_at_to"),
     ]:
-        filter_by_date(page, "/admin/buergerchat-archive/", label, field_id)
+        page.goto("/admin/buergerchat-archive/")
+        open_filter(page, label)
+        field = page.locator(f"input[name={name}]")
+        expect(field).to_have_attribute("type", "date")
+        field.fill("2026-12-01")
+        expect(field).to_have_value("2026-12-01")
 
 
 @walk("report", "/admin/buergerchat/report/")
