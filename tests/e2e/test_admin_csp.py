@@ -156,8 +156,14 @@ def walk_archive(page):
 
 @walk("report", "/admin/buergerchat/report/")
 def walk_report(page):
-    for field_id in ("id_period_0", "id_period_1"):
-        filter_by_date(page, "/admin/buergerchat/report/", "Zeitraum", field_id)
+    # The report's period is two labelled native date inputs (no script), as in the archive.
+    for name in ("period_from", "period_to"):
+        page.goto("/admin/buergerchat/report/")
+        open_filter(page, "Zeitraum")
+        field = page.locator(f"input[name={name}]")
+        expect(field).to_have_attribute("type", "date")
+        field.fill("2026-12-01")
+        expect(field).to_have_value("2026-12-01")
 
 
 @walk("departments", "/admin/buergerchat/departments/")

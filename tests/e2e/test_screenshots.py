@@ -168,12 +168,12 @@ def test_screenshots_for_readme_and_guides(new_context, shots):
     login(editor, "admin", "admin")
     editor.goto("/admin/buergerchat/departments/")
     editor.get_by_role("link", name="Bauverwaltung", exact=True).first.click()
-    expect(editor.get_by_role("textbox", name=re.compile("^Name"))).to_have_value("Bauverwaltung")
+    expect(editor.get_by_role("textbox", name=re.compile(r"^Name\*?$"))).to_have_value("Bauverwaltung")
     shoot(shots, "editor-department", editor)
 
     editor.goto("/admin/buergerchat/office-hours/")
     editor.get_by_role("link", name=re.compile("Bauverwaltung")).first.click()
-    expect(editor.get_by_role("textbox", name=re.compile("^Name"))).to_have_value(re.compile("Bauverwaltung"))
+    expect(editor.get_by_role("textbox", name=re.compile(r"^Name\*?$"))).to_have_value(re.compile("Bauverwaltung"))
     shoot(shots, "editor-office-hours", editor)
 
     editor.goto("/admin/pages/search/?q=Bauverwaltung")

@@ -24,7 +24,7 @@ from buergerchat_wagtail.reports import charts
 from buergerchat_wagtail.reports import figures as reporting
 from buergerchat_wagtail.reports.business_time import BERLIN
 from buergerchat_wagtail.views.admin.access import forbidden
-from buergerchat_wagtail.views.admin.widgets import LabelledDateRangeWidget
+from buergerchat_wagtail.views.admin.widgets import DateRangeInputs
 
 #: The longest period one report covers.
 MAX_PERIOD_DAYS = 2 * 366
@@ -91,7 +91,7 @@ class ReportFilterSet(WagtailFilterSet):
     )
     period = django_filters.DateFromToRangeFilter(
         label=gettext_lazy("Period (conversations started)"),
-        widget=LabelledDateRangeWidget(label=gettext_lazy("Period (conversations started)")),
+        widget=DateRangeInputs(gettext_lazy("Period (conversations started)")),
         method="filter_period",
     )
 

@@ -183,9 +183,10 @@ class Command(BaseCommand):
             if group_name:
                 user.groups.add(Group.objects.get(name=group_name))
         supervisors, _ = Group.objects.get_or_create(name=SUPERVISOR_GROUP)
+        # Admin access as for case workers, and the "Leitung" permission on top.
+        grant_case_worker_permissions(supervisors, departments["bauverwaltung"])
         supervisors.permissions.add(
-            Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"),
-            Permission.objects.get(content_type__app_label="buergerchat", codename="supervise_department"),
+            Permission.objects.get(content_type__app_label="buergerchat", codename="supervise_department")
         )
         for user in User.objects.filter(username__in=SUPERVISORS):
             user.groups.add(supervisors)
