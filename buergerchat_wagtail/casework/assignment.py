@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, OuterRef, Subquery
 from django.utils import timezone
 from django_tasks import task
 
@@ -38,7 +38,7 @@ from buergerchat_wagtail.conversations import audit, system_events
 from buergerchat_wagtail.conversations.payloads import staff_display_name
 from buergerchat_wagtail.conversations.services import broadcast, system_message
 from buergerchat_wagtail.jobs import enqueue_at_most_every
-from buergerchat_wagtail.models import AssignmentMode, Conversation, ConversationStatus, Department
+from buergerchat_wagtail.models import AssignmentMode, Conversation, ConversationStatus, Department, Message
 from buergerchat_wagtail.models.conversations import ACTIVE_STATUSES
 
 logger = logging.getLogger(__name__)
@@ -304,10 +304,20 @@ def team_board(department, now=None):
                 open_conversations=counts.get(user.pk, 0),
             )
         )
+    # "automatic" only while the latest assignment was the automatic one (a supervisor's
+    # reassignment afterwards is a person's decision).
+    last_assignment = (
+        Message.objects.filter(
+            conversation=OuterRef("pk"), event__in=[system_events.ASSIGNED, system_events.AUTO_ASSIGNED]
+        )
+        .order_by("-pk")
+        .values("event")[:1]
+    )
     conversations = list(
         Conversation.objects.filter(department=department)
         .exclude(status=ConversationStatus.CLOSED)
         .select_related("assignee")
+        .annotate(last_assignment=Subquery(last_assignment))
         .order_by(F("waiting_since").asc(nulls_last=True), "created_at", "pk")[:BOARD_LIMIT]
     )
     waiting = [c for c in conversations if c.waiting_since is not None and c.status in ACTIVE_STATUSES]

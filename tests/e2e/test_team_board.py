@@ -117,9 +117,15 @@ def test_auto_assignment_shows_live_on_the_board_and_the_supervisor_reassigns(ne
     held = int(re.search(r"(\d+) von 5", worker_row.inner_text()).group(1))
     row = boss.locator(f'tr[data-bc-board-conversation="{conversation_id}"]')
     row.get_by_role("combobox").select_option(label="Zoe Zweit")
+    # The board reloads while the choice waits for its click (the case worker answers,
+    # so the citizen no longer waits): the choice survives the reload.
+    worker.get_by_label("Antwort").fill("Ich kümmere mich darum.")
+    worker.get_by_role("button", name="Senden", exact=True).click()
+    expect(row.locator("time")).to_have_count(0)  # no longer waiting: the board reloaded
+    expect(row.get_by_role("combobox")).to_have_value(row.get_by_role("option", name="Zoe Zweit").get_attribute("value"))
     row.get_by_role("button", name="Neu zuweisen").click()
     expect(boss.get_by_text(re.compile(r"Das Gespräch BC-.* wurde neu zugewiesen"))).to_be_visible()
-    expect(row.locator("[data-bc-board-assignee]")).to_contain_text("Zoe Zweit")
+    expect(row.locator("[data-bc-board-assignee]")).to_have_text("Zoe Zweit")  # a person's choice: not "automatisch"
     expect(worker_row).to_contain_text(f"{held - 1} von 5")
     # The case worker's open conversation follows live.
     expect(worker.locator("[data-bc-field=assignee]")).to_have_text("Zoe Zweit")

@@ -84,6 +84,12 @@ def reassign(request, pk, conversation_id):
         found = commands.conversation(request.user, conversation_id, "assign")
         if found.department_id != department.pk:
             return forbidden(request)
+        if found.assignee_id == assignee:
+            admin_messages.info(
+                request,
+                _("Conversation %(reference)s is already assigned to this colleague.") % {"reference": found.reference},
+            )
+            return back
         frame = STAFF_FRAMES["assign"](v=PROTOCOL_VERSION, type="assign", conversation=found.pk, assignee=assignee)
         commands.assign(request.user, frame)
     except ProtocolError as exc:

@@ -106,6 +106,43 @@ def test_supervisor_reassigns_through_the_staff_command(supervisor, dept_a, work
     assert conversation.messages.filter(event="assigned", event_data__assignee_id=colleague.pk).exists()
 
 
+def test_board_says_automatic_only_while_the_automatic_assignment_stands(
+    supervisor, dept_a, worker_a, start_conversation
+):
+    from buergerchat_wagtail.casework import assignment
+
+    dept_a.assignment_mode = AssignmentMode.AUTOMATIC
+    dept_a.save()
+    presence.register("channel-worker", worker_a)
+    colleague = get_user_model().objects.create_user(username="kollege", password="pw", first_name="Kai", last_name="Koll")
+    colleague.groups.add(dept_a.group)
+    conversation, _ = start_conversation(dept_a)
+    assignment.assign_new(conversation)
+    assert Conversation.objects.get(pk=conversation.pk).assignee_id == worker_a.pk
+
+    def assignee_cell():
+        html = client_for(supervisor).get(board_url(dept_a) + "?fragment=1").content.decode()
+        row = html.split(f'data-bc-board-conversation="{conversation.pk}"', 1)[1]
+        return row.split("<td data-bc-board-assignee>", 1)[1].split("</td>", 1)[0]
+
+    assert "w-status" in assignee_cell()  # "automatisch"
+    url = reverse("buergerchat_board:reassign", args=[dept_a.pk, conversation.pk])
+    client_for(supervisor).post(url, {"assignee": colleague.pk})
+    cell = assignee_cell()
+    assert "Kai Koll" in cell and "w-status" not in cell
+
+
+def test_reassign_to_the_current_assignee_says_so_and_changes_nothing(supervisor, dept_a, worker_a, start_conversation):
+    conversation, _ = start_conversation(dept_a)
+    Conversation.objects.filter(pk=conversation.pk).update(assignee=worker_a)
+    url = reverse("buergerchat_board:reassign", args=[dept_a.pk, conversation.pk])
+    response = client_for(supervisor).post(url, {"assignee": worker_a.pk}, follow=True)
+    html = response.content.decode()
+    assert "ist dieser Person bereits zugewiesen" in html
+    assert "wurde neu zugewiesen" not in html
+    assert not conversation.messages.filter(event="assigned").exists()
+
+
 def test_reassign_is_refused_without_supervision_or_across_departments(
     supervisor, dept_a, dept_b, worker_a, worker_b, start_conversation
 ):

@@ -2,7 +2,8 @@
  * A department's team board ("Leitung"): asks the staff socket for the team's
  * presence changes (`watch_team`) and reloads its tables on a `presence` frame,
  * on a changed conversation of the department (`conversation` frame), after a
- * reconnect, and every 30 s. A reload waits while the supervisor chooses an assignee.
+ * reconnect, and every 30 s. A reload waits while the supervisor chooses an assignee
+ * and keeps an assignee picked but not yet submitted.
  */
 import { staffSocket } from "../lib/socket.js";
 import { refreshFragment } from "../lib/shortcuts.js";
@@ -54,6 +55,28 @@ export function boardController(Controller) {
       return Boolean(active && active.tagName === "SELECT" && this.resultsTarget.contains(active));
     }
 
+    /** Assignees the supervisor picked but has not submitted yet, by select id. */
+    choices() {
+      const chosen = new Map();
+      this.resultsTarget.querySelectorAll("select").forEach((select) => {
+        const option = select.selectedOptions[0];
+        if (option && !option.defaultSelected) {
+          chosen.set(select.id, select.value);
+        }
+      });
+      return chosen;
+    }
+
+    /** A refresh must not undo a choice (the next click would submit the old assignee). */
+    restore(chosen) {
+      chosen.forEach((value, id) => {
+        const select = document.getElementById(id);
+        if (select && Array.from(select.options).some((option) => option.value === value)) {
+          select.value = value;
+        }
+      });
+    }
+
     refresh() {
       if (this.busy()) {
         this.pending = true;
@@ -66,7 +89,9 @@ export function boardController(Controller) {
           return;
         }
         this.lastHtml = html;
+        const chosen = this.choices();
         this.resultsTarget.innerHTML = html;
+        this.restore(chosen);
         this.statusTarget.textContent = this.updatedValue;
       });
     }
