@@ -109,6 +109,30 @@ async def open_many(factory, count):
     return sockets
 
 
+async def resync_stored(target, staff, lost_by_index):
+    """Ask the server (staff ``sync`` on each affected conversation) which of the lost
+    client ids are stored: those a client's resync would still deliver."""
+    stored = set()
+    for index, client_ids in lost_by_index.items():
+        ws = staff[index]
+        conversation = target.conversations[index]["id"]
+        after = 0
+        while True:
+            await ws.send(json.dumps({"v": 1, "type": "sync", "conversation": conversation, "after": after}))
+            while True:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                if frame.get("type") == "messages" and frame.get("conversation") == conversation:
+                    break
+                if frame.get("type") == "error":
+                    raise RuntimeError(f"sync refused: {frame}")
+            batch = frame["messages"]
+            stored.update(m["client_id"] for m in batch if m.get("client_id") in client_ids)
+            if not batch:
+                break
+            after = batch[-1]["id"]
+    return stored
+
+
 async def run_latency(args):
     target = Target(args)
     citizens = await open_many(target.open_citizen, args.pairs)
@@ -116,23 +140,33 @@ async def run_latency(args):
     # The orchestrator measures the servers' CPU between these two lines.
     print(json.dumps({"phase": "connected"}), flush=True)
     sent_at = {}
+    index_of = {}
+    delivered = set()
     latencies = []
-    acked = 0
+    acked_ids = set()
+    duplicates = 0
     errors = 0
 
     async def read_staff(ws):
+        nonlocal duplicates
         async for text in ws:
             client_id = target.delivered_client_id(text)
-            started = sent_at.pop(client_id, None) if client_id else None
+            if not client_id or client_id not in index_of:
+                continue
+            if client_id in delivered:
+                duplicates += 1
+                continue
+            delivered.add(client_id)
+            started = sent_at.pop(client_id, None)
             if started is not None:
                 latencies.append((time.perf_counter() - started) * 1000)
 
     async def read_citizen(ws):
-        nonlocal acked, errors
+        nonlocal errors
         async for text in ws:
             frame = json.loads(text)
             if frame.get("type") == "ack":
-                acked += 1
+                acked_ids.add(frame.get("client_id"))
             elif frame.get("type") == "error":
                 errors += 1
 
@@ -150,6 +184,7 @@ async def run_latency(args):
             await asyncio.sleep(delay)
         client_id = str(uuid.uuid4())
         sent_at[client_id] = time.perf_counter()
+        index_of[client_id] = k % args.pairs
         await citizens[k % args.pairs].send(target.message(client_id))
     send_seconds = time.perf_counter() - start
     deadline = time.perf_counter() + args.grace
@@ -159,6 +194,23 @@ async def run_latency(args):
     print(json.dumps({"phase": "measured"}), flush=True)
     for task in readers:
         task.cancel()
+    await asyncio.gather(*readers, return_exceptions=True)
+    lost = set(sent_at)
+    # Every message not delivered live within the grace period, classified: stored
+    # (a resync delivers it; with or without its ack reaching the citizen) or missing.
+    # An acknowledged message that is missing would be a bug.
+    classified = None
+    if args.target == "app":
+        by_index = {}
+        for client_id in lost:
+            by_index.setdefault(index_of[client_id], set()).add(client_id)
+        stored = await resync_stored(target, staff, by_index) if by_index else set()
+        classified = {
+            "acked_stored": len(lost & stored & acked_ids),
+            "stored_not_acked": len((lost & stored) - acked_ids),
+            "acked_missing": len((lost & acked_ids) - stored),
+            "not_acked_missing": len(lost - stored - acked_ids),
+        }
     for ws in citizens + staff:
         await ws.close()
     return {
@@ -169,9 +221,11 @@ async def run_latency(args):
         "duration_s": args.duration,
         "sent": total,
         "delivered": len(latencies),
-        "acked": acked if args.target == "app" else None,
+        "acked": len(acked_ids) if args.target == "app" else None,
         "errors": errors,
-        "lost": len(sent_at),
+        "lost": len(lost),
+        "lost_classified": classified,
+        "delivered_twice": duplicates,
         "send_seconds": round(send_seconds, 3),
         "throughput_msgs_per_s": round(len(latencies) / elapsed, 1) if elapsed else None,
         "latency_ms": {

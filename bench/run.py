@@ -127,7 +127,7 @@ def app_setup(site, count):
     path = Path(tempfile.mkstemp(prefix="buergerchat-bench-", suffix=".json")[1])
     with open(path, "w") as out:
         subprocess.run(
-            [sys.executable, "-m", "bench.app_setup", str(count)], cwd=ROOT, env=site.env, stdout=out, check=True
+            [sys.executable, "-m", "bench.app_setup", str(count)], cwd=site.root, env=site.env, stdout=out, check=True
         )
     return str(path)
 
@@ -255,6 +255,31 @@ def inbox_scenario(config):
         database.drop()
 
 
+def ab_ratios(results):
+    """after / before of every app target measured at both revisions: CPU per message
+    and p50/p99 latency, per scenario (below 1: the change helped)."""
+    def pair(after, before):
+        return {
+            "cpu_per_message": ratio(after.get("server_cpu_ms_per_message"), before.get("server_cpu_ms_per_message")),
+            "p50": ratio(after["latency_ms"]["p50"], before["latency_ms"]["p50"]),
+            "p99": ratio(after["latency_ms"]["p99"], before["latency_ms"]["p99"]),
+            "delivered_per_s": ratio(after["throughput_msgs_per_s"], before["throughput_msgs_per_s"]),
+        }
+
+    ratios = {}
+    for row in results.get("latency", []):
+        for name, result in row["results"].items():
+            before = row["results"].get(name + "_before")
+            if before:
+                ratios[f"latency {row['pairs']} {name}"] = pair(result, before)
+    rows = {(r["target"], r["rate_offered"]): r for r in results.get("throughput", [])}
+    for (name, rate), result in rows.items():
+        before = rows.get((name + "_before", rate))
+        if before:
+            ratios[f"throughput {rate} {name}"] = pair(result, before)
+    return ratios
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -267,6 +292,8 @@ def main(argv=None):
     parser.add_argument("--idle", type=int, help="override: idle connections")
     parser.add_argument("--inbox", type=int, nargs=2, metavar=("CONVERSATIONS", "MESSAGES_EACH"))
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL + Redis targets")
+    parser.add_argument("--ab", metavar="REF", help="also measure the app at git REF side by side (targets *_before)")
+    parser.add_argument("--name", help="result file name (default: run-<time>.json)")
     args = parser.parse_args(argv)
     config = dict(QUICK if args.quick else FULL)
     for key in ("pairs", "rate", "duration", "throughput_rates", "idle", "inbox"):
@@ -288,32 +315,50 @@ def main(argv=None):
     have_pg = postgres_available() and redis_available() and not args.no_postgres
 
     relay, channels_relay = start_relay(), start_channels_relay()
-    embedded = DemoSite(extra_env={**BENCH_ENV, "BUERGERCHAT_LOG_LEVEL": "WARNING"}).prepare()
-    embedded_setup = app_setup(embedded, max(max_pairs, config["idle"]))
-    embedded_worker = embedded.worker().start()
     targets = {
         "relay": (relay.ws, None, None, "relay"),
         "channels": (channels_relay.ws, None, None, "channels"),
-        "app_embedded": (f"ws://127.0.0.1:{embedded_worker.port}", None, embedded_setup, "app"),
     }
-    SERVER_PIDS.update(
-        relay=[relay.process.pid], channels=[channels_relay.process.pid], app_embedded=[embedded_worker.process.pid]
-    )
-    pg_parts = []
-    if have_pg:
-        database, redis = PostgresDatabase(), RedisServer().start()
-        scaled = DemoSite(database_url=database.url, redis_url=redis.url, extra_env=BENCH_ENV).prepare()
-        scaled_setup = app_setup(scaled, max_pairs)
-        worker_a, worker_b = scaled.worker().start(), scaled.worker().start()
-        targets["app_postgres_redis_2_workers"] = (
-            f"ws://127.0.0.1:{worker_a.port}", f"ws://127.0.0.1:{worker_b.port}", scaled_setup, "app"
-        )
-        pg_parts = [database, redis, scaled, worker_a, worker_b]
-        # The ASGI workers' CPU only (PostgreSQL and Redis are their own processes).
-        SERVER_PIDS["app_postgres_redis_2_workers"] = [worker_a.process.pid, worker_b.process.pid]
-        SERVER_PIDS["app_postgres_redis_1_worker"] = [worker_a.process.pid]
-    else:
+    SERVER_PIDS.update(relay=[relay.process.pid], channels=[channels_relay.process.pid])
+    # A/B: the app of another revision (a git worktree) measured beside this one, in
+    # the same run, scenario by scenario: "<target>_before".
+    checkouts = [("", ROOT)]
+    if args.ab:
+        before_root = Path(tempfile.mkdtemp(prefix="buergerchat-ab-")) / "before"
+        subprocess.run(["git", "worktree", "add", "--detach", str(before_root), args.ab], cwd=ROOT, check=True,
+                       capture_output=True)
+        meta["ab"] = {
+            "before": subprocess.run(["git", "rev-parse", args.ab], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
+            "after": subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+            + (" + uncommitted changes" if subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                                         cwd=ROOT, capture_output=True, text=True).stdout.strip() else ""),
+        }
+        checkouts.insert(0, ("_before", before_root))
+    embedded_sites, embedded_setups, embedded_workers, pg_parts = [], {}, [], []
+    for suffix, root in checkouts:
+        embedded = DemoSite(extra_env={**BENCH_ENV, "BUERGERCHAT_LOG_LEVEL": "WARNING"}, root=root).prepare()
+        embedded_setup = app_setup(embedded, max(max_pairs, config["idle"]))
+        embedded_worker = embedded.worker().start()
+        embedded_sites.append(embedded)
+        embedded_setups[suffix] = embedded_setup
+        embedded_workers.append(embedded_worker)
+        targets["app_embedded" + suffix] = (f"ws://127.0.0.1:{embedded_worker.port}", None, embedded_setup, "app")
+        SERVER_PIDS["app_embedded" + suffix] = [embedded_worker.process.pid]
+        if have_pg:
+            database, redis = PostgresDatabase(), RedisServer().start()
+            scaled = DemoSite(database_url=database.url, redis_url=redis.url, extra_env=BENCH_ENV, root=root).prepare()
+            scaled_setup = app_setup(scaled, max_pairs)
+            worker_a, worker_b = scaled.worker().start(), scaled.worker().start()
+            targets["app_postgres_redis_2_workers" + suffix] = (
+                f"ws://127.0.0.1:{worker_a.port}", f"ws://127.0.0.1:{worker_b.port}", scaled_setup, "app"
+            )
+            pg_parts.append((database, redis, scaled, worker_a, worker_b))
+            # The ASGI workers' CPU only (PostgreSQL and Redis are their own processes).
+            SERVER_PIDS["app_postgres_redis_2_workers" + suffix] = [worker_a.process.pid, worker_b.process.pid]
+            SERVER_PIDS["app_postgres_redis_1_worker" + suffix] = [worker_a.process.pid]
+    if not have_pg:
         meta["skipped"] = "PostgreSQL or Redis not available: scale-out and inbox scenarios not run"
+    embedded, embedded_setup = embedded_sites[-1], embedded_setups[""]
 
     try:
         if "latency" in wanted:
@@ -321,29 +366,36 @@ def main(argv=None):
             results["latency"] = latency_scenarios(config, targets)
         if "throughput" in wanted:
             print("throughput", flush=True)
-            one_worker = {k: v for k, v in targets.items() if k != "app_postgres_redis_2_workers"}
-            if have_pg:
+            one_worker = {k: v for k, v in targets.items() if not k.startswith("app_postgres_redis_2_workers")}
+            for suffix, _ in checkouts if have_pg else ():
                 # One worker on PostgreSQL + Redis: citizen and staff on the same process.
-                one_worker["app_postgres_redis_1_worker"] = (
-                    targets["app_postgres_redis_2_workers"][0], None, targets["app_postgres_redis_2_workers"][2], "app"
-                )
+                two = targets["app_postgres_redis_2_workers" + suffix]
+                one_worker["app_postgres_redis_1_worker" + suffix] = (two[0], None, two[2], "app")
             results["throughput"] = throughput_scenarios(config, one_worker)
+        if args.ab:
+            results["ab"] = ab_ratios(results)
+            print(f"  A/B (after / before): {json.dumps(results['ab'])}", flush=True)
     except Exception:
         # The servers' own logs say why a client failed (they are deleted below).
-        for site in [embedded] + pg_parts[2:3]:
+        for site in embedded_sites + [parts[2] for parts in pg_parts]:
             print(f"--- server log ({site.var_dir}):\n{site.log_text()[-4000:]}", file=sys.stderr)
         raise
     finally:
-        embedded_worker.stop()
+        for worker in embedded_workers:
+            worker.stop()
         relay.stop()
         channels_relay.stop()
-        for part in reversed(pg_parts):
-            if hasattr(part, "stop"):
-                part.stop()
-        if pg_parts:
-            pg_parts[2].cleanup()
-            pg_parts[1].cleanup()
-            pg_parts[0].drop()
+        for database, redis, scaled, worker_a, worker_b in pg_parts:
+            worker_b.stop()
+            worker_a.stop()
+            redis.stop()
+            scaled.cleanup()
+            redis.cleanup()
+            database.drop()
+        for site in embedded_sites[:-1]:
+            site.cleanup()
+        if args.ab:
+            subprocess.run(["git", "worktree", "remove", "--force", str(before_root)], cwd=ROOT, capture_output=True)
 
     if "idle" in wanted:
         print("idle connections", flush=True)
@@ -355,9 +407,9 @@ def main(argv=None):
         results["inbox"] = inbox_scenario(config)
         print(f"  {results['inbox']}", flush=True)
 
-    name = "quick.json" if args.quick else f"run-{meta['started'].replace(':', '')}.json"
+    name = args.name or ("quick.json" if args.quick else f"run-{meta['started'].replace(':', '')}.json")
     (out / name).write_text(json.dumps(results, indent=2))
-    if not args.quick:
+    if not args.quick and not args.ab:
         (out / "latest.json").write_text(json.dumps(results, indent=2))
     print(f"wrote {out / name}")
     return results

@@ -204,14 +204,16 @@ class TcpGate:
 class DemoSite:
     """The demo site's database and files, prepared like `make demo` does."""
 
-    def __init__(self, database_url=None, redis_url=None, extra_env=None):
+    def __init__(self, database_url=None, redis_url=None, extra_env=None, root=None):
+        # ``root``: another checkout of the project (the benchmark's A/B runs).
+        self.root = Path(root) if root else ROOT
         self.var_dir = Path(tempfile.mkdtemp(prefix="buergerchat-site-"))
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "demo_site.settings",
             "BUERGERCHAT_VAR_DIR": str(self.var_dir),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": str(self.root),
             "BUERGERCHAT_LOG_LEVEL": "WARNING",
             # As in production: no SQL debug cursor, no debug pages.
             "DJANGO_DEBUG": "0",
@@ -229,7 +231,7 @@ class DemoSite:
         with open(self.log_path, "ab") as log:
             subprocess.run(
                 [sys.executable, "manage.py", *args],
-                cwd=ROOT,
+                cwd=self.root,
                 env={**self.env, **(env or {})},
                 check=True,
                 stdout=log,
@@ -272,7 +274,7 @@ class AsgiWorker:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "buergerchat_wagtail.realtime.daphne_guard", *self.daphne_args, "-b", "127.0.0.1", "-p", str(self.port),
              "demo_site.asgi:application"],
-            cwd=ROOT,
+            cwd=self.site.root,
             env=self.env,
             stdout=log,
             stderr=log,
