@@ -26,19 +26,29 @@ def serialise_database_calls():
     return connections[DEFAULT_DB_ALIAS].vendor == "sqlite"
 
 
-def database_call(function):
-    """Like ``database_sync_to_async(function)``; see the module's docstring."""
+def database_call(function, *, events=None):
+    """Like ``database_sync_to_async(function)``; see the module's docstring.
+
+    ``events``: a list that receives the call's channel-layer sends instead of sending
+    them; the caller sends them (``send_events``) when it is ready, e.g. after its own
+    reply, so that a sender's acknowledgement goes out before the broadcasts."""
 
     async def call(*args, **kwargs):
-        events = []
+        collected = [] if events is None else events
 
         def run():
-            with broadcasting.deferred(events):
+            with broadcasting.deferred(collected):
                 return function(*args, **kwargs)
 
         try:
             return await database_sync_to_async(run, thread_sensitive=serialise_database_calls())()
         finally:
-            await broadcasting.send_collected(get_channel_layer(), events)
+            if events is None:
+                await send_events(collected)
 
     return call
+
+
+async def send_events(events):
+    """Send channel-layer events collected by ``database_call(..., events=...)``."""
+    await broadcasting.send_collected(get_channel_layer(), events)

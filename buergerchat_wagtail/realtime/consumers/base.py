@@ -6,6 +6,7 @@ import logging
 import time
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import DatabaseError
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from buergerchat_wagtail.conversations import payloads
 from buergerchat_wagtail.protocol.frames import ProtocolError, parse_frame, reply
-from buergerchat_wagtail.realtime.db_calls import database_call
+from buergerchat_wagtail.realtime.db_calls import database_call, send_events
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +51,18 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
             await super().websocket_connect(message)
 
     async def dispatch(self, message):
-        # Channel-layer events (bc_*) are rendered in the socket's language too.
+        """Channels' dispatch without its ``aclose_old_connections()`` before every event:
+        that is a hop to the database thread and back for each of the dozen events a
+        message causes, while no handler touches the database on the event loop. Every
+        database call goes through ``database_call`` (database_sync_to_async), which
+        closes stale connections itself, in the thread that uses them.
+
+        Channel-layer events (bc_*) are rendered in the socket's language too."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
         with translation.override(getattr(self, "language", None) or scope_language(self.scope)):
-            await super().dispatch(message)
+            await handler(message)
 
     def typing_allowed(self, active):
         """Drop repeats of the same typing state within TYPING_INTERVAL_SECONDS."""
@@ -70,10 +80,15 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
         await self.send_json(reply(frame_type, **data))
 
     async def call(self, command, *args, **kwargs):
-        """Run a command on the database thread and send its reply frame (if any)."""
-        answer = await database_call(command)(*args, **kwargs)
-        if answer is not None:
-            await self.send_json(answer)
+        """Run a command on the database thread and send its reply frame (if any), then
+        the command's broadcasts: the sender's ack comes before the others' events."""
+        events = []
+        try:
+            answer = await database_call(command, events=events)(*args, **kwargs)
+            if answer is not None:
+                await self.send_json(answer)
+        finally:
+            await send_events(events)
 
     async def receive(self, text_data=None, bytes_data=None):
         with translation.override(self.language):
