@@ -83,11 +83,11 @@ def sync(conversation_id, request):
 
 
 def send(conversation_id, request):
-    found = conversation(conversation_id)
+    # The conversation is read once, under the lock (a deleted one: conversation_deleted).
     message, created = services.post_message(
-        conversation=found, sender=SenderType.CITIZEN, body=request.body, client_id=request.client_id
+        conversation=conversation_id, sender=SenderType.CITIZEN, body=request.body, client_id=request.client_id
     )
-    payload = payloads.message_payload(message, payloads.CITIZEN, department=found.department)
+    payload = payloads.message_payload(message, payloads.CITIZEN, department=message.conversation.department)
     return ack(request.client_id, payload, duplicate=not created)
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from buergerchat_wagtail.conf import buergerchat_settings
-from buergerchat_wagtail.conversations import audit, payloads, ratelimit, system_events
+from buergerchat_wagtail.conversations import audit, payloads, ratelimit, statements, system_events
 from buergerchat_wagtail.conversations.visibility import citizen_visible
 from buergerchat_wagtail.events import groups
 from buergerchat_wagtail.events.broadcasting import group_send
@@ -84,7 +84,9 @@ def post_message(*, conversation, sender, body, client_id, author=None, internal
     (broadcast again, in case the first notification was lost).
     The conversation row is locked first, so within one conversation message ids are
     committed in increasing order and a client resyncing "after id N" misses nothing.
-    ``conversation`` may be a long-lived copy (a socket's); its fields are refreshed.
+    ``conversation``: the conversation (it may be a long-lived copy, a socket's) or its
+    id; the returned message's ``conversation`` is the fresh copy read under the lock,
+    department included.
 
     ``internal=True`` stores a staff note: staff see it, the citizen never does, and it
     changes neither the status nor who is waiting. A citizen's message reopens a closed
@@ -98,27 +100,36 @@ def post_message(*, conversation, sender, body, client_id, author=None, internal
     except IntegrityError:
         # Only where row locks do not exist (SQLite in deferred mode): a concurrent
         # resend stored it first.
-        existing = Message.objects.select_related("author", "attachment").get(conversation=conversation, client_id=client_id)
+        conversation_id = conversation if isinstance(conversation, int) else conversation.pk
+        existing = Message.objects.select_related("author", "attachment", "conversation__department").get(
+            conversation_id=conversation_id, client_id=client_id
+        )
         return existing, False
 
 
 def _store_message(conversation, sender, body, client_id, author, internal):
+    conversation_id = conversation if isinstance(conversation, int) else conversation.pk
     with transaction.atomic():
-        locked = (
-            Conversation.objects.lock(conversation.pk)
-        )
+        # Lock first: within a conversation, message ids commit in increasing order.
+        locked = statements.LOCK_CONVERSATION.fetch(conversation_id)
         if locked is None:
             raise ProtocolError("conversation_deleted", _("This conversation has been deleted."), ref=str(client_id))
-        # Checked under the lock: a concurrent resend of the same client id waits here.
-        existing = list(
-            Message.objects.filter(conversation=conversation, client_id=client_id)
-            .select_related("author", "attachment")
-            .order_by()[:1]
+        now = timezone.now()
+        message = Message(
+            conversation=locked,
+            sender=sender,
+            author=author,
+            body=body,
+            client_id=client_id,
+            created_at=now,
+            internal=internal,
         )
-        if not existing:
+        # Idempotency by the unique constraint (conversation, client id): a resend inserts
+        # nothing. A refusal below rolls the insert back with the transaction.
+        created = statements.insert_unless_stored(message)
+        if created:
             # Resends of a stored message never count against the limit.
-            ratelimit.check_message(conversation.pk, sender, ref=str(client_id))
-            now = timezone.now()
+            ratelimit.check_message(conversation_id, sender, ref=str(client_id))
             locked.last_activity_at = now
             events = []
             status_changed = False
@@ -150,31 +161,29 @@ def _store_message(conversation, sender, body, client_id, author, internal):
                 if locked.status == ConversationStatus.NEW:
                     locked.status = ConversationStatus.OPEN
                     status_changed = True
-            locked.save(
-                update_fields=["last_activity_at", "waiting_since", "status", "closed_at", "first_response_at", "idle_since"]
-            )
-            message = Message.objects.create(
-                conversation=locked,
-                sender=sender,
-                author=author,
-                body=body,
-                client_id=client_id,
-                created_at=now,
-                internal=internal,
+            statements.update_fields(
+                locked, ["last_activity_at", "waiting_since", "status", "closed_at", "first_response_at", "idle_since"]
             )
             cache_no_attachment(message)  # none yet; payloads built in async code must not query
             if sender == SenderType.STAFF:
                 audit.log(locked, audit.REPLY, user=author, data={"message": message.pk})
             stored = [message] + [system_message(locked, event, data, created_at=now) for event, data in events]
-        if not existing:
             transaction.on_commit(lambda: broadcast(locked, stored, citizen_state=status_changed))
-    if existing:
+        else:
+            message = (
+                Message.objects.select_related("author", "attachment")
+                .filter(conversation_id=conversation_id, client_id=client_id)
+                .order_by()
+                .first()
+            )
+            message.conversation = locked
+    if not created:
         # A resend means the sender never got its ack; the first broadcast may have been
         # lost with it (worker killed between commit and send). Clients drop duplicates.
-        broadcast_message(locked, existing[0])
-        return existing[0], False
+        broadcast_message(locked, message)
+        return message, False
     logger.info(
-        "message %s (%s%s) stored in conversation %s", message.pk, sender, ", internal" if internal else "", conversation.pk
+        "message %s (%s%s) stored in conversation %s", message.pk, sender, ", internal" if internal else "", conversation_id
     )
     return message, True
 
