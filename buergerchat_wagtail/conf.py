@@ -36,6 +36,10 @@ DEFAULTS = {
     # Seconds between the clients' background resyncs (sync/ping frames): they re-join
     # channel groups a restarted Redis forgot and fetch anything a dropped event missed.
     "RESYNC_INTERVAL": 15,
+    # Milliseconds a staff socket collects inbox updates (``conversation`` events of its
+    # departments) before sending them: one ``conversations`` frame for a burst instead
+    # of one frame per message (docs/performance.md). 0: each update at once.
+    "INBOX_COALESCE_MS": 200,
     # URL path prefix of the WebSocket routes (see routing.py).
     "WEBSOCKET_PATH": "ws/buergerchat/",
     # Encryption at rest (crypto.py): Fernet keys, newest first. Empty: one key derived
@@ -128,6 +132,7 @@ INTEGER_KEYS = (
     "RESUME_LINK_LIFETIME",
 )
 NON_NEGATIVE_KEYS = (
+    "INBOX_COALESCE_MS",
     "MESSAGES_PER_MINUTE",
     "CONVERSATIONS_PER_HOUR",
     "UPLOADS_PER_HOUR",

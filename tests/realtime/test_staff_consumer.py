@@ -434,3 +434,34 @@ async def test_superuser_may_act_in_every_department(open_socket, dept_a, dept_b
     await socket.send_json_to({"v": 1, "type": "take", "conversation": conversation.pk})
     done = await receive_done(socket)
     assert done["conversation"]["assignee"]["id"] == superuser.pk
+
+
+async def test_a_burst_of_inbox_updates_is_one_conversations_frame(open_socket, dept_a, worker_a, start_conversation):
+    """Within INBOX_COALESCE_MS a staff socket collects its departments' inbox updates:
+    three new conversations and a message to the first are one ``conversations`` frame,
+    each conversation once, in its latest state, still marked ``started``."""
+    from buergerchat_wagtail.conversations import services
+
+    staff, _ = await staff_socket(open_socket, worker_a)
+
+    def burst():
+        started = [start_conversation(dept_a, text=f"Anliegen {n}")[0] for n in range(3)]
+        services.post_message(conversation=started[0].pk, sender=SenderType.CITIZEN, body="Nachtrag", client_id=uuid.uuid4())
+        return [c.pk for c in started]
+
+    ids = await sync_to_async(burst)()
+    frame = await receive(staff)
+    assert frame["type"] == "conversations"
+    assert [item["conversation"]["id"] for item in frame["conversations"]] == [ids[1], ids[2], ids[0]]
+    assert all(item["started"] for item in frame["conversations"])
+    assert frame["conversations"][2]["conversation"]["last_message"] == "Nachtrag"
+    assert frame["conversations"][0]["conversation"]["status_label"]  # localized like a single frame
+    assert await drain(staff, timeout=0.5) == []
+
+
+async def test_a_lone_inbox_update_is_a_conversation_frame(open_socket, dept_a, worker_a, start_conversation):
+    staff, _ = await staff_socket(open_socket, worker_a)
+    conversation, _ = await sync_to_async(start_conversation)(dept_a, text="Nur eins")
+    frame = await receive(staff)
+    assert frame["type"] == "conversation"
+    assert frame["conversation"]["id"] == conversation.pk and frame["started"] is True

@@ -3,16 +3,19 @@ and the conversations they open. Rights are read afresh before every action and 
 least every ``PERMISSION_RECHECK_SECONDS`` for live events; a socket without rights
 is closed (4401 not logged in, 4403 forbidden)."""
 
+import asyncio
 import logging
 import time
 
 from django.db import DatabaseError
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from buergerchat_wagtail.availability import presence
 from buergerchat_wagtail.availability import state as availability
 from buergerchat_wagtail.casework import assignment, idle
 from buergerchat_wagtail.commands import staff as commands
+from buergerchat_wagtail.conf import buergerchat_settings
 from buergerchat_wagtail.conversations import notifications, payloads
 from buergerchat_wagtail.conversations.permissions import conversation_permission_policy, fresh_user_permissions
 from buergerchat_wagtail.events import groups
@@ -39,6 +42,9 @@ class StaffConsumer(BaseChatConsumer):
         self.department_ids = frozenset()
         self.subscriptions = {}  # conversation id -> department id
         self.watched_teams = set()  # department ids whose team board this socket shows
+        self.inbox_pending = {}  # conversation id -> (inbox payload, started), see bc_conversation
+        self.inbox_flush = None
+        self.closed = False
         self.permissions_checked_at = 0.0
         # Accept first, then close with our code: a refused handshake reaches the
         # browser only as 1006, and the client could not tell "log in again" from "retry".
@@ -81,6 +87,9 @@ class StaffConsumer(BaseChatConsumer):
         )
 
     async def disconnect(self, code):
+        self.closed = True
+        if getattr(self, "inbox_flush", None) is not None:
+            self.inbox_flush.cancel()
         if getattr(self, "present", False):
             self.present = False
             try:
@@ -258,14 +267,42 @@ class StaffConsumer(BaseChatConsumer):
         await super().bc_attachment(event)
 
     async def bc_conversation(self, event):
+        """An inbox update. Collected for ``INBOX_COALESCE_MS``: a burst goes out as one
+        ``conversations`` frame (the latest state of each conversation, in order of
+        change); a lone update as a ``conversation`` frame, as without the window."""
         await self.refresh_permissions()
         if event["department"] not in self.department_ids:
             return
-        await self.send_frame(
-            "conversation",
-            conversation=payloads.localize_conversation(event["conversation"]),
-            started=event.get("started", False),
-        )
+        conversation = event["conversation"]
+        window = buergerchat_settings.INBOX_COALESCE_MS
+        if not window:
+            await self.send_frame(
+                "conversation", conversation=payloads.localize_conversation(conversation), started=event.get("started", False)
+            )
+            return
+        pending = self.inbox_pending
+        previous = pending.pop(conversation["id"], None)
+        # A new conversation stays "started" when it changes again within the window.
+        pending[conversation["id"]] = (conversation, event.get("started", False) or bool(previous and previous[1]))
+        if self.inbox_flush is None:
+            self.inbox_flush = asyncio.get_running_loop().call_later(
+                window / 1000, lambda: asyncio.ensure_future(self.flush_inbox())
+            )
+
+    async def flush_inbox(self):
+        self.inbox_flush = None
+        pending, self.inbox_pending = self.inbox_pending, {}
+        if not pending or self.closed:
+            return
+        with translation.override(self.language):
+            items = [
+                {"conversation": payloads.localize_conversation(conversation), "started": started}
+                for conversation, started in pending.values()
+            ]
+            if len(items) == 1:
+                await self.send_frame("conversation", **items[0])
+            else:
+                await self.send_frame("conversations", conversations=items)
 
     async def bc_availability(self, event):
         await self.refresh_permissions()

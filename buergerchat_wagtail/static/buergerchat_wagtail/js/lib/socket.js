@@ -139,7 +139,16 @@ class StaffSocket {
         this.heartbeat = window.setInterval(() => this.send({ type: "ping" }), HEARTBEAT_MS);
         this.notify("open", reconnect);
       },
-      frame: (frame) => this.notify("frame", frame),
+      frame: (frame) => {
+        if (frame.type === "conversations") {
+          // A burst of inbox updates in one frame: each subscriber sees them one by one.
+          frame.conversations.forEach((item) =>
+            this.notify("frame", { v: frame.v, type: "conversation", conversation: item.conversation, started: item.started }),
+          );
+        } else {
+          this.notify("frame", frame);
+        }
+      },
       closed: (event) => {
         window.clearInterval(this.heartbeat);
         return event.code !== 4401 && event.code !== 4403;
