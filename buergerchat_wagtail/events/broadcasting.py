@@ -8,8 +8,16 @@ socket, the service runs in a database thread; each send from there would be a h
 to the event loop and back, three or more per message. Inside :func:`deferred`, the
 sends are collected instead, and the consumer passes them to :func:`send_collected`
 on the event loop once the service has returned (after the commit, in order).
+
+Inbox updates (``bc.conversation`` events to a department's group) sent from there are
+collected for ``INBOX_COALESCE_MS`` per department and go out as one
+``bc.conversations`` event: with Redis, every event is a round trip for each receiving
+worker, and a busy department would otherwise get one per message for each of its
+sockets (docs/performance.md). They are inbox summaries only: messages are never
+delayed, and an update lost with a crashed worker is repaired by the clients' resync.
 """
 
+import asyncio
 import logging
 import threading
 from contextlib import contextmanager
@@ -51,11 +59,65 @@ def deferred(events=None):
 
 
 async def send_collected(layer, events):
-    """Send what :func:`deferred` collected, in the order it was collected."""
+    """Send what :func:`deferred` collected, in the order it was collected (inbox
+    updates: after the coalescing window, see the module)."""
     if layer is None:
         return
     for group, event in events:
-        try:
-            await layer.group_send(group, event)
-        except Exception:  # noqa: BLE001  (the layer is best effort; clients resync)
-            logger.warning("channel layer send to %s failed", group, exc_info=True)
+        if event.get("type") == "bc.conversation" and inbox_bursts(layer).add(group, event):
+            continue
+        await _send(layer, group, event)
+
+
+async def _send(layer, group, event):
+    try:
+        await layer.group_send(group, event)
+    except Exception:  # noqa: BLE001  (the layer is best effort; clients resync)
+        logger.warning("channel layer send to %s failed", group, exc_info=True)
+
+
+class InboxBursts:
+    """The inbox updates of one worker's event loop, per department group, until the
+    window ends: each conversation once, in its latest state, in order of change."""
+
+    def __init__(self, layer, loop):
+        self.layer = layer
+        self.loop = loop
+        self.pending = {}  # group -> (department id, {conversation id: item})
+        self.flush_handle = None
+
+    def add(self, group, event):
+        """Take ``event`` into the current burst; False when the window is 0."""
+        from buergerchat_wagtail.conf import buergerchat_settings
+
+        window = buergerchat_settings.INBOX_COALESCE_MS
+        if not window:
+            return False
+        conversation = event["conversation"]
+        _department, items = self.pending.setdefault(group, (event["department"], {}))
+        previous = items.pop(conversation["id"], None)
+        # A new conversation stays "started" when it changes again within the window.
+        started = bool(event.get("started")) or bool(previous and previous["started"])
+        items[conversation["id"]] = {"conversation": conversation, "started": started}
+        if self.flush_handle is None:
+            self.flush_handle = self.loop.call_later(window / 1000, lambda: self.loop.create_task(self.flush()))
+        return True
+
+    async def flush(self):
+        self.flush_handle = None
+        pending, self.pending = self.pending, {}
+        for group, (department, items) in pending.items():
+            await _send(
+                self.layer,
+                group,
+                {"type": "bc.conversations", "department": department, "conversations": list(items.values())},
+            )
+
+
+def inbox_bursts(layer):
+    """The running loop's :class:`InboxBursts` for ``layer``."""
+    loop = asyncio.get_running_loop()
+    bursts = getattr(layer, "_buergerchat_inbox_bursts", None)
+    if bursts is None or bursts.loop is not loop:
+        bursts = layer._buergerchat_inbox_bursts = InboxBursts(layer, loop)
+    return bursts

@@ -465,3 +465,32 @@ async def test_a_lone_inbox_update_is_a_conversation_frame(open_socket, dept_a, 
     frame = await receive(staff)
     assert frame["type"] == "conversation"
     assert frame["conversation"]["id"] == conversation.pk and frame["started"] is True
+
+
+async def test_messages_from_sockets_reach_the_inbox_as_one_coalesced_event(
+    open_socket, dept_a, worker_a, start_conversation, monkeypatch
+):
+    """The worker storing messages from its sockets sends one ``bc.conversations``
+    event per department and window (events/broadcasting.py), not one per message."""
+    from channels.layers import get_channel_layer
+
+    started = [await sync_to_async(start_conversation)(dept_a, text=f"Frage {n}") for n in range(3)]
+    staff, _ = await staff_socket(open_socket, worker_a)
+    await drain(staff, timeout=0.5)  # the starts' own updates
+    citizens = [(await citizen_socket(open_socket, secret))[0] for _conversation, secret in started]
+    layer = get_channel_layer()
+    sent = []
+    original = layer.group_send
+
+    async def counting(group, event):
+        sent.append(event["type"])
+        await original(group, event)
+
+    monkeypatch.setattr(layer, "group_send", counting)
+    for n, citizen in enumerate(citizens):
+        await citizen.send_json_to(message_frame(f"Nachricht {n}"))
+        await receive_type(citizen, "ack")
+    frame = await receive_type(staff, "conversations", skip=())
+    assert [item["conversation"]["id"] for item in frame["conversations"]] == [c.pk for c, _ in started]
+    assert sent.count("bc.conversation") == 0
+    assert sent.count("bc.conversations") == 1

@@ -289,6 +289,21 @@ class StaffConsumer(BaseChatConsumer):
                 window / 1000, lambda: asyncio.ensure_future(self.flush_inbox())
             )
 
+    async def bc_conversations(self, event):
+        """A burst of inbox updates, already coalesced by the sending worker
+        (events/broadcasting.py): passed on at once, in one frame."""
+        await self.refresh_permissions()
+        if event["department"] not in self.department_ids:
+            return
+        items = [
+            {"conversation": payloads.localize_conversation(item["conversation"]), "started": item["started"]}
+            for item in event["conversations"]
+        ]
+        if len(items) == 1:
+            await self.send_frame("conversation", **items[0])
+        else:
+            await self.send_frame("conversations", conversations=items)
+
     async def flush_inbox(self):
         self.inbox_flush = None
         pending, self.inbox_pending = self.inbox_pending, {}
