@@ -120,6 +120,7 @@ if os.environ.get("REDIS_URL"):
     CHANNEL_LAYERS = {
         "default": redis_channel_layer(
             os.environ["REDIS_URL"],
+            mode=os.environ.get("REDIS_CHANNEL_LAYER", "pubsub"),
             max_connections=int(os.environ.get("REDIS_MAX_CONNECTIONS", MAX_CONNECTIONS)),
         )
     }

@@ -21,7 +21,7 @@ def redis_url():
 def make_layer(url, **kwargs):
     from channels_redis.core import RedisChannelLayer
 
-    return RedisChannelLayer(**redis_channel_layer(url, **kwargs)["CONFIG"])
+    return RedisChannelLayer(**redis_channel_layer(url, mode="queue", **kwargs)["CONFIG"])
 
 
 async def wait_through_a_busy_moment(layer):
@@ -109,3 +109,53 @@ async def test_a_busy_case_worker_socket_keeps_a_burst(redis_url):
             await layer.group_send("bc-department-1", {"type": "x", "n": n})
         assert [(await layer.receive(channel))["n"] for _ in range(500)] == list(range(500))
         await layer.flush()
+
+
+def make_pubsub_layer(url):
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    config = redis_channel_layer(url)
+    assert config["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"  # the default mode
+    return RedisPubSubChannelLayer(**config["CONFIG"])
+
+
+async def test_pubsub_layer_hands_a_group_event_to_every_socket_of_the_worker(redis_url):
+    """One PUBLISH per group send; the worker hands it to each of its sockets."""
+    layer = make_pubsub_layer(redis_url)
+    try:
+        channels = [await layer.new_channel() for _ in range(300)]
+        await asyncio.gather(*(layer.group_add("department-1", channel) for channel in channels))
+        await layer.group_send("department-1", {"type": "bc.conversation", "n": 1})
+        received = await asyncio.wait_for(asyncio.gather(*(layer.receive(c) for c in channels)), timeout=10)
+        assert [event["n"] for event in received] == [1] * 300
+    finally:
+        await layer.flush()
+
+
+async def test_pubsub_layer_receives_again_after_redis_restarted(tmp_path):
+    """Events published while Redis is down are lost (clients resync); afterwards the
+    worker is subscribed again without any socket rejoining."""
+    if not redis_available():
+        pytest.skip("redis-server is not installed")
+    server = RedisServer().start()
+    layer = make_pubsub_layer(server.url)
+    try:
+        channel = await layer.new_channel()
+        await layer.group_add("conversation-1", channel)
+        await layer.group_send("conversation-1", {"type": "bc.message", "n": 1})
+        assert (await asyncio.wait_for(layer.receive(channel), timeout=5))["n"] == 1
+        server.stop()
+        server.start()
+        deadline = time.monotonic() + 20
+        while True:  # the receive task reconnects and subscribes again within seconds
+            try:
+                await layer.group_send("conversation-1", {"type": "bc.message", "n": 2})
+                event = await asyncio.wait_for(layer.receive(channel), timeout=1)
+                break
+            except Exception:  # noqa: BLE001  (Redis not back yet, or not resubscribed yet)
+                if time.monotonic() > deadline:
+                    raise
+        assert event["n"] == 2
+    finally:
+        await layer.flush()
+        server.cleanup()
