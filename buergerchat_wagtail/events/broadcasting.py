@@ -77,41 +77,41 @@ async def _send(layer, group, event):
 
 
 class InboxBursts:
-    """The inbox updates of one worker's event loop, per department group, until the
-    window ends: each conversation once, in its latest state, in order of change."""
+    """The inbox updates of one worker's event loop until each department's window
+    ends: each conversation once, in its latest state, in order of change. Every
+    department has its own window, so the bursts of different departments do not
+    all go out at the same moment."""
 
     def __init__(self, layer, loop):
         self.layer = layer
         self.loop = loop
         self.pending = {}  # group -> (department id, {conversation id: item})
-        self.flush_handle = None
 
     def add(self, group, event):
-        """Take ``event`` into the current burst; False when the window is 0."""
+        """Take ``event`` into the group's current burst; False when the window is 0."""
         from buergerchat_wagtail.conf import buergerchat_settings
 
         window = buergerchat_settings.INBOX_COALESCE_MS
         if not window:
             return False
         conversation = event["conversation"]
-        _department, items = self.pending.setdefault(group, (event["department"], {}))
+        if group not in self.pending:
+            self.pending[group] = (event["department"], {})
+            self.loop.call_later(window / 1000, lambda: self.loop.create_task(self.flush(group)))
+        items = self.pending[group][1]
         previous = items.pop(conversation["id"], None)
         # A new conversation stays "started" when it changes again within the window.
         started = bool(event.get("started")) or bool(previous and previous["started"])
         items[conversation["id"]] = {"conversation": conversation, "started": started}
-        if self.flush_handle is None:
-            self.flush_handle = self.loop.call_later(window / 1000, lambda: self.loop.create_task(self.flush()))
         return True
 
-    async def flush(self):
-        self.flush_handle = None
-        pending, self.pending = self.pending, {}
-        for group, (department, items) in pending.items():
-            await _send(
-                self.layer,
-                group,
-                {"type": "bc.conversations", "department": department, "conversations": list(items.values())},
-            )
+    async def flush(self, group):
+        department, items = self.pending.pop(group)
+        await _send(
+            self.layer,
+            group,
+            {"type": "bc.conversations", "department": department, "conversations": list(items.values())},
+        )
 
 
 def inbox_bursts(layer):
