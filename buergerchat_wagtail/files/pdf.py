@@ -12,6 +12,7 @@ the embedded files' names and the catalog's ``/AF`` after WeasyPrint.
 """
 
 import concurrent.futures
+import contextlib
 import io
 import logging
 import multiprocessing
@@ -267,75 +268,83 @@ def embedded_files(attachments):
 
 
 def split_parts(rows, size):
-    """``rows`` in parts of ``size`` (0: one part); a short last part joins the one before."""
+    """``rows`` in as few parts of at most ``size`` rows as possible, of (nearly)
+    equal length so that the workers finish together; ``size`` 0: one part.
+    Depends only on the rows and the setting (never on the machine's CPUs): the
+    same transcript always gets the same pages."""
     if not size or len(rows) <= size:
         return [rows]
-    parts = [rows[start : start + size] for start in range(0, len(rows), size)]
-    if len(parts) > 1 and len(parts[-1]) < size // 2:
-        tail = parts.pop()
-        parts[-1] = parts[-1] + tail
+    count = -(-len(rows) // size)
+    base, extra = divmod(len(rows), count)
+    parts, start = [], 0
+    for number in range(count):
+        end = start + base + (1 if number < extra else 0)
+        parts.append(rows[start:end])
+        start = end
     return parts
 
 
-class InlineExecutor:
-    """``submit`` runs at once, in this process (one worker: no process to start)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def submit(self, function, *args):
-        future = concurrent.futures.Future()
-        try:
-            future.set_result(function(*args))
-        except Exception as error:  # noqa: BLE001 (re-raised by result())
-            future.set_exception(error)
-        return future
+def process_count(parts):
+    """Processes that render at once: this one and ``process_count - 1`` workers."""
+    processes = buergerchat_settings.PDF_WORKERS or len(os.sched_getaffinity(0))
+    return max(1, min(processes, parts))
 
 
-def worker_count(parts):
-    workers = buergerchat_settings.PDF_WORKERS or len(os.sched_getaffinity(0))
-    return max(1, min(workers, parts))
-
-
-def executor(workers):
+def worker_pool(workers):
     """Worker processes started with ``spawn``: never a ``fork`` of this process,
     which may be a web server's with threads and an event loop (the demo runs jobs
     in the request with django-tasks' ImmediateBackend). The workers import only
-    :mod:`.pdf_render` (WeasyPrint, no Django)."""
-    if workers == 1:
-        return InlineExecutor()
+    :mod:`.pdf_render` (WeasyPrint, no Django). ``None`` without workers."""
+    if workers < 1:
+        return contextlib.nullcontext()
     return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def run_jobs(pool, jobs):
+    """The results of ``jobs`` (``(function, args)``) in order. This process works
+    too: it takes the jobs from the end that no worker has started yet (a job
+    handed to the pool can be taken back until a worker picks it up)."""
+    if pool is None:
+        return [function(*args) for function, args in jobs]
+    futures = [pool.submit(function, *args) for function, args in jobs]
+    results = [None] * len(jobs)
+    for number in reversed(range(len(jobs))):
+        if not futures[number].cancel():
+            break
+        function, args = jobs[number]
+        results[number] = function(*args)
+        futures[number] = None
+    for number, future in enumerate(futures):
+        if future is not None:
+            results[number] = future.result()
+    return results
 
 
 def render_parts(parts, context, footer, resources, attachments, font_css, language):
     """The transcript from its ``parts`` (lists of rows): ``(pdf bytes, blocked URLs)``.
 
-    Each part is rendered without the page footer in a worker; once all page
-    counts are known, the workers render each part's footers (its first page
-    number, the total) and :func:`.pdf_render.join_parts` lays them over the
+    Each part is rendered without the page footer (in a worker process or here);
+    once all page counts are known, each part's footers (its first page number,
+    the total) are rendered, and :func:`.pdf_render.join_parts` lays them over the
     pages and joins the parts. The first part has the letterhead and the embedded
     files, the last one the list of attachments."""
     last = len(parts) - 1
-    with executor(worker_count(len(parts))) as pool:
-        futures = []
-        for number, part in enumerate(parts):
-            html = render_to_string(
-                "buergerchat_wagtail/pdf/transcript.html",
-                {**context, "messages": part, "page_style": "", "first_part": number == 0, "last_part": number == last},
-            )
-            files = embedded_file_data(attachments) if number == 0 else ()
-            futures.append(pool.submit(render_part, html, font_css, resources, files))
-            del html, files
-        results = [future.result() for future in futures]
-        del futures
+    jobs = []
+    for number, part in enumerate(parts):
+        html = render_to_string(
+            "buergerchat_wagtail/pdf/transcript.html",
+            {**context, "messages": part, "page_style": "", "first_part": number == 0, "last_part": number == last},
+        )
+        files = embedded_file_data(attachments) if number == 0 else ()
+        jobs.append((render_part, (html, font_css, resources, files)))
+    with worker_pool(process_count(len(parts)) - 1) as pool:
+        results = run_jobs(pool, jobs)
+        del jobs
         counts = [count for _pdf, count, _blocked in results]
-        total, first, footer_futures = sum(counts), 1, []
+        total, first, footer_jobs = sum(counts), 1, []
         for count in counts:
-            footer_futures.append(pool.submit(render_footers, language, footer, font_css, first, count, total))
+            footer_jobs.append((render_footers, (language, footer, font_css, first, count, total)))
             first += count
-        footers = [future.result() for future in footer_futures]
+        footers = run_jobs(pool, footer_jobs)
     blocked = [url for _pdf, _count, urls in results for url in urls]
     return join_parts([pdf for pdf, _count, _blocked in results], footers), blocked
