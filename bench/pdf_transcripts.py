@@ -12,6 +12,7 @@ its workers sampled with psutil).
     python bench/pdf_transcripts.py                 # 100, 1,000 and 5,000 messages
     python bench/pdf_transcripts.py --quick         # 20 messages (the test suite runs this)
     python bench/pdf_transcripts.py --sizes 50,500 --output /tmp/bench.json
+    python bench/pdf_transcripts.py --chunk-size 0  # long transcripts in one piece too
 
 Results are printed as a table and written as JSON to bench/results/ (or --output).
 """
@@ -126,6 +127,16 @@ def child(size):
         cache_no_attachment(message)
         messages.append(message)
     branding = pdf.Branding(city_name="Stadt Musterstadt", logo=None)
+    overrides = {
+        key: int(os.environ[f"BENCH_{key}"]) for key in ("PDF_CHUNK_SIZE", "PDF_WORKERS") if f"BENCH_{key}" in os.environ
+    }
+    if overrides:
+        from django.conf import settings
+
+        settings.BUERGERCHAT = {**getattr(settings, "BUERGERCHAT", {}), **overrides}
+        from buergerchat_wagtail.conf import buergerchat_settings
+
+        buergerchat_settings.reload()
     before = peak_rss_mb()
     children_before = peak_rss_mb(resource.RUSAGE_CHILDREN)
     sampler = TreeSampler()
@@ -198,8 +209,16 @@ def main():
     parser.add_argument("--quick", action="store_true", help="one small transcript (for the test suite)")
     parser.add_argument("--sizes", help="comma-separated message counts")
     parser.add_argument("--output", help="JSON file (default: bench/results/pdf_transcripts[-quick].json)")
+    parser.add_argument(
+        "--chunk-size", type=int, help='BUERGERCHAT["PDF_CHUNK_SIZE"] (default: the setting; 0: in one piece)'
+    )
+    parser.add_argument("--workers", type=int, help='BUERGERCHAT["PDF_WORKERS"] (default: the setting)')
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.chunk_size is not None:
+        os.environ["BENCH_PDF_CHUNK_SIZE"] = str(args.chunk_size)
+    if args.workers is not None:
+        os.environ["BENCH_PDF_WORKERS"] = str(args.workers)
     if args.child:
         child(args.child)
         return
@@ -213,6 +232,7 @@ def main():
         "python": platform.python_version(),
         "weasyprint": weasyprint.__version__,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "settings": {"PDF_CHUNK_SIZE": args.chunk_size, "PDF_WORKERS": args.workers},  # None: the default
         "memory_measure": (
             "peak resident set size of a fresh process per size (getrusage ru_maxrss); children_peak_rss_mb: "
             "the largest worker process (RUSAGE_CHILDREN); tree_peak_rss_mb: the process and its workers "

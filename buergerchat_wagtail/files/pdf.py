@@ -301,12 +301,16 @@ def worker_pool(workers):
 
 
 def run_jobs(pool, jobs):
-    """The results of ``jobs`` (``(function, args)``) in order. This process works
-    too: it takes the jobs from the end that no worker has started yet (a job
-    handed to the pool can be taken back until a worker picks it up)."""
+    """The results of ``jobs`` (an iterable of ``(function, args)``) in order. This
+    process works too: it takes the jobs from the end that no worker has started yet
+    (a job handed to the pool can be taken back until a worker picks it up)."""
     if pool is None:
         return [function(*args) for function, args in jobs]
-    futures = [pool.submit(function, *args) for function, args in jobs]
+    futures, kept = [], []
+    for function, args in jobs:  # the workers start on the first jobs while the later ones are made
+        futures.append(pool.submit(function, *args))
+        kept.append((function, args))
+    jobs = kept
     results = [None] * len(jobs)
     for number in reversed(range(len(jobs))):
         if not futures[number].cancel():
@@ -329,17 +333,18 @@ def render_parts(parts, context, footer, resources, attachments, font_css, langu
     pages and joins the parts. The first part has the letterhead and the embedded
     files, the last one the list of attachments."""
     last = len(parts) - 1
-    jobs = []
-    for number, part in enumerate(parts):
-        html = render_to_string(
-            "buergerchat_wagtail/pdf/transcript.html",
-            {**context, "messages": part, "page_style": "", "first_part": number == 0, "last_part": number == last},
-        )
-        files = embedded_file_data(attachments) if number == 0 else ()
-        jobs.append((render_part, (html, font_css, resources, files)))
+
+    def jobs():
+        for number, part in enumerate(parts):
+            html = render_to_string(
+                "buergerchat_wagtail/pdf/transcript.html",
+                {**context, "messages": part, "page_style": "", "first_part": number == 0, "last_part": number == last},
+            )
+            files = embedded_file_data(attachments) if number == 0 else ()
+            yield render_part, (html, font_css, resources, files)
+
     with worker_pool(process_count(len(parts)) - 1) as pool:
-        results = run_jobs(pool, jobs)
-        del jobs
+        results = run_jobs(pool, jobs())
         counts = [count for _pdf, count, _blocked in results]
         total, first, footer_jobs = sum(counts), 1, []
         for count in counts:
