@@ -213,7 +213,9 @@ def join_parts(parts, footers):
                     for part_offset, entries in later_outlines:
                         parent.extend(outline_items(entries, document, part_offset))
             out = io.BytesIO()
-            document.save(out, deterministic_id=True)
+            # Object streams as WeasyPrint writes them (the pages copied from the other
+            # parts would otherwise be written as plain objects: a much larger file).
+            document.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         finally:
             for part in opened:
                 part.close()
