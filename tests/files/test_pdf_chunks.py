@@ -2,7 +2,9 @@
 (files/pdf_render.py): the same pages, text, page numbers, bookmarks and embedded
 files as the one-pass render, and still PDF/A-3b."""
 
+import asyncio
 import collections
+import concurrent.futures
 import io
 import re
 import shutil
@@ -168,3 +170,24 @@ def test_footer_pages_number_from_the_given_page():
     footer = ("Stadt · BC-TEST", "Seite", "von")
     data = pdf_render.render_footers("de", footer, pdf.fonts.TextGuard().css(), 5, 3, 12)
     assert FOOTER.findall(pdf_text(data)) == [("5", "12"), ("6", "12"), ("7", "12")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parts_render_from_a_thread_beside_a_running_event_loop(long_conversation):
+    """As in the demo (ImmediateBackend: the job runs in daphne's request thread):
+    the workers are spawned, not forked from a process with threads and a loop."""
+    messages = list(transcripts.citizen_visible_messages(long_conversation))
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        with concurrent.futures.ThreadPoolExecutor(1) as threads:
+            return await loop.run_in_executor(
+                threads,
+                lambda: pdf.render_transcript(long_conversation, messages, kind=TranscriptKind.ARCHIVE),
+            )
+
+    with override_settings(BUERGERCHAT=CHUNKED):
+        data, info = asyncio.run(main())
+    assert info["message_count"] == 10
+    pages = pdf_text(data).split("\f")[:-1]
+    assert FOOTER.findall(pages[-1]) == [(str(len(pages)), str(len(pages)))]
