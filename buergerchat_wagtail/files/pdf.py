@@ -11,12 +11,15 @@ shown that the embedded fonts lack, and :func:`.pdfa.fix_embedded_files` repairs
 the embedded files' names and the catalog's ``/AF`` after WeasyPrint.
 """
 
+import collections
 import concurrent.futures
 import contextlib
 import io
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -300,27 +303,72 @@ def worker_pool(workers):
     return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
-def run_jobs(pool, jobs):
-    """The results of ``jobs`` (an iterable of ``(function, args)``) in order. This
-    process works too: it takes the jobs from the end that no worker has started yet
-    (a job handed to the pool can be taken back until a worker picks it up)."""
+def run_jobs(pool, jobs, workers=1):
+    """The results of ``jobs`` (an iterable of ``(function, args)``) in order.
+
+    The pool's ``workers`` take the jobs from the front, one at a time each (a
+    feeder thread hands a worker its next job when it is done, so no job waits in
+    a worker's queue), and this process works too: it takes the jobs from the end.
+    The first job goes to the pool at once, so that the worker process starts
+    while the later jobs (the HTML of the later parts) are made."""
+    jobs = iter(jobs)
     if pool is None:
         return [function(*args) for function, args in jobs]
-    futures, kept = [], []
-    for function, args in jobs:  # the workers start on the first jobs while the later ones are made
-        futures.append(pool.submit(function, *args))
-        kept.append((function, args))
-    jobs = kept
+    first = next(jobs, None)
+    if first is None:
+        return []
+    running = {pool.submit(first[0], *first[1]): 0}
+    jobs = [first, *jobs]
     results = [None] * len(jobs)
-    for number in reversed(range(len(jobs))):
-        if not futures[number].cancel():
-            break
-        function, args = jobs[number]
-        results[number] = function(*args)
-        futures[number] = None
-    for number, future in enumerate(futures):
-        if future is not None:
-            results[number] = future.result()
+    waiting = collections.deque(range(1, len(jobs)))
+    lock = threading.Lock()
+    failed = []
+    started = time.perf_counter()
+
+    def take(front):
+        with lock:
+            if not waiting:
+                return None
+            return waiting.popleft() if front else waiting.pop()
+
+    def feed():
+        try:
+            for _worker in range(workers - 1):
+                number = take(front=True)
+                if number is None:
+                    break
+                running[pool.submit(jobs[number][0], *jobs[number][1])] = number
+            while running:
+                done, _pending = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+                for future in done:
+                    results[running.pop(future)] = future
+                    number = take(front=True)
+                    if number is not None:
+                        running[pool.submit(jobs[number][0], *jobs[number][1])] = number
+        except BaseException as error:  # noqa: BLE001 (re-raised below, in the caller's thread)
+            failed.append(error)
+
+    feeder = threading.Thread(target=feed, name="pdf-parts-feeder", daemon=True)
+    feeder.start()
+    here = 0
+    try:
+        while (number := take(front=False)) is not None:
+            function, args = jobs[number]
+            results[number] = function(*args)
+            here += 1
+            logger.debug("%s %d done here after %.2f s", function.__name__, number, time.perf_counter() - started)
+    except BaseException:
+        with lock:
+            waiting.clear()  # the feeder hands out no more jobs
+        raise
+    here_seconds = time.perf_counter() - started
+    feeder.join()
+    if failed:
+        raise failed[0]
+    results = [result.result() if isinstance(result, concurrent.futures.Future) else result for result in results]
+    logger.debug(
+        "%d jobs: %d here (%.2f s), all done after %.2f s", len(jobs), here, here_seconds, time.perf_counter() - started
+    )
     return results
 
 
@@ -343,13 +391,14 @@ def render_parts(parts, context, footer, resources, attachments, font_css, langu
             files = embedded_file_data(attachments) if number == 0 else ()
             yield render_part, (html, font_css, resources, files)
 
-    with worker_pool(process_count(len(parts)) - 1) as pool:
-        results = run_jobs(pool, jobs())
+    workers = process_count(len(parts)) - 1
+    with worker_pool(workers) as pool:
+        results = run_jobs(pool, jobs(), workers)
         counts = [count for _pdf, count, _blocked in results]
         total, first, footer_jobs = sum(counts), 1, []
         for count in counts:
             footer_jobs.append((render_footers, (language, footer, font_css, first, count, total)))
             first += count
-        footers = run_jobs(pool, footer_jobs)
+        footers = run_jobs(pool, footer_jobs, workers)
     blocked = [url for _pdf, _count, urls in results for url in urls]
     return join_parts([pdf for pdf, _count, _blocked in results], footers), blocked

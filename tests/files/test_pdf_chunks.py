@@ -191,3 +191,11 @@ def test_parts_render_from_a_thread_beside_a_running_event_loop(long_conversatio
     assert info["message_count"] == 10
     pages = pdf_text(data).split("\f")[:-1]
     assert FOOTER.findall(pages[-1]) == [(str(len(pages)), str(len(pages)))]
+
+
+def test_run_jobs_gives_results_in_order_and_raises_a_workers_error():
+    with pdf.worker_pool(1) as pool:
+        assert pdf.run_jobs(pool, [(abs, (-number,)) for number in range(7)], 1) == list(range(7))
+        with pytest.raises(TypeError):
+            pdf.run_jobs(pool, [(abs, ("x",)) for _number in range(3)], 1)
+    assert pdf.run_jobs(None, [(abs, (-2,))]) == [2]
