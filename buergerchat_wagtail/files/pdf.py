@@ -50,6 +50,7 @@ from buergerchat_wagtail.files.pdf_render import (  # noqa: F401 (used from here
     page_style,
     render_footers,
     render_part,
+    warm_up,
 )
 from buergerchat_wagtail.files.storage import private_storage
 from buergerchat_wagtail.models import (
@@ -165,7 +166,8 @@ def render_transcript(conversation, messages, *, kind, branding=None, created_at
     created_at = created_at or timezone.now()
     guard = fonts.TextGuard()
     clean = guard.clean
-    with translation.override(language):
+    chunk_size = buergerchat_settings.PDF_CHUNK_SIZE if parallel else 0
+    with translation.override(language), contextlib.closing(PartPool()) as part_pool:
         department = conversation.department
         department_name = clean(department.name)
         city_name = clean(branding.city_name)
@@ -191,6 +193,8 @@ def render_transcript(conversation, messages, *, kind, branding=None, created_at
                 }
             )
             last_id, last_at = message.pk, message.created_at
+            if len(rows) == chunk_size + 1:
+                part_pool.start()  # a long transcript: the workers start while the rest is read
         kind_label = TranscriptKind(kind).label
         title = clean(_("Chat transcript %(reference)s") % {"reference": conversation.reference})
         resources = {}
@@ -218,7 +222,8 @@ def render_transcript(conversation, messages, *, kind, branding=None, created_at
         footer = (css_string(f"{city_name} · {conversation.reference}"), css_string(_("Page")), css_string(_("of")))
         parts = split_parts(rows, buergerchat_settings.PDF_CHUNK_SIZE)
         if len(parts) > 1 and parallel:
-            pdf, blocked = render_parts(parts, context, footer, resources, attachments, guard.css(), language)
+            part_pool.start()
+            pdf, blocked = render_parts(part_pool, parts, context, footer, resources, attachments, guard.css(), language)
         else:
             for part in parts[1:]:
                 part[0]["part_start"] = True  # the same pages as the parts, in one piece
@@ -287,10 +292,9 @@ def split_parts(rows, size):
     return parts
 
 
-def process_count(parts):
+def process_count():
     """Processes that render at once: this one and ``process_count - 1`` workers."""
-    processes = buergerchat_settings.PDF_WORKERS or len(os.sched_getaffinity(0))
-    return max(1, min(processes, parts))
+    return max(1, buergerchat_settings.PDF_WORKERS or len(os.sched_getaffinity(0)))
 
 
 def worker_pool(workers):
@@ -301,6 +305,29 @@ def worker_pool(workers):
     if workers < 1:
         return contextlib.nullcontext()
     return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+class PartPool:
+    """The worker processes of one long transcript, started (:meth:`start`) as soon
+    as it turns out to be long: each imports WeasyPrint and renders an empty page
+    (:func:`.pdf_render.warm_up`) while this process reads the rest of the messages."""
+
+    def __init__(self):
+        self.pool, self.workers = None, 0
+
+    def start(self):
+        if self.pool is not None or self.workers:
+            return
+        self.workers = process_count() - 1
+        if self.workers:
+            self.pool = worker_pool(self.workers)
+            for _worker in range(self.workers):
+                self.pool.submit(warm_up)
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
 
 
 def run_jobs(pool, jobs, workers=1):
@@ -372,7 +399,7 @@ def run_jobs(pool, jobs, workers=1):
     return results
 
 
-def render_parts(parts, context, footer, resources, attachments, font_css, language):
+def render_parts(part_pool, parts, context, footer, resources, attachments, font_css, language):
     """The transcript from its ``parts`` (lists of rows): ``(pdf bytes, blocked URLs)``.
 
     Each part is rendered without the page footer (in a worker process or here);
@@ -391,14 +418,16 @@ def render_parts(parts, context, footer, resources, attachments, font_css, langu
             files = embedded_file_data(attachments) if number == 0 else ()
             yield render_part, (html, font_css, resources, files)
 
-    workers = process_count(len(parts)) - 1
-    with worker_pool(workers) as pool:
-        results = run_jobs(pool, jobs(), workers)
-        counts = [count for _pdf, count, _blocked in results]
-        total, first, footer_jobs = sum(counts), 1, []
-        for count in counts:
-            footer_jobs.append((render_footers, (language, footer, font_css, first, count, total)))
-            first += count
-        footers = run_jobs(pool, footer_jobs, workers)
+    pool, workers = part_pool.pool, min(part_pool.workers, len(parts) - 1)
+    results = run_jobs(pool, jobs(), workers)
+    counts = [count for _pdf, count, _blocked in results]
+    total, first, footer_jobs = sum(counts), 1, []
+    for count in counts:
+        footer_jobs.append((render_footers, (language, footer, font_css, first, count, total)))
+        first += count
+    footers = run_jobs(pool, footer_jobs, workers)
     blocked = [url for _pdf, _count, urls in results for url in urls]
-    return join_parts([pdf for pdf, _count, _blocked in results], footers), blocked
+    started = time.perf_counter()
+    pdf = join_parts([pdf for pdf, _count, _blocked in results], footers)
+    logger.debug("%d parts, %d pages joined in %.2f s", len(parts), total, time.perf_counter() - started)
+    return pdf, blocked

@@ -154,6 +154,11 @@ def render_footers(language, footer, font_css, first_page, count, total):
     return pdf
 
 
+def warm_up():
+    """Starts WeasyPrint in a new worker (fontconfig, Pango, the fonts): one empty page."""
+    render_footers("en", ("", "", ""), fonts.TextGuard().css(), 1, 1, 1)
+
+
 # -- joining ------------------------------------------------------------------------
 
 

@@ -199,3 +199,4 @@ def test_run_jobs_gives_results_in_order_and_raises_a_workers_error():
         with pytest.raises(TypeError):
             pdf.run_jobs(pool, [(abs, ("x",)) for _number in range(3)], 1)
     assert pdf.run_jobs(None, [(abs, (-2,))]) == [2]
+    assert pdf.run_jobs(None, []) == []
