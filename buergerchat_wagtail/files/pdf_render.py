@@ -15,6 +15,9 @@ together in the first part's document, which has the PDF/A metadata, the output
 intent and the embedded files, and carries over the later parts' bookmarks.
 """
 
+import ctypes
+import functools
+import gc
 import io
 import logging
 from pathlib import Path
@@ -26,7 +29,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from buergerchat_wagtail.files import fonts
-from buergerchat_wagtail.files.pdfa import fix_embedded_files
+from buergerchat_wagtail.files.pdfa import fix_embedded_files, repair_embedded_files
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +120,25 @@ def html_to_pdf_raw(html, *, fetcher, attachments, font_css, pages=None):
 # -- the parts of a long transcript (run in worker processes) --------------------
 
 
+@functools.cache
+def _libc():
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim  # noqa: B018 (glibc only)
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+def release_memory():
+    """Give the memory a render freed back to the system (glibc keeps freed heap
+    pages otherwise): the workers and the job's process stay smaller between parts."""
+    gc.collect()
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
 def render_part(html, font_css, resources, attachments=()):
     """One part's HTML (without the page footer) to ``(pdf bytes, page count,
     blocked URLs)``. ``attachments``: ``(bytes, name, description)`` of the files
@@ -129,6 +151,8 @@ def render_part(html, font_css, resources, attachments=()):
     pages = []
     # No repair of the embedded files here: join_parts repairs the joined document.
     pdf = html_to_pdf_raw(html, fetcher=fetcher, attachments=files, font_css=font_css, pages=pages)
+    del html, files
+    release_memory()
     return pdf, pages[0], list(fetcher.blocked)
 
 
@@ -217,6 +241,7 @@ def join_parts(parts, footers):
                     parent = outline.root[-1].children if len(outline.root) else outline.root
                     for part_offset, entries in later_outlines:
                         parent.extend(outline_items(entries, document, part_offset))
+            repair_embedded_files(document)
             out = io.BytesIO()
             # Object streams as WeasyPrint writes them (the pages copied from the other
             # parts would otherwise be written as plain objects: a much larger file).
@@ -224,4 +249,4 @@ def join_parts(parts, footers):
         finally:
             for part in opened:
                 part.close()
-    return fix_embedded_files(out.getvalue())
+    return out.getvalue()
