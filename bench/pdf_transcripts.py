@@ -58,6 +58,7 @@ class TreeSampler(threading.Thread):
         self.interval = interval
         self.peak_mb = None
         self.peak_pss_mb = None
+        self.worker_peak_mb = None
         self.stopped = threading.Event()
 
     def run(self):
@@ -66,7 +67,7 @@ class TreeSampler(threading.Thread):
         except ImportError:
             return
         me = psutil.Process()
-        self.peak_mb = self.peak_pss_mb = 0.0
+        self.peak_mb = self.peak_pss_mb = self.worker_peak_mb = 0.0
         while not self.stopped.is_set():
             rss = pss = 0
             for process in [me, *me.children(recursive=True)]:
@@ -76,17 +77,19 @@ class TreeSampler(threading.Thread):
                     continue
                 rss += memory.rss
                 pss += getattr(memory, "pss", memory.rss)
+                if process.pid != me.pid:
+                    self.worker_peak_mb = max(self.worker_peak_mb, memory.rss / 1024 / 1024)
             self.peak_mb = max(self.peak_mb, rss / 1024 / 1024)
             self.peak_pss_mb = max(self.peak_pss_mb, pss / 1024 / 1024)
             self.stopped.wait(self.interval)
 
     def stop(self):
-        """``(peak RSS sum, peak PSS sum)`` in MB (None without psutil)."""
+        """``(peak RSS sum, peak PSS sum, largest worker's RSS)`` in MB (None without psutil)."""
         self.stopped.set()
         self.join()
         if self.peak_mb is None:
-            return None, None
-        return round(self.peak_mb, 1), round(self.peak_pss_mb, 1)
+            return None, None, None
+        return round(self.peak_mb, 1), round(self.peak_pss_mb, 1), round(self.worker_peak_mb, 1)
 
 
 def child(size):
@@ -147,7 +150,7 @@ def child(size):
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     children_cpu = (children.ru_utime + children.ru_stime) - (children_started.ru_utime + children_started.ru_stime)
-    tree_peak, tree_pss_peak = sampler.stop()
+    tree_peak, tree_pss_peak, worker_peak = sampler.stop()
     with pikepdf.open(io.BytesIO(data)) as document:
         pages = len(document.pages)
         part = str(document.open_metadata().get("pdfaid:part"))
@@ -162,16 +165,18 @@ def child(size):
                 # CPU time of the worker processes of a long transcript (rendered in parts).
                 "children_cpu_seconds": round(children_cpu, 3),
                 "peak_rss_mb": round(peak_rss_mb(), 1),
-                # The largest ended child process (RUSAGE_CHILDREN): the largest worker.
+                # The largest ended child process (RUSAGE_CHILDREN). Linux carries the starting
+                # process's resident size into a new child's peak, so this is at least this
+                # process's size when a worker was started: see worker_peak_rss_mb instead.
                 "children_peak_rss_mb": round(peak_rss_mb(resource.RUSAGE_CHILDREN), 1),
-                # The same before the render: a helper process started during the setup (Linux
-                # carries a forking process's peak into the child), so only a larger value above
-                # is a worker's.
+                # The same before the render (a helper process started during the setup).
                 "children_peak_rss_before_render_mb": round(children_before, 1),
                 # Sampled every 100 ms: this process and its workers together (None without psutil).
                 "tree_peak_rss_mb": tree_peak,
                 # The same for the proportional set size (shared pages counted once in all).
                 "tree_peak_pss_mb": tree_pss_peak,
+                # The largest RSS of one worker process, sampled the same way.
+                "worker_peak_rss_mb": worker_peak,
                 "rss_before_render_mb": round(before, 1),
                 "pages": pages,
                 "pdf_bytes": len(data),
@@ -196,7 +201,7 @@ def run(sizes):
         print(
             f"{result['messages']:>6} messages  {result['seconds']:>8.2f} s ({result['cpu_seconds']:.2f} s CPU"
             f" + {result['children_cpu_seconds']:.2f} s in workers)  peak RSS {result['peak_rss_mb']:>7.1f} MB"
-            f"  (before render {result['rss_before_render_mb']:.1f} MB, largest worker {result['children_peak_rss_mb']:.1f} MB,"
+            f"  (before render {result['rss_before_render_mb']:.1f} MB, largest worker {result['worker_peak_rss_mb']} MB,"
             f" all together {result['tree_peak_rss_mb']} MB RSS, {result['tree_peak_pss_mb']} MB PSS)  {result['pages']:>5} pages  "
             f"{result['pdf_bytes'] / 1024:>8.0f} KiB",
             flush=True,
