@@ -193,7 +193,7 @@ def render_transcript(conversation, messages, *, kind, branding=None, created_at
                 }
             )
             last_id, last_at = message.pk, message.created_at
-            if len(rows) == chunk_size + 1:
+            if chunk_size and len(rows) == chunk_size + 1:
                 part_pool.start()  # a long transcript: the workers start while the rest is read
         kind_label = TranscriptKind(kind).label
         title = clean(_("Chat transcript %(reference)s") % {"reference": conversation.reference})

@@ -160,10 +160,15 @@ def test_short_transcript_is_rendered_in_one_piece(long_conversation, monkeypatc
         raise AssertionError("a transcript within PDF_CHUNK_SIZE is rendered in one piece")
 
     monkeypatch.setattr(pdf, "render_parts", no_parts)
+    monkeypatch.setattr(pdf.PartPool, "start", no_parts)  # and no worker process is started
     with override_settings(BUERGERCHAT={"PDF_CHUNK_SIZE": 10}):
         data, info = render(long_conversation, timezone.now())
-    assert info["message_count"] == 10
-    assert "Seite 1 von" in pdf_text(data)
+        assert info["message_count"] == 10
+        assert "Seite 1 von" in pdf_text(data)
+    for settings, options in (({"PDF_CHUNK_SIZE": 0}, {}), ({"PDF_CHUNK_SIZE": 4}, {"parallel": False})):
+        with override_settings(BUERGERCHAT=settings):
+            _data, info = render(long_conversation, timezone.now(), **options)
+        assert info["message_count"] == 10
 
 
 def test_footer_pages_number_from_the_given_page():
