@@ -106,6 +106,11 @@ DEFAULTS = {
     "CLAMAV": {},
     # Language of PDF transcripts (the city's records are kept in German).
     "PDF_LANGUAGE": "de",
+    # PDF transcripts of more than PDF_CHUNK_SIZE messages are rendered in parts of that
+    # many messages, each from a new page, in up to PDF_WORKERS processes at once (0: one
+    # per CPU), and joined (files/pdf_render.py). PDF_CHUNK_SIZE 0: always in one piece.
+    "PDF_CHUNK_SIZE": 300,
+    "PDF_WORKERS": 0,
     # "Abteilung einrichten" (editor/setup.py): the page type ("app_label.ModelName") and
     # its StreamField that receive the chat block of a new department's page. None: the
     # only page type (and StreamField) that offers the chat block; with several, set
@@ -143,6 +148,8 @@ NON_NEGATIVE_KEYS = (
     "NOTICE_CHECK_INTERVAL",
     "NOTICE_DELAY",
     "ASSIGNMENT_CHECK_INTERVAL",
+    "PDF_CHUNK_SIZE",
+    "PDF_WORKERS",
 )
 
 

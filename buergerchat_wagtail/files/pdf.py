@@ -11,10 +11,16 @@ shown that the embedded fonts lack, and :func:`.pdfa.fix_embedded_files` repairs
 the embedded files' names and the catalog's ``/AF`` after WeasyPrint.
 """
 
+import collections
+import concurrent.futures
+import contextlib
 import io
 import logging
+import multiprocessing
+import os
+import threading
+import time
 from dataclasses import dataclass
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -25,10 +31,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from PIL import Image
 from wagtail.models import Site
-from weasyprint import CSS, HTML
 from weasyprint import Attachment as PdfAttachment
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from buergerchat_wagtail import __version__
 from buergerchat_wagtail.conf import buergerchat_settings
@@ -38,7 +41,17 @@ from buergerchat_wagtail.conversations.payloads import (
     staff_display_name,
 )
 from buergerchat_wagtail.files import fonts
-from buergerchat_wagtail.files.pdfa import fix_embedded_files
+from buergerchat_wagtail.files.pdf_render import (  # noqa: F401 (used from here by callers and tests)
+    CSS_PATH,
+    PDF_VARIANT,
+    RestrictedURLFetcher,
+    html_to_pdf,
+    join_parts,
+    page_style,
+    render_footers,
+    render_part,
+    warm_up,
+)
 from buergerchat_wagtail.files.storage import private_storage
 from buergerchat_wagtail.models import (
     BuergerchatSiteSettings,
@@ -49,40 +62,9 @@ from buergerchat_wagtail.models import (
 
 logger = logging.getLogger(__name__)
 
-PDF_VARIANT = "pdf/a-3b"
 BERLIN = ZoneInfo("Europe/Berlin")
-CSS_PATH = Path(__file__).resolve().parent.parent / "static" / "buergerchat_wagtail" / "css" / "transcript.css"
 LOGO_URL = "buergerchat-resource:logo"
 LOGO_MAX_PIXELS = 600
-
-
-class RestrictedURLFetcher(URLFetcher):
-    """A WeasyPrint URL fetcher that fetches nothing from outside.
-
-    ``resources`` maps the few internal URLs the template uses to
-    ``(bytes, content type)``; the fonts of :data:`.fonts.FACES` are answered by
-    their ``buergerchat-font:`` URLs. Any other URL is refused and remembered in
-    ``blocked`` (the URL itself is not logged: it may come from a message).
-    """
-
-    def __init__(self, resources=None):
-        super().__init__(allowed_protocols=(), allow_redirects=False)
-        self.resources = dict(resources or {})
-        self.blocked = []
-        self.served = []
-
-    def fetch(self, url, headers=None):
-        resource = self.resources.get(url)
-        if resource is None and url.startswith(fonts.FONT_URL_PREFIX):
-            font = fonts.font_file(url)
-            resource = (font, "font/ttf") if font is not None else None
-        if resource is None:
-            self.blocked.append(url)
-            logger.warning("transcript rendering: refused to fetch an external resource")
-            raise ValueError("fetching resources is disabled for transcripts")
-        self.served.append(url)
-        body, content_type = resource
-        return URLFetcherResponse(url, body, {"Content-Type": content_type})
 
 
 def css_string(value):
@@ -166,7 +148,7 @@ def unique_name(name, used):
     return candidate
 
 
-def render_transcript(conversation, messages, *, kind, branding=None, created_at=None, language=None):
+def render_transcript(conversation, messages, *, kind, branding=None, created_at=None, language=None, parallel=True):
     """Render a transcript and return ``(pdf_bytes, info)``.
 
     ``messages`` is an iterable of the messages to include: callers pass
@@ -174,13 +156,18 @@ def render_transcript(conversation, messages, *, kind, branding=None, created_at
     ``message_count``, ``attachment_count``, ``last_message_id``,
     ``last_message_at`` and the fetcher's ``blocked`` URLs. ``language``: the
     transcript's language (default ``BUERGERCHAT["PDF_LANGUAGE"]``).
+
+    More than ``BUERGERCHAT["PDF_CHUNK_SIZE"]`` messages are rendered in parts,
+    each from a new page, in worker processes (:func:`render_parts`);
+    ``parallel=False`` renders the same pages in one piece in this process.
     """
     language = language or buergerchat_settings.PDF_LANGUAGE
     branding = branding or site_branding()
     created_at = created_at or timezone.now()
     guard = fonts.TextGuard()
     clean = guard.clean
-    with translation.override(language):
+    chunk_size = buergerchat_settings.PDF_CHUNK_SIZE if parallel else 0
+    with translation.override(language), contextlib.closing(PartPool()) as part_pool:
         department = conversation.department
         department_name = clean(department.name)
         city_name = clean(branding.city_name)
@@ -206,6 +193,8 @@ def render_transcript(conversation, messages, *, kind, branding=None, created_at
                 }
             )
             last_id, last_at = message.pk, message.created_at
+            if chunk_size and len(rows) == chunk_size + 1:
+                part_pool.start()  # a long transcript: the workers start while the rest is read
         kind_label = TranscriptKind(kind).label
         title = clean(_("Chat transcript %(reference)s") % {"reference": conversation.reference})
         resources = {}
@@ -229,14 +218,24 @@ def render_transcript(conversation, messages, *, kind, branding=None, created_at
             "created_iso": berlin(created_at).isoformat(),
             "kind_label": kind_label,
             "version": __version__,
-            "footer_left_css": css_string(f"{city_name} · {conversation.reference}"),
-            "page_label_css": css_string(_("Page")),
-            "of_label_css": css_string(_("of")),
         }
-        html = render_to_string("buergerchat_wagtail/pdf/transcript.html", context)
-        pdf_attachments = embedded_files(attachments)
-    fetcher = RestrictedURLFetcher(resources)
-    pdf = html_to_pdf(html, fetcher=fetcher, attachments=pdf_attachments, font_css=guard.css())
+        footer = (css_string(f"{city_name} · {conversation.reference}"), css_string(_("Page")), css_string(_("of")))
+        parts = split_parts(rows, buergerchat_settings.PDF_CHUNK_SIZE)
+        if len(parts) > 1 and parallel:
+            part_pool.start()
+            pdf, blocked = render_parts(part_pool, parts, context, footer, resources, attachments, guard.css(), language)
+        else:
+            for part in parts[1:]:
+                part[0]["part_start"] = True  # the same pages as the parts, in one piece
+            html = render_to_string(
+                "buergerchat_wagtail/pdf/transcript.html",
+                {**context, "page_style": page_style(footer), "first_part": True, "last_part": True},
+            )
+            pdf_attachments = embedded_files(attachments)
+    if len(parts) == 1 or not parallel:
+        fetcher = RestrictedURLFetcher(resources)
+        pdf = html_to_pdf(html, fetcher=fetcher, attachments=pdf_attachments, font_css=guard.css())
+        blocked = fetcher.blocked
     if guard.replaced:
         logger.info(
             "transcript of conversation %s: %d characters without a font shown as a marker",
@@ -248,15 +247,14 @@ def render_transcript(conversation, messages, *, kind, branding=None, created_at
         "attachment_count": len(attachments),
         "last_message_id": last_id,
         "last_message_at": last_at,
-        "blocked": list(fetcher.blocked),
+        "blocked": list(blocked),
         "replaced_characters": guard.replaced,
     }
     return pdf, info
 
 
-def embedded_files(attachments):
-    """WeasyPrint attachments for every clean file (infected ones were deleted).
-    The MIME type follows from the sanitised name, whose extension is the real type."""
+def embedded_file_data(attachments):
+    """``(bytes, name, description)`` of every clean file (infected ones were deleted)."""
     storage = private_storage()
     used, files = set(), []
     for row in attachments:
@@ -264,36 +262,172 @@ def embedded_files(attachments):
             continue
         with storage.open(row["storage_name"], "rb") as fileobj:
             content = fileobj.read()
-        files.append(
-            PdfAttachment(
-                string=content,
-                name=unique_name(row["file_name"], used),
-                description=f"{row['file_name']} (SHA-256 {row['sha256']})",
-                relationship="Supplement",
-            )
-        )
+        files.append((content, unique_name(row["file_name"], used), f"{row['file_name']} (SHA-256 {row['sha256']})"))
     return files
 
 
-def html_to_pdf(html, *, fetcher=None, attachments=(), font_css=None):
-    """HTML to PDF/A-3b bytes with the restricted fetcher, the transcript fonts
-    (``font_css``: :meth:`.fonts.TextGuard.css`; default: the base fonts) and
-    the transcript CSS. ``html``'s text must have been cleaned by the guard."""
-    fetcher = fetcher or RestrictedURLFetcher()
-    attachments = list(attachments)
-    font_config = FontConfiguration()
-    document = HTML(string=html, base_url=None, url_fetcher=fetcher)
-    font_faces = CSS(
-        string=fonts.TextGuard().css() if font_css is None else font_css,
-        url_fetcher=fetcher,
-        font_config=font_config,
+def embedded_files(attachments):
+    """WeasyPrint attachments for every clean file (infected ones were deleted).
+    The MIME type follows from the sanitised name, whose extension is the real type."""
+    return [
+        PdfAttachment(string=content, name=name, description=description, relationship="Supplement")
+        for content, name, description in embedded_file_data(attachments)
+    ]
+
+
+def split_parts(rows, size):
+    """``rows`` in as few parts of at most ``size`` rows as possible, of (nearly)
+    equal length so that the workers finish together; ``size`` 0: one part.
+    Depends only on the rows and the setting (never on the machine's CPUs): the
+    same transcript always gets the same pages."""
+    if not size or len(rows) <= size:
+        return [rows]
+    count = -(-len(rows) // size)
+    base, extra = divmod(len(rows), count)
+    parts, start = [], 0
+    for number in range(count):
+        end = start + base + (1 if number < extra else 0)
+        parts.append(rows[start:end])
+        start = end
+    return parts
+
+
+def process_count():
+    """Processes that render at once: this one and ``process_count - 1`` workers."""
+    return max(1, buergerchat_settings.PDF_WORKERS or len(os.sched_getaffinity(0)))
+
+
+def worker_pool(workers):
+    """Worker processes started with ``spawn``: never a ``fork`` of this process,
+    which may be a web server's with threads and an event loop (the demo runs jobs
+    in the request with django-tasks' ImmediateBackend). The workers import only
+    :mod:`.pdf_render` (WeasyPrint, no Django). ``None`` without workers."""
+    if workers < 1:
+        return contextlib.nullcontext()
+    return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+class PartPool:
+    """The worker processes of one long transcript, started (:meth:`start`) as soon
+    as it turns out to be long: each imports WeasyPrint and renders an empty page
+    (:func:`.pdf_render.warm_up`) while this process reads the rest of the messages."""
+
+    def __init__(self):
+        self.pool, self.workers = None, 0
+
+    def start(self):
+        if self.pool is not None or self.workers:
+            return
+        self.workers = process_count() - 1
+        if self.workers:
+            self.pool = worker_pool(self.workers)
+            for _worker in range(self.workers):
+                self.pool.submit(warm_up)
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+def run_jobs(pool, jobs, workers=1):
+    """The results of ``jobs`` (an iterable of ``(function, args)``) in order.
+
+    The pool's ``workers`` take the jobs from the front, one at a time each (a
+    feeder thread hands a worker its next job when it is done, so no job waits in
+    a worker's queue), and this process works too: it takes the jobs from the end.
+    The first job goes to the pool at once, so that the worker process starts
+    while the later jobs (the HTML of the later parts) are made."""
+    jobs = iter(jobs)
+    if pool is None:
+        return [function(*args) for function, args in jobs]
+    first = next(jobs, None)
+    if first is None:
+        return []
+    running = {pool.submit(first[0], *first[1]): 0}
+    jobs = [first, *jobs]
+    results = [None] * len(jobs)
+    waiting = collections.deque(range(1, len(jobs)))
+    lock = threading.Lock()
+    failed = []
+    started = time.perf_counter()
+
+    def take(front):
+        with lock:
+            if not waiting:
+                return None
+            return waiting.popleft() if front else waiting.pop()
+
+    def feed():
+        try:
+            for _worker in range(workers - 1):
+                number = take(front=True)
+                if number is None:
+                    break
+                running[pool.submit(jobs[number][0], *jobs[number][1])] = number
+            while running:
+                done, _pending = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+                for future in done:
+                    results[running.pop(future)] = future
+                    number = take(front=True)
+                    if number is not None:
+                        running[pool.submit(jobs[number][0], *jobs[number][1])] = number
+        except BaseException as error:  # noqa: BLE001 (re-raised below, in the caller's thread)
+            failed.append(error)
+
+    feeder = threading.Thread(target=feed, name="pdf-parts-feeder", daemon=True)
+    feeder.start()
+    here = 0
+    try:
+        while (number := take(front=False)) is not None:
+            function, args = jobs[number]
+            results[number] = function(*args)
+            here += 1
+            logger.debug("%s %d done here after %.2f s", function.__name__, number, time.perf_counter() - started)
+    except BaseException:
+        with lock:
+            waiting.clear()  # the feeder hands out no more jobs
+        raise
+    here_seconds = time.perf_counter() - started
+    feeder.join()
+    if failed:
+        raise failed[0]
+    results = [result.result() if isinstance(result, concurrent.futures.Future) else result for result in results]
+    logger.debug(
+        "%d jobs: %d here (%.2f s), all done after %.2f s", len(jobs), here, here_seconds, time.perf_counter() - started
     )
-    stylesheet = CSS(filename=str(CSS_PATH), url_fetcher=fetcher, font_config=font_config)
-    pdf = document.write_pdf(
-        stylesheets=[font_faces, stylesheet],
-        pdf_variant=PDF_VARIANT,
-        attachments=attachments,
-        custom_metadata=True,
-        font_config=font_config,
-    )
-    return fix_embedded_files(pdf) if attachments else pdf
+    return results
+
+
+def render_parts(part_pool, parts, context, footer, resources, attachments, font_css, language):
+    """The transcript from its ``parts`` (lists of rows): ``(pdf bytes, blocked URLs)``.
+
+    Each part is rendered without the page footer (in a worker process or here);
+    once all page counts are known, each part's footers (its first page number,
+    the total) are rendered, and :func:`.pdf_render.join_parts` lays them over the
+    pages and joins the parts. The first part has the letterhead and the embedded
+    files, the last one the list of attachments."""
+    last = len(parts) - 1
+
+    def jobs():
+        for number, part in enumerate(parts):
+            html = render_to_string(
+                "buergerchat_wagtail/pdf/transcript.html",
+                {**context, "messages": part, "page_style": "", "first_part": number == 0, "last_part": number == last},
+            )
+            files = embedded_file_data(attachments) if number == 0 else ()
+            yield render_part, (html, font_css, resources, files)
+
+    pool, workers = part_pool.pool, min(part_pool.workers, len(parts) - 1)
+    results = run_jobs(pool, jobs(), workers)
+    counts = [count for _pdf, count, _blocked in results]
+    total, first, footer_jobs = sum(counts), 1, []
+    for count in counts:
+        footer_jobs.append((render_footers, (language, footer, font_css, first, count, total)))
+        first += count
+    footers = run_jobs(pool, footer_jobs, workers)
+    blocked = [url for _pdf, _count, urls in results for url in urls]
+    started = time.perf_counter()
+    pdf = join_parts([pdf for pdf, _count, _blocked in results], footers)
+    logger.debug("%d parts, %d pages joined in %.2f s", len(parts), total, time.perf_counter() - started)
+    return pdf, blocked

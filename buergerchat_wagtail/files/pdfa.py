@@ -83,26 +83,34 @@ def fix_embedded_files(pdf_bytes):
     """``pdf_bytes`` with the embedded files' names and ``/AF`` repaired; a PDF
     without embedded files is returned as it is."""
     with pikepdf.open(io.BytesIO(pdf_bytes)) as document:
-        names = document.Root.get("/Names")
-        tree = names.get("/EmbeddedFiles") if names is not None else None
-        if tree is None:
+        if not repair_embedded_files(document):
             return pdf_bytes
-        used, entries = set(), []
-        for spec in name_tree_specs(tree):
-            name = real_name(spec)
-            ascii_name = ascii_file_name(name, used)
-            spec.F = pikepdf.String(ascii_name)
-            spec.UF = pikepdf.String(name)
-            entries.append((ascii_name.encode("ascii"), spec))
-        entries.sort(key=lambda entry: entry[0])
-        flat = pikepdf.Array()
-        for key, spec in entries:
-            flat.append(pikepdf.String(key))
-            flat.append(spec)
-        tree.Names = flat
-        if "/Kids" in tree:
-            del tree.Kids
-        document.Root.AF = pikepdf.Array([spec for _key, spec in entries])
         out = io.BytesIO()
         document.save(out, deterministic_id=True)
     return out.getvalue()
+
+
+def repair_embedded_files(document):
+    """:func:`fix_embedded_files` on an open :class:`pikepdf.Pdf`; False if it has
+    no embedded files (nothing changed)."""
+    names = document.Root.get("/Names")
+    tree = names.get("/EmbeddedFiles") if names is not None else None
+    if tree is None:
+        return False
+    used, entries = set(), []
+    for spec in name_tree_specs(tree):
+        name = real_name(spec)
+        ascii_name = ascii_file_name(name, used)
+        spec.F = pikepdf.String(ascii_name)
+        spec.UF = pikepdf.String(name)
+        entries.append((ascii_name.encode("ascii"), spec))
+    entries.sort(key=lambda entry: entry[0])
+    flat = pikepdf.Array()
+    for key, spec in entries:
+        flat.append(pikepdf.String(key))
+        flat.append(spec)
+    tree.Names = flat
+    if "/Kids" in tree:
+        del tree.Kids
+    document.Root.AF = pikepdf.Array([spec for _key, spec in entries])
+    return True
