@@ -29,8 +29,8 @@ Twisted 16), and on ``HTTPChannel._path`` holding the request target until the b
 complete; tests/e2e/test_body_limits.py checks the behaviour against a real server.
 """
 
-import logging
 import gc
+import logging
 import sys
 from urllib.parse import unquote, urlsplit
 
