@@ -172,6 +172,13 @@ class Conversation(models.Model):
         indexes = [
             models.Index(fields=["department", "-last_activity_at"], name="buergerchat_conv_dept_activity"),
             models.Index(fields=["department", "created_at"], name="buergerchat_conv_dept_created"),
+            # Citizens waiting (the menu badge and the inbox's count on every admin page):
+            # counted from this small index, not from all of a department's conversations.
+            models.Index(
+                fields=["department", "waiting_since"],
+                condition=citizens_waiting_q(),
+                name="buergerchat_conv_waiting",
+            ),
         ]
         permissions = [
             ("erase_conversation", _("Can erase conversations of their departments (Art. 17 GDPR)")),
