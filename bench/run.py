@@ -314,7 +314,7 @@ def main(argv=None):
         "config": config,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         # What else ran: the load average before and after (1, 5, 15 minutes).
-        "load_before": os.getloadavg(),
+        "load_before": list(os.getloadavg()),
     }
     results = {"meta": meta}
     max_pairs = max(config["pairs"] + [config["throughput_pairs"]])
@@ -413,7 +413,7 @@ def main(argv=None):
         results["inbox"] = inbox_scenario(config)
         print(f"  {results['inbox']}", flush=True)
 
-    meta["load_after"] = os.getloadavg()
+    meta["load_after"] = list(os.getloadavg())
     name = args.name or ("quick.json" if args.quick else f"run-{meta['started'].replace(':', '')}.json")
     (out / name).write_text(json.dumps(results, indent=2))
     if not args.quick and not args.ab:
